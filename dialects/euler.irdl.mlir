@@ -1,0 +1,266 @@
+// The euler dialect: high-level DL ops on static-shaped tensors, with value
+// semantics. Loaded into MLIR contexts by euler.dialects.load, or by upstream
+// tools with `mlir-opt --irdl-file=dialects/euler.irdl.mlir`.
+//
+// IRDL checks operand counts, that operands are tensors, and required
+// attributes. Each operand gets its own constraint value: IRDL binds one
+// value to one type, so sharing it would force operands to be equal. Shape and attribute rules live in dialects/shapes.py and run in
+// the `euler-verify` pass; optional attributes are documented per op.
+irdl.dialect @euler {
+  // A constant tensor: `value` is a dense elements attribute.
+  irdl.operation @constant {
+    %result = irdl.base "!builtin.tensor"
+    // dense<...> or dense_resource<...>: IRDL 22 cannot load an any_of of bases.
+    %value = irdl.any
+    irdl.operands()
+    irdl.results(result: %result)
+    irdl.attributes {"value" = %value}
+  }
+  // numpy-broadcasting binary op.
+  irdl.operation @add {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // numpy-broadcasting binary op.
+  irdl.operation @sub {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // numpy-broadcasting binary op.
+  irdl.operation @mul {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // numpy-broadcasting binary op.
+  irdl.operation @div {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // numpy-broadcasting binary op.
+  irdl.operation @maximum {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // numpy-broadcasting binary op.
+  irdl.operation @minimum {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // numpy-broadcasting binary op.
+  irdl.operation @pow {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // Elementwise.
+  irdl.operation @neg {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @abs {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @exp {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @log {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @sqrt {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @rsqrt {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @tanh {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @sigmoid {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @relu {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // torch gelu; optional `approximate = "none"` (erf, default) or `"tanh"`.
+  irdl.operation @gelu {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // numpy.matmul on rank >= 2, batch dims broadcast.
+  irdl.operation @matmul {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+  }
+  // numpy.transpose(x, perm).
+  irdl.operation @transpose {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    %perm = irdl.base "#builtin.dense_array"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+    irdl.attributes {"perm" = %perm}
+  }
+  // numpy.reshape to the result type.
+  irdl.operation @reshape {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+  }
+  // numpy.broadcast_to the result type.
+  irdl.operation @broadcast_to {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+  }
+  // Reduction over `axes`; optional `keepdims` (default false).
+  irdl.operation @reduce_sum {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    %axes = irdl.base "#builtin.dense_array"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+    irdl.attributes {"axes" = %axes}
+  }
+  // Reduction over `axes`; optional `keepdims` (default false).
+  irdl.operation @reduce_max {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    %axes = irdl.base "#builtin.dense_array"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+    irdl.attributes {"axes" = %axes}
+  }
+  // Reduction over `axes`; optional `keepdims` (default false).
+  irdl.operation @reduce_mean {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    %axes = irdl.base "#builtin.dense_array"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+    irdl.attributes {"axes" = %axes}
+  }
+  // Numerically stable softmax along `axis`.
+  irdl.operation @softmax {
+    %tensor = irdl.base "!builtin.tensor"
+    %axis = irdl.base "#builtin.integer"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+    irdl.attributes {"axis" = %axis}
+  }
+  // Normalizes over dims axis..last; optional `epsilon` (default 1e-5).
+  irdl.operation @layer_norm {
+    %result = irdl.base "!builtin.tensor"
+    %axis = irdl.base "#builtin.integer"
+    %x = irdl.base "!builtin.tensor"
+    %gamma = irdl.base "!builtin.tensor"
+    %beta = irdl.base "!builtin.tensor"
+    irdl.operands(x: %x, gamma: %gamma, beta: %beta)
+    irdl.results(result: %result)
+    irdl.attributes {"axis" = %axis}
+  }
+  // NCHW x FCHW convolution; optional `strides`, `padding`, `dilations`, `groups`.
+  irdl.operation @conv2d {
+    %result = irdl.base "!builtin.tensor"
+    %x = irdl.base "!builtin.tensor"
+    %w = irdl.base "!builtin.tensor"
+    irdl.operands(x: %x, w: %w)
+    irdl.results(result: %result)
+  }
+  // NCHW max pooling; optional `strides` (default kernel), `padding`.
+  irdl.operation @max_pool2d {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    %kernel = irdl.base "#builtin.dense_array"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+    irdl.attributes {"kernel" = %kernel}
+  }
+  // NCHW average pooling, padding counted; optional `strides`, `padding`.
+  irdl.operation @avg_pool2d {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    %kernel = irdl.base "#builtin.dense_array"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+    irdl.attributes {"kernel" = %kernel}
+  }
+  // numpy.concatenate along `axis`.
+  irdl.operation @concat {
+    %result = irdl.base "!builtin.tensor"
+    %axis = irdl.base "#builtin.integer"
+    // IRDL 22 binds all operands of one variadic group to a single type, so
+    // `first` may differ from the rest but the rest must share a type; chain
+    // concats to join three or more tensors of different shapes.
+    %first = irdl.base "!builtin.tensor"
+    %rest = irdl.base "!builtin.tensor"
+    irdl.operands(first: %first, rest: variadic %rest)
+    irdl.results(result: %result)
+    irdl.attributes {"axis" = %axis}
+  }
+  // Element type conversion to the result type.
+  irdl.operation @cast {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+  }
+  // numpy.take(table, indices, axis); optional `axis` (default 0). Embedding lookup.
+  irdl.operation @gather {
+    %result = irdl.base "!builtin.tensor"
+    %table = irdl.base "!builtin.tensor"
+    %indices = irdl.base "!builtin.tensor"
+    irdl.operands(table: %table, indices: %indices)
+    irdl.results(result: %result)
+  }
+}

@@ -1,0 +1,234 @@
+"""Python builders for euler ops, and the bridge between MLIR and shapes.py.
+
+Builders take MLIR values and Python attribute values, infer the result type
+with `shapes.infer` and create the op at the current insertion point:
+
+    with ir.InsertionPoint(block), loc:
+        y = ops.matmul(x, w)
+        y = ops.gelu(ops.add(y, b), approximate="tanh")
+
+`attrs_of(op)` decodes an op's attributes into Python values, and
+`verify_op(op)` checks one op against its shape rule; every consumer of euler
+IR (verifier, lowering, interpreter) goes through these two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mlir import ir
+
+from . import shapes
+from .shapes import ShapeError, TensorType
+
+# MLIR element type spelling <-> numpy dtype. bf16 has no numpy dtype.
+NUMPY_DTYPES = {"f32": np.float32, "f16": np.float16, "f64": np.float64,
+                "i64": np.int64, "i32": np.int32}
+_MLIR_ELEMENT = {"f32": ir.F32Type.get, "f16": ir.F16Type.get, "bf16": ir.BF16Type.get,
+                 "f64": ir.F64Type.get, "i64": lambda: ir.IntegerType.get_signless(64),
+                 "i32": lambda: ir.IntegerType.get_signless(32)}
+
+
+def dtype_of_numpy(dtype) -> str:
+    for name, np_dtype in NUMPY_DTYPES.items():
+        if np.dtype(dtype) == np_dtype:
+            return name
+    raise ShapeError(f"unsupported numpy dtype {np.dtype(dtype)}")
+
+
+def tensor_type(t: ir.Type) -> TensorType:
+    """MLIR ranked tensor type -> TensorType; ShapeError for anything else."""
+    if not isinstance(t, ir.RankedTensorType):
+        raise ShapeError(f"expected a ranked tensor, got {t}")
+    rt = t
+    if not rt.has_static_shape:
+        raise ShapeError(f"dynamic shapes are not supported: {t}")
+    return TensorType(tuple(rt.shape), str(rt.element_type))
+
+
+def mlir_type(t: TensorType) -> ir.RankedTensorType:
+    """TensorType -> MLIR ranked tensor type (needs a context)."""
+    if t.dtype not in _MLIR_ELEMENT:
+        raise ShapeError(f"unsupported element type {t.dtype}")
+    return ir.RankedTensorType.get(list(t.shape), _MLIR_ELEMENT[t.dtype]())
+
+
+def _decode(attr: ir.Attribute):
+    # The bindings return attributes already downcast to their concrete class.
+    if isinstance(attr, (ir.DenseI64ArrayAttr, ir.DenseI32ArrayAttr)):
+        return tuple(attr)
+    if isinstance(attr, (ir.BoolAttr, ir.IntegerAttr, ir.FloatAttr, ir.StringAttr)):
+        return attr.value
+    if isinstance(attr, ir.DenseElementsAttr):
+        return elements_to_numpy(attr)
+    return attr
+
+
+def elements_to_numpy(attr: ir.DenseElementsAttr) -> np.ndarray:
+    t = tensor_type(attr.type)
+    if t.dtype not in NUMPY_DTYPES:
+        raise ShapeError(f"constants of type {t.dtype} cannot be evaluated")
+    if attr.is_splat:
+        value = _decode(attr.get_splat_value())
+        return np.full(t.shape, value, dtype=NUMPY_DTYPES[t.dtype])
+    return np.array(attr, copy=True).reshape(t.shape).astype(NUMPY_DTYPES[t.dtype], copy=False)
+
+
+_EXPECTED_KIND = {"perm": tuple, "axes": tuple, "kernel": tuple, "strides": tuple,
+                  "padding": tuple, "dilations": tuple, "axis": int, "groups": int,
+                  "keepdims": bool, "epsilon": float, "approximate": str}
+
+
+def attrs_of(op: ir.Operation) -> dict:
+    """Decode an euler op's attributes into Python values, checking their kinds."""
+    out = {}
+    for name in op.attributes:
+        attr = op.attributes[name]
+        value = _decode(attr)
+        kind = _EXPECTED_KIND.get(name)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is not None and not (isinstance(value, kind) and
+                                     (kind is bool or not isinstance(value, bool))):
+            expect = {tuple: "array<i64: ...>", int: "an integer", bool: "a bool",
+                      float: "a float", str: "a string"}[kind]
+            raise ShapeError(f"attribute '{name}' must be {expect}, got {attr}")
+        out[name] = value
+    return out
+
+
+def op_name(op: ir.Operation) -> str:
+    """'euler.matmul' -> 'matmul'."""
+    return op.name.split(".", 1)[1]
+
+
+def verify_op(op: ir.Operation) -> TensorType:
+    """Check one euler op against its shape rule; return its result type."""
+    if len(op.results) != 1:
+        raise ShapeError(f"expects one result, got {len(op.results)}")
+    result = tensor_type(op.results[0].type)
+    operands = [tensor_type(v.type) for v in op.operands]
+    attrs = attrs_of(op)
+    if op_name(op) == "constant":
+        value = op.attributes["value"]
+        if not isinstance(value, ir.DenseElementsAttr) or value.type != op.results[0].type:
+            raise ShapeError(f"'value' must be dense elements of the result type {result}")
+        attrs = {"value": np.empty(result.shape, np.int8), "dtype": result.dtype}
+    return shapes.infer(op_name(op), operands, attrs, result)
+
+
+# --- builders ----------------------------------------------------------------
+
+def _encode(value) -> ir.Attribute:
+    if isinstance(value, ir.Attribute):
+        return value
+    if isinstance(value, bool):
+        return ir.BoolAttr.get(value)
+    if isinstance(value, int):
+        return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
+    if isinstance(value, float):
+        return ir.FloatAttr.get(ir.F32Type.get(), value)
+    if isinstance(value, str):
+        return ir.StringAttr.get(value)
+    if isinstance(value, (tuple, list)):
+        return ir.DenseI64ArrayAttr.get([int(v) for v in value])
+    raise TypeError(f"cannot encode attribute value {value!r}")
+
+
+def build(name: str, operands, attrs=None, result: TensorType | None = None) -> ir.Value:
+    """Create `euler.<name>` with an inferred result type and return its result."""
+    attrs = {k: v for k, v in (attrs or {}).items() if v is not None}
+    ttypes = [tensor_type(v.type) for v in operands]
+    out = shapes.infer(name, ttypes, attrs, result)
+    op = ir.Operation.create(f"euler.{name}", results=[mlir_type(out)], operands=list(operands),
+                             attributes={k: _encode(v) for k, v in attrs.items()})
+    return op.result
+
+
+def constant(value: np.ndarray) -> ir.Value:
+    value = np.ascontiguousarray(value)
+    t = TensorType(tuple(value.shape), dtype_of_numpy(value.dtype))
+    attr = ir.DenseElementsAttr.get(value, type=mlir_type(t))
+    op = ir.Operation.create("euler.constant", results=[mlir_type(t)], attributes={"value": attr})
+    return op.result
+
+
+def _binary(name):
+    return lambda lhs, rhs: build(name, [lhs, rhs])
+
+
+def _unary(name):
+    return lambda x: build(name, [x])
+
+
+add, sub, mul, div, maximum, minimum, pow = (_binary(n) for n in shapes.BINARY_OPS)
+neg, abs, exp, log, sqrt, rsqrt, tanh, sigmoid, relu = (_unary(n) for n in shapes.UNARY_OPS[:-1])
+
+
+def gelu(x, approximate="none"):
+    return build("gelu", [x], {"approximate": approximate})
+
+
+def matmul(lhs, rhs):
+    return build("matmul", [lhs, rhs])
+
+
+def transpose(x, perm):
+    return build("transpose", [x], {"perm": tuple(perm)})
+
+
+def reshape(x, shape):
+    return build("reshape", [x], result=TensorType(tuple(shape), tensor_type(x.type).dtype))
+
+
+def broadcast_to(x, shape):
+    return build("broadcast_to", [x], result=TensorType(tuple(shape), tensor_type(x.type).dtype))
+
+
+def _reduce(name):
+    def builder(x, axes, keepdims=False):
+        return build(name, [x], {"axes": tuple(axes), "keepdims": bool(keepdims)})
+    builder.__name__ = name
+    return builder
+
+
+reduce_sum, reduce_max, reduce_mean = (_reduce(n) for n in shapes.REDUCE_OPS)
+
+
+def softmax(x, axis=-1):
+    return build("softmax", [x], {"axis": int(axis)})
+
+
+def layer_norm(x, gamma, beta, axis=-1, epsilon=1e-5):
+    return build("layer_norm", [x, gamma, beta], {"axis": int(axis), "epsilon": float(epsilon)})
+
+
+def conv2d(x, w, strides=(1, 1), padding=(0, 0), dilations=(1, 1), groups=1):
+    return build("conv2d", [x, w], {"strides": tuple(strides), "padding": tuple(padding),
+                                    "dilations": tuple(dilations), "groups": int(groups)})
+
+
+def max_pool2d(x, kernel, strides=None, padding=(0, 0)):
+    return build("max_pool2d", [x], {"kernel": tuple(kernel), "strides": strides and tuple(strides),
+                                     "padding": tuple(padding)})
+
+
+def avg_pool2d(x, kernel, strides=None, padding=(0, 0)):
+    return build("avg_pool2d", [x], {"kernel": tuple(kernel), "strides": strides and tuple(strides),
+                                     "padding": tuple(padding)})
+
+
+def concat(inputs, axis=0):
+    inputs = list(inputs)
+    # IRDL binds the variadic tail to one type (see euler.irdl.mlir): chain
+    # pairwise when the tail's types differ.
+    while len({str(v.type) for v in inputs[1:]}) > 1:
+        inputs = [build("concat", inputs[:2], {"axis": int(axis)})] + inputs[2:]
+    return build("concat", inputs, {"axis": int(axis)})
+
+
+def cast(x, dtype):
+    return build("cast", [x], result=TensorType(tensor_type(x.type).shape, dtype))
+
+
+def gather(table, indices, axis=0):
+    return build("gather", [table, indices], {"axis": int(axis)})

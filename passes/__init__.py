@@ -1,0 +1,126 @@
+"""euler's passes, by name, and how they join upstream MLIR pass pipelines.
+
+Each pass lives in its own module of this package and defines `NAME` (its
+kebab-case pass name), `SUMMARY`, and `run(module, **options)`, which
+rewrites the `builtin.module` operation in place. A pass reports user errors
+by emitting diagnostics on the offending op and raising `PassFailure`.
+
+`add(pm, name, **options)` appends a pass to an upstream `PassManager` under
+its name, so `--print-ir-after-all` and `--mlir-timing` show it like any
+upstream pass; `build_pipeline` parses mlir-opt style pipeline text that mixes
+euler and upstream passes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from mlir import ir, passmanager
+
+# Pass name -> module in this package. Lazy, so that importing euler stays cheap.
+REGISTRY = {
+    "euler-verify": "verify",
+    "convert-euler-to-linalg": "convert_euler_to_linalg",
+}
+
+
+class PassFailure(Exception):
+    """Raised by a pass after it emitted its diagnostics."""
+
+
+def get(name: str):
+    """The module implementing pass `name`."""
+    if name not in REGISTRY:
+        raise KeyError(f"unknown euler pass '{name}'")
+    return importlib.import_module(f"{__name__}.{REGISTRY[name]}")
+
+
+# The last Python exception raised inside a pass; the driver re-raises it as
+# an InternalError, since MLIR only sees "pass failed".
+last_internal_error = None
+
+
+def _wrap(mod, options):
+    def run(op, pass_):
+        global last_internal_error
+        try:
+            mod.run(op, **options)
+        except PassFailure:
+            pass_.signal_pass_failure()
+        except Exception as exc:  # a bug in the pass: keep it for the driver
+            last_internal_error = exc
+            op.location.emit_error(f"internal error in pass '{mod.NAME}': "
+                                   f"{type(exc).__name__}: {exc}")
+            pass_.signal_pass_failure()
+    return run
+
+
+def add(pm: passmanager.PassManager, name: str, **options) -> None:
+    """Append euler pass `name` (with keyword options) to `pm`."""
+    mod = get(name)
+    pm.add(_wrap(mod, options), name=mod.NAME, argument=mod.NAME, description=mod.SUMMARY,
+           op_name="builtin.module")
+
+
+def _split_top_level(text: str):
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        depth += ch in "({"
+        depth -= ch in ")}"
+        if ch == "," and depth == 0:
+            yield text[start:i].strip()
+            start = i + 1
+    if text[start:].strip():
+        yield text[start:].strip()
+
+
+def _parse_options(text: str) -> dict:
+    options = {}
+    for item in text.split():
+        key, _, value = item.partition("=")
+        key = key.replace("-", "_")
+        if value in ("true", "false", ""):
+            options[key] = value != "false"
+        elif re.fullmatch(r"-?\d+", value):
+            options[key] = int(value)
+        elif re.fullmatch(r"-?\d+(,-?\d+)+", value):
+            options[key] = tuple(int(v) for v in value.split(","))
+        else:
+            options[key] = value
+    return options
+
+
+def build_pipeline(pm: passmanager.PassManager, text: str) -> None:
+    """Add an mlir-opt style pipeline (`builtin.module(a,b{x=1},func.func(c))`)
+    to `pm`. euler passes run on the module; everything else is upstream."""
+    text = text.strip()
+    m = re.fullmatch(r"builtin\.module\((.*)\)", text, re.S)
+    if m:
+        text = m.group(1)
+    pending = []
+    for element in _split_top_level(text):
+        name = re.match(r"[\w.-]+", element).group(0)
+        if name in REGISTRY:
+            if pending:
+                pm.add(",".join(pending))
+                pending = []
+            opts = re.fullmatch(r"[\w.-]+\{(.*)\}", element, re.S)
+            add(pm, name, **(_parse_options(opts.group(1)) if opts else {}))
+        else:
+            pending.append(element)
+    if pending:
+        pm.add(",".join(pending))
+
+
+def euler_ops(module: ir.Operation):
+    """All euler ops under `module`, in pre-order."""
+    found = []
+
+    def visit(op):
+        if op.name.startswith("euler."):
+            found.append(op)
+        return ir.WalkResult.ADVANCE
+
+    module.walk(visit)
+    return found
