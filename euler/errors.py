@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-REPRODUCER_HINT = ("this is a bug in euler: set EULER_SAVE_TEMPS=DIR (or pass --dump-dir DIR) "
+REPRODUCER_HINT = ("this is a bug in euler: set EULER_DUMP_DIR=DIR (or pass --dump-dir DIR) "
                    "to save the input and every stage's IR as a reproducer, and report it")
 
 

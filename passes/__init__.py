@@ -59,8 +59,7 @@ def _wrap(mod, options):
 def add(pm: passmanager.PassManager, name: str, **options) -> None:
     """Append euler pass `name` (with keyword options) to `pm`."""
     mod = get(name)
-    pm.add(_wrap(mod, options), name=mod.NAME, argument=mod.NAME, description=mod.SUMMARY,
-           op_name="builtin.module")
+    pm.add(_wrap(mod, options), name=mod.NAME, argument=mod.NAME, description=mod.SUMMARY)
 
 
 def _split_top_level(text: str):

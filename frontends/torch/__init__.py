@@ -1,0 +1,1 @@
+"""PyTorch frontend: torch.export -> euler dialect (see issue 5)."""

@@ -1,0 +1,1 @@
+"""Differential fuzzing of euler against its reference interpreter (see issue 4)."""

@@ -1,0 +1,67 @@
+"""The CPU pipeline: euler -> linalg -> tiled -> vectorized -> bufferized -> loops -> llvm.
+
+Each stage is one function that appends passes to a fresh PassManager; the
+driver (`pipelines/driver.py`) runs them in order, records the IR after each
+and can stop after any of them. What a stage does depends on the opt level:
+
+  -O0  naive loops
+  -O1  + graph-level passes on the euler dialect
+  -O2  + elementwise fusion, tiling with producer-consumer fusion
+  -O3  + vectorization, packing and threads
+"""
+
+from .. import passes
+from ..options import Options
+
+
+def euler(pm, opts: Options):
+    # Shape rules first: everything after may assume well-typed euler IR.
+    passes.add(pm, "euler-verify")
+
+
+def linalg(pm, opts: Options):
+    passes.add(pm, "convert-euler-to-linalg")
+    pm.add("canonicalize")
+
+
+def tiled(pm, opts: Options):
+    pass
+
+
+def vectorized(pm, opts: Options):
+    pass
+
+
+def bufferized(pm, opts: Options):
+    pm.add("one-shot-bufferize{bufferize-function-boundaries "
+           "function-boundary-type-conversion=identity-layout-map}")
+    # Results become caller-allocated out-params: the JIT wrapper allocates
+    # them as numpy arrays, so no buffer crosses the ABI with ownership.
+    pm.add("buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true}")
+    pm.add("buffer-deallocation-pipeline")
+    pm.add("canonicalize,cse")
+
+
+def loops(pm, opts: Options):
+    pm.add("func.func(convert-linalg-to-loops)")
+    pm.add("lower-affine,canonicalize")
+
+
+def llvm(pm, opts: Options):
+    pm.add("convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm{reassociate-fp-reductions=true}")
+    # math.erf etc. have no LLVM intrinsic: libm calls.
+    pm.add("convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,lower-affine")
+    pm.add("finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm")
+    pm.add("convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts")
+
+
+# The stages in order; opt levels decide what each one does.
+STAGES = [
+    ("euler", euler),
+    ("linalg", linalg),
+    ("tiled", tiled),
+    ("vectorized", vectorized),
+    ("bufferized", bufferized),
+    ("loops", loops),
+    ("llvm", llvm),
+]
