@@ -18,11 +18,11 @@ from ..options import Options
 from . import stages as target_stages
 
 
-def parse(source, ctx: ir.Context) -> ir.Module:
-    """Parse IR text, a path to a .mlir file, or pass through an `ir.Module`."""
+def parse(source, ctx: ir.Context, filename: str = "<input>") -> ir.Module:
+    """Parse IR text, a path to a .mlir file, or pass through an `ir.Module`.
+    `filename` names text input in diagnostics."""
     if isinstance(source, ir.Module):
         return source
-    filename = "<input>"
     if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
                                            and source.endswith(".mlir")):
         filename = os.fspath(source)
