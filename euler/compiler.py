@@ -58,7 +58,7 @@ def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> C
     stages = driver.run_stages(module, opts, start_after=start, input_text=input_text)
     if opts.emit is not None:
         return CompiledModule(stages, {}, opts)
-    engine = jit.Engine(module)
+    engine = jit.Engine(module, signatures)
     functions = {name: CompiledFunction(engine, name, sig) for name, sig in signatures.items()}
     result = CompiledModule(stages, functions, opts)
     result._context = ctx  # the module's IR lives in this context
