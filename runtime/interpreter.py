@@ -80,7 +80,7 @@ def _gelu(x, attrs):
     if attrs.get("approximate", "none") == "tanh":
         inner = np.sqrt(2.0 / np.pi).astype(x.dtype) * (x + x.dtype.type(0.044715) * x * x * x)
         return 0.5 * x * (1 + np.tanh(inner))
-    erf = _erf(x.astype(np.float64) / math.sqrt(2.0)).astype(np.float64)
+    erf = np.asarray(_erf(x.astype(np.float64) / math.sqrt(2.0)), dtype=np.float64)
     return (0.5 * x.astype(np.float64) * (1.0 + erf)).astype(x.dtype)
 
 
@@ -235,7 +235,7 @@ def _error(op, message, cls=VerifyError):
     return cls(diagnostic) if cls is InputError else cls([diagnostic])
 
 
-def interpret(module, func_name: str = "main", *arrays) -> tuple:
+def interpret(module, func_name: str = "main", *arrays, precision: str = "op") -> tuple:
     """Evaluate `@func_name` of an euler-level module on numpy arrays.
 
     Args:
@@ -244,6 +244,10 @@ def interpret(module, func_name: str = "main", *arrays) -> tuple:
         func_name: the function to run.
         *arrays: one numpy array per function argument, of exactly its shape
             and dtype (bf16 arguments are given as float32).
+        precision: "op" computes each op in its element type (the oracle);
+            "f64" computes and keeps every float in float64, so that the
+            distance between the two estimates how much rounding alone can
+            move a result (the fuzzer's tolerance).
 
     Returns:
         A tuple with one numpy array per function result.
@@ -267,6 +271,16 @@ def interpret(module, func_name: str = "main", *arrays) -> tuple:
             raise InputError(f"argument {i}: {err}") from None
         env[arg] = _check_argument(i, array, t)
 
+    if precision not in ("op", "f64"):
+        raise ValueError(f"precision must be 'op' or 'f64', got {precision!r}")
+    compute, store = _compute_dtype, _store
+    if precision == "f64":
+        def compute(dtype):
+            return np.float64 if dtype in shapes.FLOAT_DTYPES else numpy_dtype(dtype)
+
+        def store(value, dtype):
+            return np.asarray(value).astype(compute(dtype), copy=False)
+
     with np.errstate(all="ignore"):
         for op in block.operations:
             op = op.operation
@@ -279,9 +293,9 @@ def interpret(module, func_name: str = "main", *arrays) -> tuple:
                 result = euler_ops.verify_op(op)
                 attrs = euler_ops.attrs_of(op)
                 name = euler_ops.op_name(op)
-                args = [env[v].astype(_compute_dtype(euler_ops.tensor_type(v.type).dtype),
-                                      copy=False) for v in op.operands]
-                value = _store(_evaluate(name, args, attrs, result, op), result.dtype)
+                args = [env[v].astype(compute(euler_ops.tensor_type(v.type).dtype), copy=False)
+                        for v in op.operands]
+                value = store(_evaluate(name, args, attrs, result, op), result.dtype)
             except ShapeError as err:
                 raise _error(op, err) from None
             except InputError as err:
@@ -289,11 +303,12 @@ def interpret(module, func_name: str = "main", *arrays) -> tuple:
             if value.shape != tuple(result.shape):
                 raise AssertionError(f"interpreter bug: {op.name} produced shape {value.shape}, "
                                      f"expected {result}")
-            env[op.results[0]] = np.ascontiguousarray(value)
+            # Not ascontiguousarray: it turns 0-d results into 1-d ones.
+            env[op.results[0]] = np.require(value, requirements="C")
     raise _error(func, "has no func.return")
 
 
-def interpret_text(text: str, func_name: str = "main", *arrays) -> tuple:
+def interpret_text(text: str, func_name: str = "main", *arrays, precision: str = "op") -> tuple:
     """Parse euler IR text in a fresh context and `interpret` it."""
     from .. import dialects
     from ..errors import ParseError, from_mlir_error
@@ -302,4 +317,4 @@ def interpret_text(text: str, func_name: str = "main", *arrays) -> tuple:
             module = ir.Module.parse(text)
         except ir.MLIRError as err:
             raise from_mlir_error(err, ParseError) from None
-        return interpret(module, func_name, *arrays)
+        return interpret(module, func_name, *arrays, precision=precision)
