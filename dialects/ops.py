@@ -145,7 +145,9 @@ def build(name: str, operands, attrs=None, result: TensorType | None = None) -> 
 
 
 def constant(value: np.ndarray) -> ir.Value:
-    value = np.ascontiguousarray(value)
+    # ascontiguousarray alone turns a 0-d array into shape (1,).
+    value = np.asarray(value)
+    value = np.ascontiguousarray(value).reshape(value.shape)
     t = TensorType(tuple(value.shape), dtype_of_numpy(value.dtype))
     attr = ir.DenseElementsAttr.get(value, type=mlir_type(t))
     op = ir.Operation.create("euler.constant", results=[mlir_type(t)], attributes={"value": attr})
