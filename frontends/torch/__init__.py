@@ -1,1 +1,247 @@
-"""PyTorch frontend: torch.export -> euler dialect (see issue 5)."""
+"""PyTorch frontend: nn.Modules and torch.compile graphs into euler.
+
+    import euler.torch
+    cm = euler.torch.compile(model, example_inputs)      # torch tensors in and out
+    y = cm(*inputs)
+    opt = torch.compile(model, backend="euler")           # registered on import
+    print(euler.torch.coverage(model, example_inputs))   # supported/unsupported ATen ops
+
+The model is captured with `torch.export` (no decompositions, so linear,
+conv2d and layer_norm stay whole), imported into the euler dialect by
+`importer.py` and compiled by `euler.compile`. Compiled models are for
+inference: parameters are frozen into the code as constants unless
+`params_as_args=True`, and no autograd graph is recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+
+from ..errors import CompileError, EulerError
+
+try:
+    import torch
+except ImportError as _exc:  # pragma: no cover - the extra is optional
+    raise ImportError("euler.torch needs PyTorch: pip install 'euler[torch]'") from _exc
+
+from .importer import SUPPORTED_OPS, ImportedProgram, import_program
+
+__all__ = ["compile", "coverage", "import_model", "export", "CompiledModel", "CoverageReport",
+           "EulerFallbackWarning", "SUPPORTED_OPS", "backend"]
+
+
+class EulerFallbackWarning(UserWarning):
+    """The euler torch.compile backend ran a graph eagerly instead."""
+
+
+def export(model, example_inputs, decompose=False):
+    """`torch.export.export` with euler's error reporting.
+
+    `decompose=True` lowers to the core ATen op set first; the default keeps
+    the ops euler has whole (linear, conv2d, layer_norm, softmax).
+    """
+    try:
+        ep = torch.export.export(model, tuple(example_inputs))
+        return ep.run_decompositions() if decompose else ep
+    except Exception as exc:  # torch reports capture failures with many exception types
+        raise CompileError(f"<torch.export>: error: cannot capture the model: "
+                           f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                           ) from exc
+
+
+def import_model(model, example_inputs, params_as_args=False, decompose=False) -> ImportedProgram:
+    """Export `model` on `example_inputs` and import it into an euler module.
+
+    Returns an `ImportedProgram`; `.module` is None and `.unsupported` lists
+    the ops in the way when some could not be imported.
+    """
+    return import_program(export(model, example_inputs, decompose), params_as_args=params_as_args)
+
+
+def _to_numpy(t):
+    if not isinstance(t, torch.Tensor):
+        raise EulerError(f"expected a torch.Tensor argument, got {type(t).__name__}")
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    return t.contiguous().numpy()
+
+
+class CompiledModel:
+    """A model compiled by euler: call it with torch tensors like the model."""
+
+    def __init__(self, program: ImportedProgram, compiled, params=None):
+        self.program, self.compiled = program, compiled
+        self._params = params or {}
+
+    @property
+    def stages(self):
+        """IR text after each pipeline stage, by stage name."""
+        return self.compiled.stages
+
+    def __call__(self, *inputs):
+        flat = torch.utils._pytree.tree_leaves(inputs)
+        args = []
+        for kind, key in self.program.arguments:
+            args.append(_to_numpy(flat[key] if kind == "input" else self._params[key]))
+        with torch.profiler.record_function("euler"):
+            results = self.compiled.main(*args)
+        if isinstance(results, np.ndarray):
+            results = (results,)
+        outs = [torch.from_numpy(r) for r in results]
+        spec = self.program.out_spec
+        return torch.utils._pytree.tree_unflatten(outs, spec) if spec is not None else (
+            outs[0] if len(outs) == 1 else tuple(outs))
+
+
+def _compile_program(program: ImportedProgram, target, opt_level, params=None, **kw):
+    import euler
+    program.check()
+    return CompiledModel(program, euler.compile(program.module, target=target,
+                                                opt_level=opt_level, **kw), params)
+
+
+def compile(model, example_inputs, target="cpu", opt_level=2, params_as_args=False,
+            decompose=False, **kw) -> CompiledModel:
+    """Compile a torch model for euler's `target`.
+
+    Args:
+        model: an `nn.Module` (put it in eval mode) or a function of tensors.
+        example_inputs: a tuple of tensors fixing the input shapes and dtypes.
+        target, opt_level, **kw: passed to `euler.compile`.
+        params_as_args: read parameters and buffers at each call instead of
+            freezing them into the compiled code.
+        decompose: import the core-ATen form of the program.
+
+    Returns:
+        A `CompiledModel`, called with tensors of the example inputs' shapes.
+
+    Raises:
+        CompileError: the model cannot be captured, or uses ops euler does
+            not support (each listed with its source line).
+    """
+    program = import_model(model, example_inputs, params_as_args, decompose)
+    params = {}
+    if params_as_args and isinstance(model, torch.nn.Module):
+        params = dict(model.named_parameters(remove_duplicate=False))
+        params.update(dict(model.named_buffers(remove_duplicate=False)))
+    return _compile_program(program, target, opt_level, params, **kw)
+
+
+@dataclasses.dataclass
+class CoverageReport:
+    """ATen ops of a model, split into those euler imports and those it does not.
+
+    `supported` maps each ATen op to the source locations of its uses;
+    `unsupported` maps each to [(location, reason)].
+    """
+    supported: dict
+    unsupported: dict
+
+    @property
+    def ok(self) -> bool:
+        return not self.unsupported
+
+    def __str__(self):
+        lines = [f"euler ATen coverage: {sum(map(len, self.supported.values()))} op uses supported, "
+                 f"{sum(map(len, self.unsupported.values()))} unsupported"]
+        if self.supported:
+            lines.append("supported:")
+            for op, locs in sorted(self.supported.items()):
+                lines.append(f"  {op:45} x{len(locs):<3} {_first_locations(locs)}")
+        if self.unsupported:
+            lines.append("unsupported:")
+            for op, uses in sorted(self.unsupported.items()):
+                lines.append(f"  {op:45} x{len(uses):<3} {uses[0][1]}")
+                lines.extend(f"      at {loc}" for loc, _ in uses)
+        return "\n".join(lines)
+
+
+def _first_locations(locs, n=2):
+    shown = list(dict.fromkeys(locs))
+    return ", ".join(shown[:n]) + (f", ... ({len(shown) - n} more)" if len(shown) > n else "")
+
+
+def coverage(model, example_inputs, decompose=False) -> CoverageReport:
+    """Report which ATen ops of `model` euler supports, with counts and source lines."""
+    program = import_model(model, example_inputs, decompose=decompose)
+    unsupported = {}
+    for u in program.unsupported:
+        unsupported.setdefault(u.op, []).append((u.location, u.reason))
+    return CoverageReport(dict(program.ops), unsupported)
+
+
+# --- the torch.compile backend ---------------------------------------------------------
+
+def _frozen_inputs(gm, example_inputs):
+    """Indices of graph inputs that are module parameters or buffers.
+
+    Dynamo lifts them to graph inputs; freezing them as constants (as
+    Inductor's `freezing` does) lets the importer fold weight transposes and
+    batch norms. Their `_version` is checked before each call.
+    """
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    frozen = {}
+    for i, (node, value) in enumerate(zip(placeholders, example_inputs)):
+        if not isinstance(value, torch.Tensor):
+            continue
+        grapharg = node.meta.get("grapharg")
+        source = grapharg.source.name if grapharg is not None and grapharg.source is not None else ""
+        source = source() if callable(source) else source
+        if isinstance(value, torch.nn.Parameter) or "_buffers" in source or "_parameters" in source:
+            frozen[i] = value
+    return frozen
+
+
+class _BackendGraph:
+    """One dynamo graph, compiled by euler (or run eagerly if it cannot be)."""
+
+    def __init__(self, gm, example_inputs, target="cpu", opt_level=2):
+        self.gm, self.target, self.opt_level = gm, target, opt_level
+        self.frozen = _frozen_inputs(gm, example_inputs)
+        self.compiled = self._compile(example_inputs)
+
+    def _compile(self, example_inputs):
+        self.versions = {i: t._version for i, t in self.frozen.items()}
+        try:
+            # Exporting the dynamo graph (rather than tracing it ourselves)
+            # gives the same ATen graph as euler.torch.compile, with the user's
+            # stack traces, which dynamo recorded and export preserves.
+            ep = torch.export.export(self.gm, tuple(example_inputs))
+            program = import_program(ep, frozen_inputs=self.frozen)
+            if program.unsupported:
+                raise CompileError([u.diagnostic() for u in program.unsupported])
+            return _compile_program(program, self.target, self.opt_level)
+        except EulerError as exc:
+            warnings.warn("euler: running this graph eagerly; it has ops euler cannot compile:\n"
+                          + str(exc), EulerFallbackWarning, stacklevel=2)
+        except Exception as exc:  # torch.export cannot capture every dynamo graph
+            warnings.warn(f"euler: running this graph eagerly; torch.export failed on it: "
+                          f"{type(exc).__name__}: {exc}", EulerFallbackWarning, stacklevel=2)
+        return None
+
+    def __call__(self, *args):
+        if self.compiled is not None and any(t._version != self.versions[i]
+                                             for i, t in self.frozen.items()):
+            self.compiled = self._compile(args)  # weights were updated in place
+        if self.compiled is None:
+            return self.gm.forward(*args)
+        outs = self.compiled(*args)
+        return list(outs) if isinstance(outs, (list, tuple)) else [outs]
+
+
+def backend(gm, example_inputs, **options):
+    """The "euler" torch.compile backend: compile each FX graph with euler."""
+    return _BackendGraph(gm, example_inputs, **options)
+
+
+def _register():
+    from torch._dynamo.backends.registry import _BACKENDS, register_backend
+    if "euler" not in _BACKENDS:
+        register_backend(backend, name="euler")
+
+
+_register()
