@@ -29,7 +29,7 @@ from ..dialects import shapes
 from ..dialects.shapes import ShapeError, TensorType
 from ..errors import CompileError, InputError, VerifyError, format_diagnostic
 
-__all__ = ["interpret", "interpret_text", "numpy_dtype", "UnsupportedOp"]
+__all__ = ["interpret", "interpret_text", "evaluate_op", "numpy_dtype", "UnsupportedOp"]
 
 
 class UnsupportedOp(CompileError):
@@ -306,6 +306,23 @@ def interpret(module, func_name: str = "main", *arrays, precision: str = "op") -
             # Not ascontiguousarray: it turns 0-d results into 1-d ones.
             env[op.results[0]] = np.require(value, requirements="C")
     raise _error(func, "has no func.return")
+
+
+def evaluate_op(op: ir.Operation, arrays) -> np.ndarray:
+    """Evaluate one euler op on numpy operands, one per operand in its storage
+    dtype; the per-op entry point for compile-time evaluation
+    (euler-fold-constants). Computes as `interpret` does with precision "op".
+
+    Raises:
+        ShapeError: the op breaks its shape rules (no location attached).
+        InputError: bad data, e.g. a gather index out of range.
+    """
+    result = euler_ops.verify_op(op)
+    args = [np.asarray(a).astype(_compute_dtype(euler_ops.tensor_type(v.type).dtype), copy=False)
+            for a, v in zip(arrays, op.operands)]
+    with np.errstate(all="ignore"):
+        value = _evaluate(euler_ops.op_name(op), args, euler_ops.attrs_of(op), result, op)
+    return np.require(_store(value, result.dtype), requirements="C")
 
 
 def interpret_text(text: str, func_name: str = "main", *arrays, precision: str = "op") -> tuple:
