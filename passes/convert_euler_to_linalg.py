@@ -162,7 +162,7 @@ def _broadcast(v, out_shape) -> ir.Value:
     if not added:
         return v
     init = tensor.empty(list(out_shape), v.type.element_type)
-    return linalg.broadcast(v, outs=[init], dimensions=added).result
+    return linalg.broadcast(v, outs=[init], dimensions=added).results[0]
 
 
 def _reduce(x, axes, kind) -> ir.Value:
@@ -304,7 +304,7 @@ def lower_transpose(op, attrs):
     if perm == sorted(perm):
         return x
     init = tensor.empty(list(rt.shape), rt.element_type)
-    return linalg.transpose(x, outs=[init], permutation=perm).result
+    return linalg.transpose(x, outs=[init], permutation=perm).results[0]
 
 
 def lower_reshape(op, attrs):
@@ -479,8 +479,9 @@ def lower_gather(op, attrs):
         i = arith.index_cast(index, i)
         i = arith.select(arith.cmpi(arith.CmpIPredicate.slt, i, _scalar(index, 0)),
                          arith.addi(i, _scalar(index, size)), i)
-        coords = ([linalg.index(d) for d in range(axis)] + [i]
-                  + [linalg.index(d) for d in range(axis + ni, rank)])
+        # linalg.index is shadowed by an opdsl helper in the bindings: use IndexOp.
+        coords = ([linalg.IndexOp(d).result for d in range(axis)] + [i]
+                  + [linalg.IndexOp(d).result for d in range(axis + ni, rank)])
         return tensor.extract(table, coords)
     return _generic([idx], [_dims(rank, range(axis, axis + ni)), ir.AffineMap.get_identity(rank)],
                     tensor.empty(list(rt.shape), rt.element_type), ["parallel"] * rank, body)
