@@ -3,6 +3,7 @@
     euler run examples/mlp.mlir [--func main] [--inputs random|file.npz]
               [--emit STAGE] [--dump-dir DIR] [-O N]
     euler pipeline --show -O3
+    euler torch-coverage pkg.module:factory [--decompose]
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def _parser():
     s.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=2)
     s.add_argument("--target", default="cpu")
     s.set_defaults(handler=cmd_pipeline)
+
+    c = sub.add_parser("torch-coverage", help="list the ATen ops of a PyTorch model that euler "
+                       "supports and does not (exit 1 if any is unsupported)")
+    c.add_argument("factory", help="pkg.module:function returning (model, example_inputs)")
+    c.add_argument("--decompose", action="store_true", help="report on the core-ATen form")
+    c.set_defaults(handler=cmd_torch_coverage)
     return p
 
 
@@ -116,6 +123,14 @@ def cmd_pipeline(args):
             stage(pm, opts)
             print(f"{name}: {pm}")
     return 0
+
+
+def cmd_torch_coverage(args):
+    try:
+        import euler.torch
+    except ImportError as exc:
+        raise errors.EulerError(f"error: {exc}") from None
+    return euler.torch.coverage_command(args.factory, decompose=args.decompose)
 
 
 def main(argv=None):

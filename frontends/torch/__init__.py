@@ -45,7 +45,13 @@ def export(model, example_inputs, decompose=False):
     """
     try:
         ep = torch.export.export(model, tuple(example_inputs))
-        return ep.run_decompositions() if decompose else ep
+        if not decompose:
+            return ep
+        # Core ATen expands attention into masks guarded by data-dependent
+        # `where`s that euler has no ops for; it stays whole, as euler imports it.
+        table = torch.export.default_decompositions()
+        table.pop(torch.ops.aten.scaled_dot_product_attention.default, None)
+        return ep.run_decompositions(table)
     except Exception as exc:  # torch reports capture failures with many exception types
         raise CompileError(f"<torch.export>: error: cannot capture the model: "
                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -245,3 +251,24 @@ def _register():
 
 
 _register()
+
+
+def coverage_command(spec: str, decompose=False) -> int:
+    """`euler torch-coverage pkg.module:factory`: print the coverage report of the
+    model that `factory()` returns as `(model, example_inputs)`; 1 if any op is unsupported."""
+    import importlib
+    import os
+    import sys
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise EulerError(f"{spec}: error: expected pkg.module:factory")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like `python -m`, find modules in the working directory
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise EulerError(f"{spec}: error: cannot load the factory: {exc}") from None
+    model, example_inputs = factory()
+    report = coverage(model, example_inputs, decompose=decompose)
+    print(report)
+    return 0 if report.ok else 1
