@@ -20,8 +20,12 @@ class CompiledFunction:
     def __init__(self, engine, name, signature):
         self._engine, self.name, self.signature = engine, name, signature
 
-    def __call__(self, *args):
-        results = self._engine.call(self.name, self.signature, args)
+    def __call__(self, *args, out=None):
+        """Run on numpy arrays. `out` (an array, or a tuple of them for
+        several results) receives the results instead of fresh arrays."""
+        if out is not None and not isinstance(out, (tuple, list)):
+            out = (out,)
+        results = self._engine.call(self.name, self.signature, args, out)
         return results[0] if len(results) == 1 else results
 
     def __repr__(self):

@@ -10,13 +10,13 @@ owned by it.
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import os
 
 import numpy as np
 from mlir import ir
 from mlir.execution_engine import ExecutionEngine
-from mlir.runtime import get_ranked_memref_descriptor
 
 from ..dialects import ops
 from ..dialects.shapes import DTYPE_BYTES, MAX_TENSOR_BYTES, TensorType
@@ -68,18 +68,64 @@ class Engine:
         except Exception as exc:
             raise InternalError(f"JIT compilation failed: {exc}") from None
         _engines.append(self._ee)
+        self._entry = {}
 
-    def call(self, name: str, signature, args):
-        """Call `name` on numpy `args`; return the tuple of numpy results."""
+    def call(self, name: str, signature, args, out=None):
+        """Call `name` on numpy `args`; return the tuple of numpy results.
+        `out`, if given, is a sequence of preallocated result arrays."""
         arg_types, result_types = signature
         if len(args) != len(arg_types):
             raise InputError(f"@{name} takes {len(arg_types)} arguments, got {len(args)}")
         inputs = [_check_arg(name, i, a, t) for i, (a, t) in enumerate(zip(args, arg_types))]
-        results = [_allocate(t) for t in result_types]
-        pointers = [ctypes.pointer(ctypes.pointer(get_ranked_memref_descriptor(a)))
-                    for a in inputs + results]
-        self._ee.invoke(name, *pointers)
+        if out is None:
+            results = [_allocate(t) for t in result_types]
+        else:
+            results = [_check_out(name, i, a, t) for i, (a, t) in enumerate(zip(out, result_types))]
+        descriptors = [_descriptor(a) for a in inputs + results]
+        # The packed C-interface wrapper takes an array of pointers to its
+        # arguments, each of which is a pointer to a memref descriptor.
+        holders = [ctypes.c_void_p(ctypes.addressof(d)) for d in descriptors]
+        packed = (ctypes.c_void_p * len(holders))(*[ctypes.addressof(h) for h in holders])
+        self._entry_point(name)(packed)
         return tuple(results)
+
+    def _entry_point(self, name):
+        if name not in self._entry:
+            address = self._ee.raw_lookup("_mlir_ciface_" + name)  # its packed wrapper
+            if not address:
+                raise InputError(f"no compiled function @{name}")
+            self._entry[name] = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
+        return self._entry[name]
+
+
+@functools.lru_cache(maxsize=None)
+def _descriptor_class(rank):
+    # One ctypes struct per rank, built once: the layout of MLIR's
+    # StridedMemRefType<T, rank> (the element type only matters to pointers).
+    fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+              ("offset", ctypes.c_longlong)]
+    if rank:
+        fields += [("shape", ctypes.c_longlong * rank), ("strides", ctypes.c_longlong * rank)]
+    return type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
+
+
+def _descriptor(array: np.ndarray):
+    d = _descriptor_class(array.ndim)()
+    d.allocated = d.aligned = array.ctypes.data
+    if array.ndim:
+        d.shape[:] = array.shape
+        d.strides[:] = [s // array.itemsize for s in array.strides]
+    return d
+
+
+def _check_out(func, index, value, expected: TensorType) -> np.ndarray:
+    if (not isinstance(value, np.ndarray) or not value.flags.c_contiguous
+            or not value.flags.writeable):
+        raise InputError(f"@{func} output {index}: expected a writable C-contiguous numpy array")
+    if value.dtype != np.dtype(ops.NUMPY_DTYPES[expected.dtype]) or value.shape != expected.shape:
+        raise InputError(f"@{func} output {index}: expected {expected}, got "
+                         f"{value.dtype} {value.shape}")
+    return value
 
 
 def _check_arg(func, index, value, expected: TensorType) -> np.ndarray:
