@@ -22,6 +22,10 @@ from mlir import ir, passmanager
 REGISTRY = {
     "euler-verify": "verify",
     "convert-euler-to-linalg": "convert_euler_to_linalg",
+    "euler-simplify": "simplify",
+    "euler-fold-constants": "fold_constants",
+    "euler-cse": "cse",
+    "euler-dce": "dce",
 }
 
 
