@@ -17,6 +17,14 @@ from ..options import Options
 def euler(pm, opts: Options):
     # Shape rules first: everything after may assume well-typed euler IR.
     passes.add(pm, "euler-verify")
+    if opts.opt_level >= 1:
+        # Simplify first so that folding sees fewer, larger constant chains,
+        # and again after, for the identities folding exposes (x * folded 1).
+        passes.add(pm, "euler-simplify")
+        passes.add(pm, "euler-fold-constants")
+        passes.add(pm, "euler-simplify")
+        passes.add(pm, "euler-cse")
+        passes.add(pm, "euler-dce")
 
 
 def linalg(pm, opts: Options):
