@@ -29,7 +29,7 @@ from ..dialects import shapes
 from ..dialects.shapes import ShapeError, TensorType
 from ..errors import CompileError, InputError, VerifyError, format_diagnostic
 
-__all__ = ["interpret", "interpret_text", "evaluate_op", "numpy_dtype", "UnsupportedOp"]
+__all__ = ["interpret", "interpret_text", "evaluate_op", "find_func", "argument_types", "numpy_dtype", "UnsupportedOp"]
 
 
 class UnsupportedOp(CompileError):
@@ -204,7 +204,8 @@ def _evaluate(name, args, attrs, result: TensorType, op):
 
 # --- driver -----------------------------------------------------------------
 
-def _find_func(module, func_name: str) -> ir.Operation:
+def find_func(module, func_name: str) -> ir.Operation:
+    """The `func.func` named `func_name` in `module`; InputError if none."""
     body = module.body if isinstance(module, ir.Module) else module.regions[0].blocks[0]
     names = []
     for op in body.operations:
@@ -216,6 +217,14 @@ def _find_func(module, func_name: str) -> ir.Operation:
             names.append(name)
     raise InputError(f"no function '@{func_name}' in the module (it has: "
                      + (", ".join("@" + n for n in names) or "none") + ")")
+
+
+def argument_types(module, func_name: str = "main") -> list:
+    """The TensorTypes of `@func_name`'s arguments."""
+    func = find_func(module, func_name)
+    with module.context:
+        ftype = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
+        return [euler_ops.tensor_type(t) for t in ftype.inputs]
 
 
 def _check_argument(i, array, t: TensorType) -> np.ndarray:
@@ -258,7 +267,7 @@ def interpret(module, func_name: str = "main", *arrays, precision: str = "op") -
         VerifyError: an op breaks its shape rules (with its location).
         UnsupportedOp: a non-euler op, other than `func.return`, is reached.
     """
-    func = _find_func(module, func_name)
+    func = find_func(module, func_name)
     ftype = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
     if len(arrays) != len(ftype.inputs):
         raise InputError(f"@{func_name} takes {len(ftype.inputs)} arguments, got {len(arrays)}")

@@ -35,6 +35,8 @@ def _parser():
     r.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=None)
     r.add_argument("--target", default="cpu")
     r.add_argument("--print-ir-after-all", action="store_true")
+    r.add_argument("--interpret", action="store_true",
+                   help="evaluate with the reference interpreter instead of compiling")
     r.set_defaults(handler=cmd_run)
 
     s = sub.add_parser("pipeline", help="print the passes of each stage")
@@ -48,6 +50,9 @@ def _parser():
     c.add_argument("factory", help="pkg.module:function returning (model, example_inputs)")
     c.add_argument("--decompose", action="store_true", help="report on the core-ATen form")
     c.set_defaults(handler=cmd_torch_coverage)
+
+    from ..fuzz.cli import add_subcommands
+    add_subcommands(sub)  # fuzz, bisect, compare
     return p
 
 
@@ -87,6 +92,8 @@ def summarize(array) -> str:
 
 
 def cmd_run(args):
+    if args.interpret:
+        return _interpret(args)
     from ..compiler import compile as euler_compile
     t0 = time.perf_counter()
     mod = euler_compile(args.file, target=args.target, opt_level=args.opt_level,
@@ -106,6 +113,21 @@ def cmd_run(args):
     for i, out in enumerate(outputs):
         print(f"  output {i}: {summarize(out)}")
     print(f"compile {compile_s * 1e3:.1f} ms, run {run_s * 1e3:.3f} ms")
+    return 0
+
+
+def _interpret(args):
+    from ..runtime import interpreter
+    from ..pipelines import driver
+    module = driver.parse(args.file, dialects.context())
+    inputs = load_inputs(args.inputs, interpreter.argument_types(module, args.func), args.seed)
+    t0 = time.perf_counter()
+    outputs = interpreter.interpret(module, args.func, *inputs)
+    run_s = time.perf_counter() - t0
+    print(f"@{args.func}: {len(inputs)} inputs ({args.inputs}), reference interpreter")
+    for i, out in enumerate(outputs):
+        print(f"  output {i}: {summarize(out)}")
+    print(f"interpret {run_s * 1e3:.1f} ms")
     return 0
 
 
