@@ -22,6 +22,8 @@ from mlir import ir, passmanager
 REGISTRY = {
     "euler-verify": "verify",
     "convert-euler-to-linalg": "convert_euler_to_linalg",
+    "euler-schedule-matmul": "schedule_matmul",
+    "euler-lower-matmul-microkernel": "lower_matmul_microkernel",
     "euler-simplify": "simplify",
     "euler-fold-constants": "fold_constants",
     "euler-cse": "cse",

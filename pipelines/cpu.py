@@ -33,7 +33,10 @@ def linalg(pm, opts: Options):
 
 
 def tiled(pm, opts: Options):
-    pass
+    if opts.opt_level >= 3:
+        # Packed, cache- and register-tiled, threaded and vectorized matmuls.
+        passes.add(pm, "euler-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),
+                   num_threads=opts.num_threads)
 
 
 def vectorized(pm, opts: Options):
@@ -48,10 +51,19 @@ def bufferized(pm, opts: Options):
     pm.add("buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true}")
     pm.add("buffer-deallocation-pipeline")
     pm.add("canonicalize,cse")
+    if opts.opt_level >= 3:
+        # Needs buffers: hoists each matmul's accumulator into registers.
+        passes.add(pm, "euler-lower-matmul-microkernel")
 
 
 def loops(pm, opts: Options):
     pm.add("func.func(convert-linalg-to-loops)")
+    if opts.opt_level >= 3 and opts.num_threads > 1:
+        # scf.forall -> worker threads of MLIR's async runtime (loaded by the
+        # JIT); min-task-size=1, or a 2-way forall would run serially.
+        pm.add(f"scf-forall-to-parallel,async-parallel-for{{num-workers={opts.num_threads} "
+               "min-task-size=1},async-to-async-runtime,async-runtime-ref-counting,"
+               "async-runtime-ref-counting-opt,convert-async-to-llvm")
     pm.add("lower-affine,canonicalize")
 
 
