@@ -29,9 +29,6 @@ from . import PassFailure, euler_ops
 NAME = "convert-euler-to-linalg"
 SUMMARY = "Lower euler ops to linalg, tensor, arith and math on tensors"
 
-_PARALLEL = linalg.IteratorType.parallel
-_REDUCTION = linalg.IteratorType.reduction
-
 
 # --- small IR helpers ---------------------------------------------------------
 
@@ -44,7 +41,7 @@ def _ttype(shape, etype) -> ir.RankedTensorType:
 
 
 def _scalar(etype, value) -> ir.Value:
-    if isinstance(etype, ir.IntegerType) or isinstance(etype, ir.IndexType):
+    if isinstance(etype, (ir.IntegerType, ir.IndexType)):
         return arith.constant(etype, int(value))
     return arith.constant(etype, float(value))
 
