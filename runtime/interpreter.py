@@ -99,9 +99,9 @@ def _reduce(name, x, attrs):
     axes = shapes.normalize_axes(attrs.get("axes", range(x.ndim)), x.ndim)
     keep = bool(attrs.get("keepdims", False))
     if name == "reduce_max":
-        if x.size == 0:
-            raise ShapeError("reduce_max over a zero-size tensor has no identity")
-        return np.max(x, axis=axes, keepdims=keep)
+        # numpy refuses an empty max; euler returns max's identity, -inf, as
+        # the compiled reduction (initialized with -inf) does.
+        return np.max(x, axis=axes, keepdims=keep, initial=-np.inf)
     if name == "reduce_sum":
         return np.sum(x, axis=axes, keepdims=keep)
     return np.mean(x, axis=axes, keepdims=keep)
