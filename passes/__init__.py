@@ -51,7 +51,9 @@ def _wrap(mod, options):
     def run(op, pass_):
         global last_internal_error
         try:
-            mod.run(op, **options)
+            # Passes build IR: give them the context and a default location.
+            with op.context, ir.Location.unknown():
+                mod.run(op, **options)
         except PassFailure:
             pass_.signal_pass_failure()
         except Exception as exc:  # a bug in the pass: keep it for the driver

@@ -68,6 +68,8 @@ def loops(pm, opts: Options):
 
 
 def llvm(pm, opts: Options):
+    # Before convert-math-to-libm, so a user @exp cannot capture libm calls.
+    passes.add(pm, "euler-mangle-symbols")
     pm.add("convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm{reassociate-fp-reductions=true}")
     # math.erf etc. have no LLVM intrinsic: libm calls.
     pm.add("convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,lower-affine")

@@ -21,6 +21,7 @@ from mlir.execution_engine import ExecutionEngine
 from ..dialects import ops
 from ..dialects.shapes import DTYPE_BYTES, MAX_TENSOR_BYTES, TensorType
 from ..errors import InputError, InternalError
+from ..passes.mangle_symbols import symbol_name
 
 _LIB_DIR = os.path.join(os.path.dirname(ir.__file__), "lib")
 # memrefCopy and friends, and the async runtime for -O3 parallel loops.
@@ -58,17 +59,17 @@ class Engine:
     """An ExecutionEngine over one lowered module."""
 
     def __init__(self, module: ir.Module, functions=(), opt_level: int = 3):
+        self._entry = {}
         try:
             self._ee = ExecutionEngine(module, opt_level=opt_level, shared_libs=SHARED_LIBS)
             self._ee.initialize()
             # Code is generated lazily on first lookup: do it now, so that it
             # counts as compile time rather than as the first call's run time.
             for name in functions:
-                self._ee.raw_lookup("_mlir_ciface_" + name)
+                self._entry_point(name)
         except Exception as exc:
             raise InternalError(f"JIT compilation failed: {exc}") from None
         _engines.append(self._ee)
-        self._entry = {}
 
     def call(self, name: str, signature, args, out=None):
         """Call `name` on numpy `args`; return the tuple of numpy results.
@@ -91,7 +92,10 @@ class Engine:
 
     def _entry_point(self, name):
         if name not in self._entry:
-            address = self._ee.raw_lookup("_mlir_ciface_" + name)  # its packed wrapper
+            # The packed wrapper of the C interface, under the mangled name
+            # (or the plain one, for input that was already LLVM IR).
+            address = (self._ee.raw_lookup("_mlir_ciface_" + symbol_name(name))
+                       or self._ee.raw_lookup("_mlir_ciface_" + name))
             if not address:
                 raise InputError(f"no compiled function @{name}")
             self._entry[name] = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
