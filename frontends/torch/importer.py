@@ -114,11 +114,13 @@ def aten_name(target) -> str:
 
 # --- source locations ----------------------------------------------------------
 
-def user_frame(stack_trace: str | None):
+def user_frame(stack_trace: str | None, hint: str | None = None):
     """(file, line, col) of the last frame outside torch in an FX stack trace.
 
     Graphs from `run_decompositions` keep only torch's frame for some nodes;
-    the last frame of any file is the fallback then.
+    the last frame in torch is the fallback then. The column comes from the
+    ^~~ markers that dynamo's traces carry; without them it is where `hint`
+    (the op's name) appears in the line, else where the statement starts.
     """
     if not stack_trace:
         return None
@@ -128,23 +130,33 @@ def user_frame(stack_trace: str | None):
         m = _FRAME.match(text)
         if not m or m["file"].startswith("<"):
             continue
-        fallback = (m["file"], int(m["line"]), 1)
-        if m["file"].startswith(_LIBRARY_DIRS):
+        if m["file"].startswith(_LIBRARY_DIRS[1]):
             continue
-        file, line, col = m["file"], int(m["line"]), 1
+        if m["file"].startswith(_LIBRARY_DIRS[0]):
+            fallback = (m["file"], int(m["line"]), 1)
+            continue
+        file, line = m["file"], int(m["line"])
+        source = linecache.getline(file, line)
+        col = len(source) - len(source.lstrip()) + 1
+        if hint and re.search(rf"\b{re.escape(hint)}\b", source):
+            col = re.search(rf"\b{re.escape(hint)}\b", source).start() + 1
         # Python 3.11 prints the stripped source line, then ^~~ markers under
         # the expression: their offset plus the source's indentation is the column.
         if i + 2 < len(lines) and lines[i + 2].strip() and set(lines[i + 2].strip()) <= set("^~"):
             marker = lines[i + 2]
             offset = len(marker) - len(marker.lstrip()) - (len(lines[i + 1]) - len(lines[i + 1].lstrip()))
-            source = linecache.getline(file, line)
             col = len(source) - len(source.lstrip()) + max(offset, 0) + 1
         found = (file, line, col)
     return found or fallback
 
 
+def _node_frame(node):
+    hint = node.target._opname if isinstance(node.target, torch._ops.OpOverload) else None
+    return user_frame(node.meta.get("stack_trace"), hint)
+
+
 def _location_text(node) -> str:
-    frame = user_frame(node.meta.get("stack_trace"))
+    frame = _node_frame(node)
     return f"{frame[0]}:{frame[1]}:{frame[2]}" if frame else f"<{node.name}>"
 
 
@@ -338,11 +350,17 @@ class _Importer:
         name = aten_name(node.target)
         args, kwargs = self.resolve(node.args), self.resolve(node.kwargs)
         leaves = torch.utils._pytree.tree_leaves((args, kwargs))
+        loc_text = _location_text(node)
         if any(isinstance(a, _Poison) for a in leaves):
+            # Downstream of a failure: report it only if it would fail by itself.
+            if _handler_for(node.target) is None:
+                self.unsupported.append(Unsupported(name, loc_text,
+                                                    "euler has no lowering for this op"))
+            elif name != "getitem":
+                self.ops[name].append(loc_text)
             self.env[node] = _Poison()
             return
-        loc_text = _location_text(node)
-        frame = user_frame(node.meta.get("stack_trace"))
+        frame = _node_frame(node)
         loc = ir.Location.file(*frame) if frame else ir.Location.name(node.name)
         runtime = any(isinstance(a, ir.Value) for a in leaves)
         try:
@@ -932,6 +950,17 @@ def _expand(imp, node, x, *args, **kwargs):
     return x if _shape(x) == shape else ops.broadcast_to(x, shape)
 
 
+@handles("mT", "numpy_T")
+def _mT(imp, node, x):
+    x = imp.value(x)
+    perm = list(range(_rank(x)))
+    if node.target._opname == "numpy_T":
+        perm.reverse()
+    else:
+        perm[-1], perm[-2] = perm[-2], perm[-1]
+    return ops.transpose(x, perm) if _rank(x) >= 2 else x
+
+
 @handles("permute")
 def _permute(imp, node, x, dims):
     x = imp.value(x)
@@ -1058,6 +1087,79 @@ def _sdpa(imp, node, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, *,
     if additive is not None:
         scores = ops.add(scores, ops.constant(np.ascontiguousarray(additive)))
     return ops.matmul(ops.softmax(scores, axis=-1), v)
+
+
+def _attention(imp, q, k, v, heads, additive=None):
+    """Multi-head attention of (B, T, E) projections: split heads, softmax(q k^T
+    / sqrt(d) + additive) v, merge heads."""
+    B, T, E = _shape(q)
+    S, d = _shape(k)[1], E // heads
+    q, k, v = (ops.transpose(ops.reshape(t, (B, _shape(t)[1], heads, d)), (0, 2, 1, 3))
+               for t in (q, k, v))
+    scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
+    scores = ops.mul(scores, imp.scalar(1.0 / math.sqrt(d), scores))
+    if additive is not None:
+        scores = ops.add(scores, additive)
+    y = ops.matmul(ops.softmax(scores, axis=-1), v)
+    return ops.reshape(ops.transpose(y, (0, 2, 1, 3)), (B, T, E))
+
+
+def _mask_additive(imp, mask, dtype):
+    if mask is None:
+        return None
+    if not isinstance(mask, Const):
+        raise _Unsupported("attention masks must be compile-time constants here")
+    m = imp.array(mask)
+    m = np.where(m, -np.inf, 0) if m.dtype == bool else m  # fast-path masks: True = masked
+    return ops.constant(np.ascontiguousarray(m.astype(ops.NUMPY_DTYPES[dtype])))
+
+
+def _in_projections(imp, query, key, value, qkv_w, qkv_b):
+    w, b = imp.array(qkv_w), imp.array(qkv_b)
+    if w is None or b is None:
+        raise _Unsupported("the attention weights must be compile-time constants")
+    E = w.shape[1]
+    return [ops.add(_matmul_any(imp.value(x), ops.constant(np.ascontiguousarray(w[i * E:(i + 1) * E].T))),
+                    ops.constant(b[i * E:(i + 1) * E].copy()))
+            for i, x in enumerate((query, key, value))]
+
+
+@handles("_native_multi_head_attention")
+def _native_mha(imp, node, query, key, value, embed_dim, heads, qkv_w, qkv_b, proj_w, proj_b,
+                mask=None, need_weights=True, average_attn_weights=True, mask_type=None):
+    if _rank(imp.value(query)) != 3:
+        raise _Unsupported("only batched (B, T, E) attention is supported")
+    q, k, v = _in_projections(imp, query, key, value, qkv_w, qkv_b)
+    y = _attention(imp, q, k, v, heads, _mask_additive(imp, mask, _dtype(q)))
+    return (_linear(imp, node, y, proj_w, proj_b), None)
+
+
+@handles("_transformer_encoder_layer_fwd")
+def _encoder_layer(imp, node, src, embed_dim, heads, qkv_w, qkv_b, proj_w, proj_b, use_gelu,
+                   norm_first, eps, ln1_w, ln1_b, ln2_w, ln2_b, w1, b1, w2, b2, mask=None,
+                   mask_type=None):
+    """nn.TransformerEncoderLayer's inference fast path (taken under no_grad)."""
+    x = imp.value(src)
+    if _rank(x) != 3:
+        raise _Unsupported("only batched (B, T, E) encoder inputs are supported")
+    additive = _mask_additive(imp, mask, _dtype(x))
+
+    def ln(t, w, b):
+        return ops.layer_norm(t, imp.value(w), imp.value(b), axis=-1, epsilon=float(eps))
+
+    def self_attention(t):
+        q, k, v = _in_projections(imp, t, t, t, qkv_w, qkv_b)
+        return _linear(imp, node, _attention(imp, q, k, v, heads, additive), proj_w, proj_b)
+
+    def feed_forward(t):
+        h = _linear(imp, node, t, w1, b1)
+        return _linear(imp, node, ops.gelu(h) if use_gelu else ops.relu(h), w2, b2)
+
+    if norm_first:
+        x = ops.add(x, self_attention(ln(x, ln1_w, ln1_b)))
+        return ops.add(x, feed_forward(ln(x, ln2_w, ln2_b)))
+    x = ln(ops.add(x, self_attention(x)), ln1_w, ln1_b)
+    return ln(ops.add(x, feed_forward(x)), ln2_w, ln2_b)
 
 
 SUPPORTED_OPS = tuple(sorted(_HANDLERS))

@@ -1,0 +1,366 @@
+"""The PyTorch frontend (euler.torch): every supported ATen op and five models
+against eager PyTorch, the torch.compile backend, eager fallback, diagnostics
+with source lines, and the coverage report and CLI."""
+
+import inspect
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+import euler  # noqa: E402
+import euler.torch as et  # noqa: E402
+
+RTOL, ATOL = 1e-4, 1e-5
+HERE = os.path.abspath(__file__)
+
+
+class Fn(nn.Module):
+    """Wraps a function of tensors so that torch.export accepts it."""
+
+    def __init__(self, fn, **buffers):
+        super().__init__()
+        self.fn = fn
+        for name, value in buffers.items():
+            self.register_buffer(name, value)
+
+    def forward(self, *xs):
+        return self.fn(self, *xs)
+
+
+def assert_close(got, want):
+    if isinstance(want, torch.Tensor):
+        want, got = [want], [got]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        torch.testing.assert_close(g, w, rtol=RTOL, atol=ATOL)
+
+
+def check(model, *inputs, expect=(), **kw):
+    """Compile with euler, compare with eager, and check `expect` ops were imported
+    (so that a test cannot pass by constant-folding the op it is about)."""
+    model = model.eval() if isinstance(model, nn.Module) else model
+    cm = et.compile(model, inputs, **kw)
+    with torch.no_grad():
+        want = model(*inputs)
+    assert_close(cm(*inputs), want)
+    for op in expect:
+        assert any(name.startswith(f"aten.{op}.") for name in cm.program.ops), \
+            f"{op} not imported: {sorted(cm.program.ops)}"
+    return cm
+
+
+def r(*shape, dtype=torch.float32, seed=None):
+    g = torch.Generator().manual_seed(seed if seed is not None else sum(shape) * 7 + len(shape))
+    return torch.randn(*shape, generator=g, dtype=dtype)
+
+
+# --- one case per op, with the attributes models pass --------------------------------
+
+OPS = {
+    "mm": (lambda m, a, b: torch.mm(a, b), [r(8, 16), r(16, 12)], ["mm"]),
+    "bmm": (lambda m, a, b: torch.bmm(a, b), [r(3, 8, 16), r(3, 16, 5)], ["bmm"]),
+    "matmul_broadcast": (lambda m, a, b: a @ b, [r(2, 3, 8, 16), r(16, 4)], ["matmul"]),
+    "matmul_vec": (lambda m, a, b: torch.matmul(a, b), [r(3, 8, 16), r(16)], ["matmul"]),
+    "linear_3d": (lambda m, x, w, b: F.linear(x, w, b), [r(2, 5, 16), r(12, 16), r(12)], ["linear"]),
+    "addmm": (lambda m, c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=2.0),
+              [r(8, 12), r(8, 16), r(16, 12)], ["addmm"]),
+    "conv2d_stride_pad": (lambda m, x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+                          [r(2, 3, 16, 16), r(8, 3, 3, 3), r(8)], ["conv2d"]),
+    "conv2d_dilation_groups": (lambda m, x, w: F.conv2d(x, w, None, 1, 2, 2, 2),
+                               [r(1, 4, 12, 12), r(6, 2, 3, 3)], ["conv2d"]),
+    "conv2d_same": (lambda m, x, w: F.conv2d(x, w, padding="same"), [r(1, 3, 9, 9), r(4, 3, 5, 5)],
+                    ["conv2d"]),
+    "max_pool2d": (lambda m, x: F.max_pool2d(x, 3, 2, 1), [r(2, 4, 15, 15)], ["max_pool2d"]),
+    "max_pool2d_dilation": (lambda m, x: F.max_pool2d(x, 3, 1, 1, dilation=2), [r(1, 2, 10, 11)],
+                            ["max_pool2d"]),
+    "max_pool2d_ceil": (lambda m, x: F.max_pool2d(x, 2, 2, ceil_mode=True), [r(1, 2, 7, 9)],
+                        ["max_pool2d"]),
+    "avg_pool2d": (lambda m, x: F.avg_pool2d(x, 2), [r(2, 4, 8, 8)], ["avg_pool2d"]),
+    "avg_pool2d_exclude_pad": (lambda m, x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+                               [r(1, 3, 9, 9)], ["avg_pool2d"]),
+    "adaptive_avg_pool2d": (lambda m, x: F.adaptive_avg_pool2d(x, 1), [r(2, 8, 5, 5)],
+                            ["adaptive_avg_pool2d"]),
+    "relu": (lambda m, x: torch.relu(x), [r(4, 33)], ["relu"]),
+    "gelu": (lambda m, x: F.gelu(x), [r(4, 33)], ["gelu"]),
+    "gelu_tanh": (lambda m, x: F.gelu(x, approximate="tanh"), [r(4, 33)], ["gelu"]),
+    "sigmoid": (lambda m, x: torch.sigmoid(x), [r(4, 33)], ["sigmoid"]),
+    "tanh": (lambda m, x: torch.tanh(x), [r(4, 33)], ["tanh"]),
+    "silu": (lambda m, x: F.silu(x), [r(4, 33)], ["silu"]),
+    "exp": (lambda m, x: torch.exp(x), [r(4, 33)], ["exp"]),
+    "rsqrt": (lambda m, x: torch.rsqrt(x.abs() + 0.1), [r(4, 33)], ["rsqrt"]),
+    "log_sqrt_neg": (lambda m, x: -torch.log(x.abs() + 1) + torch.sqrt(x.abs()), [r(4, 33)],
+                     ["log", "sqrt", "neg", "abs"]),
+    "clamp_hardtanh": (lambda m, x: torch.clamp(x, -0.5, 0.7) + F.hardtanh(x) + F.relu6(x * 4),
+                       [r(4, 33)], ["clamp", "hardtanh"]),
+    "pow": (lambda m, x: x ** 2 + x.abs() ** 1.5, [r(4, 33)], ["pow"]),
+    "add_sub_broadcast": (lambda m, a, b: a + b - b * 0.5 - 2.0, [r(2, 3, 8), r(3, 1)], ["add", "sub"]),
+    "add_alpha_rsub": (lambda m, a, b: torch.add(a, b, alpha=3) + (1 - a), [r(5, 8), r(8)],
+                       ["add", "rsub"]),
+    "mul_div": (lambda m, a, b: a * b / (b.abs() + 1) / 4 * 3, [r(6, 8), r(6, 1)], ["mul", "div"]),
+    "softmax": (lambda m, x: torch.softmax(x, dim=1), [r(4, 10, 6)], ["softmax"]),
+    "log_softmax": (lambda m, x: F.log_softmax(x * 10, dim=-1), [r(4, 10)], ["log_softmax"]),
+    "layer_norm": (lambda m, x, w, b: F.layer_norm(x, (6, 8), w, b, eps=1e-6),
+                   [r(3, 6, 8), r(6, 8), r(6, 8)], ["layer_norm"]),
+    "layer_norm_no_affine": (lambda m, x: F.layer_norm(x, (16,)), [r(2, 5, 16)], ["layer_norm"]),
+    "sum_mean_amax": (lambda m, x: (x.sum(dim=(1, 2), keepdim=True), x.mean(-1), x.amax(dim=0),
+                                    x.sum(), x.mean(dim=[0, 2], keepdim=True)),
+                      [r(3, 4, 5)], ["sum", "mean", "amax"]),
+    "var_std": (lambda m, x: (x.var(dim=-1, keepdim=True), x.std(dim=0, unbiased=False)),
+                [r(4, 9)], ["var", "std"]),
+    "transpose_permute": (lambda m, x: (x.transpose(1, 2) * 2, x.permute(2, 0, 1) + 1, x.mT - 1),
+                          [r(2, 3, 4)], ["transpose", "permute"]),
+    "view_reshape_flatten": (lambda m, x: (x.view(6, 4) * 2, x.reshape(-1) + 1, x.flatten(1) - 1,
+                                           x.unflatten(2, (2, 2)) * 3),
+                             [r(2, 3, 4)], ["view", "reshape", "flatten", "unflatten"]),
+    "squeeze_unsqueeze_expand": (lambda m, x: (x.unsqueeze(0).expand(4, 3, 1, 5) * 2,
+                                               x.squeeze(1) + 1),
+                                 [r(3, 1, 5)], ["unsqueeze", "expand", "squeeze"]),
+    "cat_stack": (lambda m, a, b: (torch.cat([a, b, a], dim=1), torch.stack([a, a], dim=1),
+                                   torch.cat([a, b * 2], -1)),
+                  [r(2, 3), r(2, 5)], ["cat", "stack"]),
+    "split_chunk_slice_select": (lambda m, x: (*x.split(3, dim=1), *x.chunk(2, dim=0),
+                                               x[:, 1:7:2] * 1, x[1] * 1, x[..., -1] * 1),
+                                 [r(4, 8)], ["split", "chunk", "slice", "select"]),
+    "embedding": (lambda m, idx: F.embedding(idx, m.table), [torch.tensor([[1, 0, 9], [3, 3, 2]])],
+                  ["embedding"]),
+    "sdpa_causal": (lambda m, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                    [r(2, 4, 7, 8), r(2, 4, 7, 8), r(2, 4, 7, 8)], ["scaled_dot_product_attention"]),
+    "sdpa_scale_mask": (lambda m, q, k, v, mask: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=mask, scale=0.3), [r(2, 5, 8), r(2, 6, 8), r(2, 6, 4), r(5, 6)],
+        ["scaled_dot_product_attention"]),
+    "sdpa_bool_mask": (lambda m, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=m.keep),
+                       [r(1, 2, 5, 8), r(1, 2, 6, 8), r(1, 2, 6, 8)], ["scaled_dot_product_attention"]),
+    "masked_fill_where": (lambda m, x: (x.masked_fill(m.keep[:, :6] == 0, float("-inf")),
+                                        torch.where(m.keep, x, 0.5 * x)),
+                          [r(5, 6)], ["masked_fill", "where"]),
+    "batch_norm_eval": (lambda m, x: F.batch_norm(x, m.mean, m.var, m.gamma, m.beta, False, 0.1, 1e-3),
+                        [r(4, 6, 5, 5)], ["batch_norm"]),
+}
+
+_BUFFERS = {
+    "embedding": {"table": r(10, 16)},
+    "sdpa_bool_mask": {"keep": torch.rand(5, 6, generator=torch.Generator().manual_seed(1)) > 0.3},
+    "masked_fill_where": {"keep": torch.tril(torch.ones(5, 6, dtype=torch.bool))},
+    "batch_norm_eval": {"mean": r(6), "var": r(6).abs() + 0.5, "gamma": r(6, seed=3),
+                        "beta": r(6, seed=4)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_op(name):
+    fn, inputs, expect = OPS[name]
+    if name == "sdpa_bool_mask":
+        _BUFFERS[name]["keep"][:, 0] = True  # no fully-masked row: its NaNs are not a test
+    check(Fn(fn, **_BUFFERS.get(name, {})), *inputs, expect=expect)
+
+
+def test_float64_runs_as_float64():
+    model = nn.Sequential(nn.Linear(16, 8), nn.GELU(), nn.LayerNorm(8)).double()
+    cm = check(model, r(4, 16, dtype=torch.float64))
+    assert "f64" in str(cm.program.module) and "f32" not in str(cm.program.module)
+
+
+def test_core_aten_form_and_params_as_args():
+    model = SmallCNN()
+    x = r(2, 3, 16, 16)
+    cm = check(model, x, decompose=True, expect=["convolution", "addmm"])
+    assert "aten.linear.default" not in cm.program.ops
+    cm = check(model, x, params_as_args=True)
+    assert cm.program.arguments[-1] == ("input", 0)
+    with torch.no_grad():
+        model.fc.bias += 1  # parameters passed as arguments are read at each call
+        assert_close(cm(x), model(x))
+
+
+# --- models -------------------------------------------------------------------------
+
+def MLP():
+    return nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.GELU(),
+                         nn.Linear(64, 10))
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.AvgPool2d(2))
+        self.fc = nn.Linear(16 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
+
+
+class BasicBlock(nn.Module):
+    """torchvision's ResNet BasicBlock with a strided projection shortcut."""
+
+    def __init__(self, cin=8, cout=16, stride=2):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                        nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.downsample(x))
+
+
+class GPTBlock(nn.Module):
+    """A nanoGPT decoder block: causal self-attention written with plain ops."""
+
+    def __init__(self, d=32, heads=4, ctx=16):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+        self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (C // self.heads) ** 0.5)
+        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+        y = (F.softmax(att, dim=-1) @ v).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + self.proj(y)
+        return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+def _seeded(factory):
+    torch.manual_seed(0)
+    model = factory().eval()
+    # Non-trivial batch-norm statistics, so that folding them is tested.
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    return model
+
+
+MODELS = {
+    "mlp": (MLP, lambda: (r(8, 32),)),
+    "cnn": (SmallCNN, lambda: (r(2, 3, 16, 16),)),
+    "resnet_block": (BasicBlock, lambda: (r(2, 8, 12, 12),)),
+    "transformer": (lambda: nn.TransformerEncoderLayer(32, 4, 64, batch_first=True),
+                    lambda: (r(2, 10, 32),)),
+    "gpt_block": (GPTBlock, lambda: (r(2, 12, 32),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model(name):
+    factory, inputs = MODELS[name]
+    cm = check(_seeded(factory), *inputs())
+    assert not cm.program.unsupported
+    if name in ("cnn", "resnet_block"):  # eval batch_norm is folded into the convolutions
+        text = str(cm.program.module)
+        assert "batch_norm" in " ".join(cm.program.ops) and "rsqrt" not in text
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_torch_compile_backend(name):
+    factory, inputs = MODELS[name]
+    model, xs = _seeded(factory), inputs()
+    torch._dynamo.reset()
+    opt = torch.compile(model, backend="euler")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", et.EulerFallbackWarning)  # no silent eager fallback
+        with torch.no_grad():
+            got = opt(*xs)
+            assert_close(got, model(*xs))
+            assert_close(opt(*[x + 1 for x in xs]), model(*[x + 1 for x in xs]))
+
+
+# --- unsupported ops: diagnostics, fallback, coverage ---------------------------------
+
+class Unsupported(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = self.lin(x)
+        y = torch.cumsum(y, dim=1)
+        return torch.relu(torch.sort(y, dim=-1).values)
+
+
+def _line_of(text):
+    src, start = inspect.getsourcelines(Unsupported)
+    return start + next(i for i, line in enumerate(src) if text in line)
+
+
+def _col_of(text):
+    src, _ = inspect.getsourcelines(Unsupported)
+    return next(line.index(text) for line in src if text in line) + 1
+
+
+def test_unsupported_op_is_a_compile_error_with_source_lines():
+    with pytest.raises(euler.CompileError) as info:
+        et.compile(Unsupported().eval(), (r(4, 8),))
+    msg = str(info.value)
+    assert (f"{HERE}:{_line_of('cumsum')}:{_col_of('cumsum')}: error: unsupported op "
+            "'aten.cumsum.default'") in msg
+    assert f"{HERE}:{_line_of('sort')}:" in msg and "aten.sort" in msg
+    assert len(info.value.diagnostics) == 2  # relu depends on sort: not reported again
+
+
+def test_ir_locations_point_at_the_model_source():
+    program = et.import_model(GPTBlock().eval(), (r(1, 4, 32),))
+    asm = program.module.operation.get_asm(enable_debug_info=True)
+    src, start = inspect.getsourcelines(GPTBlock.forward)
+    softmax_line = start + next(i for i, line in enumerate(src) if "F.softmax" in line)
+    assert f'loc("{HERE}":{softmax_line}:' in asm
+
+
+def test_backend_falls_back_to_eager_with_a_warning():
+    model = Unsupported().eval()
+    x = r(4, 8)
+    torch._dynamo.reset()
+    opt = torch.compile(model, backend="euler")
+    with pytest.warns(et.EulerFallbackWarning, match=r"aten.cumsum.default") as rec:
+        with torch.no_grad():
+            assert_close(opt(x), model(x))
+    assert f"test_torch_frontend.py:{_line_of('cumsum')}" in str(rec[0].message)
+
+
+def test_coverage_report():
+    report = et.coverage(Unsupported().eval(), (r(4, 8),))
+    assert not report.ok
+    assert sorted(report.supported) == ["aten.linear.default", "aten.relu.default"]
+    assert sorted(report.unsupported) == ["aten.cumsum.default", "aten.sort.default"]
+    (loc, reason), = report.unsupported["aten.cumsum.default"]
+    assert loc.startswith(f"{HERE}:{_line_of('cumsum')}:")
+    text = str(report)
+    assert "aten.linear.default" in text and "x1" in text and "aten.sort.default" in text
+
+    report = et.coverage(GPTBlock().eval(), (r(1, 4, 32),))
+    assert report.ok and len(report.supported["aten.linear.default"]) == 4
+
+
+def test_coverage_cli(tmp_path):
+    (tmp_path / "covmodel.py").write_text(
+        "import torch\n"
+        "def make():\n"
+        "    return torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Softplus()), "
+        "(torch.randn(2, 4),)\n")
+    proc = subprocess.run([sys.executable, "-c", "from euler.tools.euler_main import entry; entry()",
+                           "torch-coverage", "covmodel:make"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "aten.linear.default" in proc.stdout and "aten.softplus.default" in proc.stdout
