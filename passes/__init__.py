@@ -28,6 +28,7 @@ REGISTRY = {
     "euler-fold-constants": "fold_constants",
     "euler-cse": "cse",
     "euler-dce": "dce",
+    "euler-conv-layout": "conv_layout",
 }
 
 

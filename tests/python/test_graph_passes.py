@@ -255,3 +255,46 @@ def test_o1_pipeline_against_numpy():
     y = x @ W.T
     np.testing.assert_allclose(mod.main(x), np.maximum(y, 0) + y, rtol=1e-5, atol=1e-5)
     assert op_counts(euler.compile(MLP_TEXT, opt_level=0).stages["euler"])["euler.matmul"] == 2
+
+
+# --- euler-conv-layout (linalg level, not in the default pipeline) ---------------
+
+CONV_W = RNG.uniform(-1, 1, (6, 4, 3, 3)).astype(np.float32)
+
+
+def conv_text(const_weight):
+    x_t, w_t, y_t = "tensor<2x4x9x9xf32>", "tensor<6x4x3x3xf32>", "tensor<2x6x4x6xf32>"
+    attrs = "{strides = array<i64: 2, 2>, padding = array<i64: 1, 2>, dilations = array<i64: 2, 1>}"
+    if const_weight:
+        w_def = f'%w = "euler.constant"() {{value = {dense(CONV_W)}}} : () -> {w_t}'
+        return f"""
+func.func @main(%x: {x_t}) -> {y_t} {{
+  {w_def}
+  %y = "euler.conv2d"(%x, %w) {attrs} : ({x_t}, {w_t}) -> {y_t}
+  return %y : {y_t}
+}}"""
+    return f"""
+func.func @main(%x: {x_t}, %w: {w_t}) -> {y_t} {{
+  %y = "euler.conv2d"(%x, %w) {attrs} : ({x_t}, {w_t}) -> {y_t}
+  return %y : {y_t}
+}}"""
+
+
+@pytest.mark.parametrize("const_weight", [True, False])
+def test_conv_layout(const_weight):
+    import torch
+
+    text = conv_text(const_weight)
+    linalg_ir = euler.compile(text, opt_level=0, emit="linalg").stages["linalg"]
+    assert "linalg.conv_2d_nchw_fchw" in linalg_ir
+    nhwc = apply(linalg_ir, "euler-conv-layout")
+    assert "conv_2d_nchw_fchw" not in nhwc and "linalg.conv_2d_nhwc_hwcf" in nhwc
+    # Input and result always; the weight only when it is not a constant.
+    assert nhwc.count("linalg.transpose") == (2 if const_weight else 3)
+    x = rand(2, 4, 9, 9)
+    args = (x,) if const_weight else (x, CONV_W)
+    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(CONV_W),
+                                          stride=2, padding=(1, 2), dilation=(2, 1)).numpy()
+    got = euler.compile(nhwc, opt_level=0).main(*args)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, run(text, *args), rtol=1e-5, atol=1e-5)
