@@ -145,6 +145,7 @@ def bisect(text: str, inputs, opt_level: int, target: str = "cpu", func: str = "
     """Bisect the pipeline at `opt_level`; returns (steps, index of the first
     bad step or None, pipeline error or None)."""
     from .driver import Worker
+    log = log or (lambda *_: None)
     ref, ref64 = oracle.reference(text, inputs, func)
     steps, signatures, error = lower_step_by_step(text, opt_level, target)
     signature = signatures[func]

@@ -100,11 +100,11 @@ def test_cli_prints_location_and_exits_1(kind, text, exc, message, tmp_path, cap
 def test_cli_subprocess_has_no_traceback(tmp_path):
     path = tmp_path / "bad.mlir"
     path.write_text(BAD_PROGRAMS[3][1])
-    proc = subprocess.run([sys.executable, "-m", "euler.tools.euler_main", "run", str(path)],
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "EULER_TRACEBACK": ""})
-    if proc.returncode == 0 and not proc.stderr:  # module without a __main__ guard
-        pytest.skip("euler_main has no __main__ entry")
+    script = os.path.join(os.path.dirname(sys.executable), "euler")
+    if not os.path.exists(script):
+        pytest.skip("the euler console script is not installed next to this Python")
+    proc = subprocess.run([script, "run", str(path)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "EULER_TRACEBACK": ""})
     assert proc.returncode == 1
     assert f"{path}:2:8: error: 'euler.matmul' op contracting dimensions differ" in proc.stderr
     assert "Traceback" not in proc.stderr
