@@ -202,16 +202,43 @@ def _frozen_inputs(gm, example_inputs):
     return frozen
 
 
+def _symbolic(a):
+    if isinstance(a, torch.Tensor):
+        return any(isinstance(d, torch.SymInt) for d in a.shape)
+    return isinstance(a, (torch.SymInt, torch.SymFloat, torch.SymBool))
+
+
 class _BackendGraph:
-    """One dynamo graph, compiled by euler (or run eagerly if it cannot be)."""
+    """One dynamo graph, compiled by euler (or run eagerly if it cannot be).
+
+    euler compiles static shapes: when dynamo hands over a graph with dynamic
+    sizes (after a shape change), each new set of input shapes is exported
+    and compiled on first use, and cached.
+    """
 
     def __init__(self, gm, example_inputs, target="cpu", opt_level=2):
         self.gm, self.target, self.opt_level = gm, target, opt_level
         self.frozen = _frozen_inputs(gm, example_inputs)
-        self.compiled = self._compile(example_inputs)
+        self.cache = {}
+        if not any(_symbolic(a) for a in example_inputs):
+            self._get(example_inputs)
+
+    @staticmethod
+    def _key(args):
+        return tuple((tuple(a.shape), a.dtype) if isinstance(a, torch.Tensor) else a for a in args)
+
+    def _get(self, args):
+        key = self._key(args)
+        entry = self.cache.get(key)
+        if entry is not None and entry[0] is not None and any(
+                t._version != entry[1][i] for i, t in self.frozen.items()):
+            entry = None  # weights were updated in place: recompile with the new values
+        if entry is None:
+            entry = self.cache[key] = (self._compile(args),
+                                       {i: t._version for i, t in self.frozen.items()})
+        return entry[0]
 
     def _compile(self, example_inputs):
-        self.versions = {i: t._version for i, t in self.frozen.items()}
         try:
             # Exporting the dynamo graph (rather than tracing it ourselves)
             # gives the same ATen graph as euler.torch.compile, with the user's
@@ -230,17 +257,20 @@ class _BackendGraph:
         return None
 
     def __call__(self, *args):
-        if self.compiled is not None and any(t._version != self.versions[i]
-                                             for i, t in self.frozen.items()):
-            self.compiled = self._compile(args)  # weights were updated in place
-        if self.compiled is None:
+        compiled = self._get(args)
+        if compiled is None:
             return self.gm.forward(*args)
-        outs = self.compiled(*args)
+        outs = compiled(*args)
         return list(outs) if isinstance(outs, (list, tuple)) else [outs]
 
 
 def backend(gm, example_inputs, **options):
-    """The "euler" torch.compile backend: compile each FX graph with euler."""
+    """The "euler" torch.compile backend: compile each FX graph with euler.
+
+    Module parameters and buffers are frozen into the compiled code (and
+    recompiled if they change in place); a graph with ops euler does not
+    support runs eagerly, with an `EulerFallbackWarning` naming them.
+    """
     return _BackendGraph(gm, example_inputs, **options)
 
 

@@ -364,3 +364,16 @@ def test_coverage_cli(tmp_path):
                           timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert "aten.linear.default" in proc.stdout and "aten.softplus.default" in proc.stdout
+
+
+def test_backend_new_shapes_and_updated_weights():
+    model = nn.Sequential(nn.Linear(8, 4), nn.GELU()).eval()
+    torch._dynamo.reset()
+    opt = torch.compile(model, backend="euler")
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("error", et.EulerFallbackWarning)
+        for n in (2, 3, 5):  # the second shape makes dynamo hand over a dynamic graph
+            x = r(n, 8)
+            assert_close(opt(x), model(x))
+        model[0].weight += 1  # frozen weights are recompiled when updated in place
+        assert_close(opt(x), model(x))

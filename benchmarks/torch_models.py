@@ -1,0 +1,154 @@
+"""PyTorch models through euler, against eager PyTorch and torch.compile (Inductor).
+
+    python benchmarks/torch_models.py [--threads 1] [-O 3] [--repeat 7] [--models mlp,cnn]
+
+Each model is compiled three ways (eager needs nothing; Inductor and euler are
+compiled once, outside the timings), checked against eager, then timed
+interleaved: every round runs each backend once, `--iters` calls each, and the
+best round counts. PyTorch and euler get the same number of threads. Prints a
+markdown table of milliseconds per call and euler's speedup (>1 is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import euler.torch as et
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.MaxPool2d(2))
+        self.fc = nn.Linear(64 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin=64, cout=128, stride=2):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                        nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.downsample(x))
+
+
+class GPTBlock(nn.Module):
+    def __init__(self, d=256, heads=4, ctx=128):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+        self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (C // self.heads) ** 0.5)
+        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+        y = (F.softmax(att, dim=-1) @ v).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + self.proj(y)
+        return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+MODELS = {
+    "mlp": (lambda: nn.Sequential(nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 1024),
+                                  nn.GELU(), nn.Linear(1024, 10)),
+            lambda: (torch.randn(64, 512),)),
+    "cnn": (SmallCNN, lambda: (torch.randn(8, 3, 32, 32),)),
+    "resnet_block": (BasicBlock, lambda: (torch.randn(8, 64, 28, 28),)),
+    "transformer": (lambda: nn.TransformerEncoderLayer(256, 4, 1024, batch_first=True),
+                    lambda: (torch.randn(4, 64, 256),)),
+    "gpt_block": (GPTBlock, lambda: (torch.randn(4, 64, 256),)),
+}
+
+
+def _time(fn, inputs, iters):
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        fn(*inputs)
+    return (time.perf_counter() - t0) / iters
+
+
+def bench(name, args):
+    factory, make_inputs = MODELS[name]
+    torch.manual_seed(0)
+    model = factory().eval()
+    inputs = make_inputs()
+    runners = {"eager": model}
+    compile_s = {}
+    with torch.no_grad():
+        want = model(*inputs)
+        t0 = time.perf_counter()
+        torch._dynamo.reset()
+        inductor = torch.compile(model)
+        inductor(*inputs)
+        compile_s["inductor"] = time.perf_counter() - t0
+        runners["inductor"] = inductor
+        t0 = time.perf_counter()
+        runners["euler"] = et.compile(model, inputs, opt_level=args.opt_level,
+                                      num_threads=args.threads)
+        compile_s["euler"] = time.perf_counter() - t0
+        for backend in ("inductor", "euler"):
+            torch.testing.assert_close(runners[backend](*inputs), want, rtol=1e-3, atol=1e-4,
+                                       msg=lambda m: f"{name} via {backend}: {m}")
+        best = {b: float("inf") for b in runners}
+        for b, fn in runners.items():  # warm-up
+            _time(fn, inputs, 2)
+        for _ in range(args.repeat):
+            for b, fn in runners.items():
+                best[b] = min(best[b], _time(fn, inputs, args.iters))
+    return best, compile_s
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("-O", dest="opt_level", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=7, help="timed rounds; the best counts")
+    p.add_argument("--iters", type=int, default=10, help="calls per round")
+    p.add_argument("--models", default=",".join(MODELS))
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+
+    rows = []
+    for name in args.models.split(","):
+        best, compile_s = bench(name, args)
+        rows.append((name, best, compile_s))
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+
+    print(f"\nCPU, {args.threads} thread(s), euler -O{args.opt_level}, best of {args.repeat} "
+          f"rounds x {args.iters} calls, torch {torch.__version__}\n")
+    print("| model | eager ms | inductor ms | euler ms | euler vs eager | euler vs inductor "
+          "| compile s (inductor / euler) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, best, cs in rows:
+        e, i, u = (best[b] * 1e3 for b in ("eager", "inductor", "euler"))
+        print(f"| {name} | {e:.3f} | {i:.3f} | {u:.3f} | {e / u:.2f}x | {i / u:.2f}x "
+              f"| {cs['inductor']:.1f} / {cs['euler']:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
