@@ -1,14 +1,17 @@
 """euler-schedule-matmul: a BLAS-style schedule for linalg.matmul and
 linalg.batch_matmul on tensors (-O3, `tiled` stage).
 
-Each matmul C[M,N] += A[M,K] @ B[K,N] (with static shapes and one float
-element type) becomes, BLIS-style:
+Each matmul C[M,N] += A[M,K] @ B[K,N] (static shapes, one float element
+type; a batch is an outer parallel dimension) becomes, BLIS-style:
 
-  * A packed into mr-row panels, B into nr-column panels (`linalg.pack`,
-    zero-padded up to whole panels and whole k-steps, so that every shape
-    runs the same full-size micro-kernel: no dynamic tiles, no fallback);
+  * A packed into mr-row panels, B into nr-column panels (`linalg.pack`, K
+    zero-padded to whole k-steps), so a register tile's operands for one
+    k-step are contiguous;
   * a `linalg.generic` over the packed operands, (m1, n1, k1, k0, m0, n0),
-    writing C directly (or a padded copy of C when M or N do not divide);
+    writing C in place. When mr does not divide M (nr, N), the last rows
+    (columns) are peeled into their own generic whose register tile is
+    exactly the remainder: every kernel has static shapes and no kernel
+    computes padding or needs a copy of C;
   * tiled by a transform-dialect schedule, built here and interpreted from
     Python: an `scf.forall` over the threads, cache tiles (mc, nc, kc), then
     register tiles mr x nr with a k-step of kr, vectorized to
@@ -23,6 +26,9 @@ enters the payload IR.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 from mlir.dialects.transform import interpreter
@@ -32,31 +38,36 @@ from ..pipelines.heuristics import matmul_tiles
 NAME = "euler-schedule-matmul"
 SUMMARY = "Pack, tile, thread and vectorize linalg.matmul/batch_matmul on tensors"
 
-# Marks the ops of one scheduled matmul, so that its script finds exactly
-# them; removed once the script has run.
+# Each op the script must find carries one of these with a unique id; they
+# are removed once the script has run.
 KERNEL_ATTR = "euler.matmul_kernel"
-PACK_ATTRS = {"a": "euler.matmul_pack_a", "b": "euler.matmul_pack_b"}
+PACK_ATTR = "euler.matmul_pack"
+FILL_ATTR = "euler.matmul_fill"
+_TAGS = (KERNEL_ATTR, PACK_ATTR, FILL_ATTR)
 
 _FLOAT_TYPES = (ir.F32Type, ir.F64Type)
+_ANY = "!transform.any_op"
 
 
-def run(module, tiles=None, num_threads=1):
+def run(module, tiles=None, num_threads=1, pack_only=False):
     """Schedule every matmul in `module`. `tiles` overrides the heuristic's
-    (mc, nc, kc[, mr, nr, kr]); `num_threads` is the forall's width."""
+    (mc, nc, kc[, mr, nr, kr]); `num_threads` is the forall's width;
+    `pack_only` stops after the rewrite to packs and packed generics (for
+    reading and testing the packed form)."""
     with module.context:
-        _run(module, tiles, num_threads)
+        ids = itertools.count()
+        for op in _matmuls(module):
+            shapes = _problem(op)
+            etype = op.operands[0].type.element_type
+            t = matmul_tiles(*shapes[1:], dtype=str(etype), threads=num_threads, override=tiles)
+            with ir.InsertionPoint(op), op.location:
+                plan = _rewrite(op, shapes, t, ids)
+            if not pack_only:
+                _apply(module, _script(plan, shapes[0] > 0, str(etype)))
+        _strip_tags(module)
 
 
-def _run(module, tiles, num_threads):
-    for index, op in enumerate(_matmuls(module)):
-        shapes = _problem(op)
-        etype = op.operands[0].type.element_type
-        t = matmul_tiles(*shapes[1:], dtype=str(etype), threads=num_threads, override=tiles)
-        with ir.InsertionPoint(op), op.location:
-            _pack(op, shapes, t, index)
-        _apply(module, _script(index, shapes, t, etype))
-    _strip_tags(module)
-
+# ---------------------------------------------------------------- payload
 
 def _matmuls(module):
     """linalg.matmul / batch_matmul ops this schedule handles."""
@@ -74,12 +85,14 @@ def _matmuls(module):
 def _schedulable(op) -> bool:
     # Transposed or broadcasting variants carry explicit maps: the packing
     # below assumes the default (A[m,k], B[k,n]) layout.
-    if "indexing_maps" in op.attributes and str(op.attributes["indexing_maps"]) != \
-            str(_default_maps(op)):
+    if "indexing_maps" in op.attributes and \
+            str(op.attributes["indexing_maps"]) != str(_default_maps(op)):
         return False
     types = [v.type for v in op.operands]
     if not all(isinstance(t, ir.RankedTensorType) and t.has_static_shape for t in types):
         return False  # memrefs or dynamic shapes: left to the generic path
+    if any(d == 0 for t in types for d in t.shape):
+        return False  # nothing to compute
     etype = types[0].element_type
     # Mixed precision (f16 x f16 -> f32) needs casts in the kernel: not done.
     return isinstance(etype, _FLOAT_TYPES) and all(t.element_type == etype for t in types)
@@ -87,8 +100,7 @@ def _schedulable(op) -> bool:
 
 def _default_maps(op):
     batch = "b, " if op.name == "linalg.batch_matmul" else ""
-    dims = f"({batch}m, n, k)"
-    return ir.ArrayAttr.get([ir.Attribute.parse(f"affine_map<{dims} -> ({batch}{r})>")
+    return ir.ArrayAttr.get([ir.Attribute.parse(f"affine_map<({batch}m, n, k) -> ({batch}{r})>")
                              for r in ("m, k", "k, n", "m, n")])
 
 
@@ -104,151 +116,213 @@ def _ceil(a, b):
     return -(-a // b)
 
 
-def _pack(op, shapes, t, index):
-    """Replace `op` by pack(A), pack(B) and the packed generic, tagged `index`."""
+@dataclasses.dataclass
+class _Plan:
+    """What the script schedules for one matmul: its kernels (id, tiles),
+    packs (id, block shape) and C fill (id or None)."""
+    kernels: list
+    packs: list
+    fill: int | None
+    batch: int = 0
+    threads: int = 1
+
+
+def _rewrite(op, shapes, t, ids) -> _Plan:
+    """Replace `op` by packs of A and B and one packed generic per region."""
     batch, M, N, K = shapes
     lead = [batch] if batch else []
     nb = len(lead)
     a, b, c = op.operands
     etype = a.type.element_type
-    M1, N1, K1 = _ceil(M, t.mr), _ceil(N, t.nr), _ceil(K, t.kr)
-    Mp, Np = M1 * t.mr, N1 * t.nr
     zero = arith.constant(etype, 0.0)
-    tag = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), index)
+    K1 = _ceil(K, t.kr)
+    plan = _Plan([], [], None, batch, t.threads)
 
-    def pack(operand, src, shape, **kw):
+    def tag(op_, attr):
+        i = next(ids)
+        op_.attributes[attr] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), i)
+        return i
+
+    def slice_(v, offsets, sizes):
+        full = list(v.type.shape)
+        if list(offsets) == [0] * len(offsets) and list(sizes) == full:
+            return v
+        ty = ir.RankedTensorType.get(list(sizes), etype)
+        return tensor.extract_slice(ty, v, [], [], [], list(offsets), list(sizes),
+                                    [1] * len(full))
+
+    def pack(src, shape, block, **kw):
         dest = tensor.empty(shape, etype)
-        padded = any(s % tile for s, tile in zip(
-            [src.type.shape[d] for d in kw["inner_dims_pos"]], kw["inner_tiles"]))
+        padded = K % t.kr != 0
         v = linalg.pack(src, dest, padding_value=zero if padded else None, **kw)
-        v.owner.attributes[PACK_ATTRS[operand]] = tag
+        plan.packs.append((tag(v.owner, PACK_ATTR), block))
         return v
 
-    # A[M,K] -> [M1, K1, kr, mr]: a k-step of A for one register tile is kr*mr
-    # contiguous values, and one panel is contiguous over all of K.
-    ap = pack("a", a, lead + [M1, K1, t.kr, t.mr], inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, t.mr])
-    # B[K,N] -> [N1, K1, kr, nr]: likewise, one nr-column panel over all of K.
-    bp = pack("b", b, lead + [N1, K1, t.kr, t.nr], outer_dims_perm=list(range(nb)) + [nb + 1, nb],
-              inner_dims_pos=[nb, nb + 1], inner_tiles=[t.kr, t.nr])
+    # Full register tiles first, then the remainder as one narrower tile.
+    Mf, Nf = M - M % t.mr, N - N % t.nr
+    rows = [(o, s, r) for o, s, r in ((0, Mf, t.mr), (Mf, M - Mf, M - Mf)) if s]
+    cols = [(o, s, r) for o, s, r in ((0, Nf, t.nr), (Nf, N - Nf, N - Nf)) if s]
+    a_packs, b_packs = [], []
+    for off, size, mr in rows:
+        # A rows -> [M1, K1, kr, mr]: one k-step of a register tile is kr*mr
+        # contiguous values, and one panel is contiguous over all of K.
+        src = slice_(a, [0] * nb + [off, 0], lead + [size, K])
+        a_packs.append(pack(src, lead + [size // mr, K1, t.kr, mr], (t.kr, mr),
+                            inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, mr]))
+    for off, size, nr in cols:
+        # B columns -> [N1, K1, kr, nr]: likewise, one nr-column panel.
+        src = slice_(b, [0] * nb + [0, off], lead + [K, size])
+        b_packs.append(pack(src, lead + [size // nr, K1, t.kr, nr], (t.kr, nr),
+                            outer_dims_perm=list(range(nb)) + [nb + 1, nb],
+                            inner_dims_pos=[nb, nb + 1], inner_tiles=[t.kr, nr]))
 
-    padded_c = (Mp, Np) != (M, N)
-    c_init = _padded_init(c, lead + [Mp, Np], zero) if padded_c else c
-    b_ = "b, " if batch else ""
+    if _is_fill(c):
+        plan.fill = tag(c.owner, FILL_ATTR)
+    result = c
+    for (moff, msize, mr), ap in zip(rows, a_packs):
+        for (noff, nsize, nr), bp in zip(cols, b_packs):
+            offsets, sizes = [0] * nb + [moff, noff], lead + [msize, nsize]
+            gen = _kernel(ap, bp, slice_(result, offsets, sizes), mr, nr, nb)
+            region = dataclasses.replace(t, mr=mr, nr=nr, mc=max(mr, t.mc // mr * mr),
+                                         nc=max(nr, t.nc // nr * nr))
+            plan.kernels.append((tag(gen.owner, KERNEL_ATTR), region, msize // mr))
+            if sizes != list(c.type.shape):
+                gen = tensor.insert_slice(gen, result, [], [], [], offsets, sizes,
+                                          [1] * (nb + 2))
+            result = gen
+    op.results[0].replace_all_uses_with(result)
+    op.erase()
+    return plan
+
+
+def _kernel(ap, bp, c, mr, nr, nb):
+    """C[m1*mr + m0, n1*nr + n0] += Ap[m1, k1, k0, m0] * Bp[n1, k1, k0, n0]."""
+    etype = c.type.element_type
+    b_ = "b, " if nb else ""
     dims = f"({b_}m1, n1, k1, k0, m0, n0)"
     maps = [f"({b_}m1, k1, k0, m0)", f"({b_}n1, k1, k0, n0)",
-            f"({b_}m1 * {t.mr} + m0, n1 * {t.nr} + n0)"]
+            f"({b_}m1 * {mr} + m0, n1 * {nr} + n0)"]
     maps = ir.ArrayAttr.get([ir.Attribute.parse(f"affine_map<{dims} -> {m}>") for m in maps])
     iters = ["parallel"] * nb + ["parallel", "parallel", "reduction", "reduction",
                                  "parallel", "parallel"]
     iters = ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{i}>") for i in iters])
-    gen = linalg.GenericOp([c_init.type], [ap, bp], [c_init], maps, iters)
+    gen = linalg.GenericOp([c.type], [ap, bp], [c], maps, iters)
     body = gen.regions[0].blocks.append(etype, etype, etype)
     with ir.InsertionPoint(body):
-        linalg.YieldOp([arith.addf(body.arguments[2], arith.mulf(body.arguments[0],
-                                                                  body.arguments[1]))])
-    gen.attributes[KERNEL_ATTR] = tag
-    result = gen.result
-    if padded_c:
-        result = tensor.extract_slice(c.type, result, [], [], [],
-                                      [0] * (nb + 2), lead + [M, N], [1] * (nb + 2))
-    op.results[0].replace_all_uses_with(result)
-    op.erase()
+        product = arith.mulf(body.arguments[0], body.arguments[1])
+        linalg.YieldOp([arith.addf(body.arguments[2], product)])
+    return gen.result
 
 
-def _padded_init(c, shape, zero):
-    """C's initial value, grown to `shape` (whole register tiles)."""
-    producer = c.owner
-    if isinstance(producer, ir.Operation) or hasattr(producer, "name"):
-        if producer.name == "linalg.fill":
-            # The usual case (C = 0): fill the bigger tensor instead of copying.
-            return linalg.fill(producer.operands[0], outs=[tensor.empty(shape, zero.type)])
-    high = [s - d for s, d in zip(shape, c.type.shape)]
-    pad = tensor.PadOp(ir.RankedTensorType.get(shape, zero.type), c, [], [],
-                       [0] * len(shape), high)
-    block = pad.regions[0].blocks.append(*[ir.IndexType.get()] * len(shape))
-    with ir.InsertionPoint(block):
-        tensor.YieldOp(zero)
-    return pad.result
+def _is_fill(v):
+    return isinstance(v, ir.OpResult) and v.owner.name == "linalg.fill"
 
 
-def _script(index, shapes, t, etype):
-    """The transform script scheduling matmul `index` (text, for reading)."""
-    batch = shapes[0]
-    nb = 1 if batch else 0
-    b0 = "0, " if nb else ""
-    b1 = "1, " if nb else ""
-    tag = f"{{{KERNEL_ATTR} = {index} : i64}}"
-    any_ = "!transform.any_op"
-    kernel_types = ", ".join("tensor<" + "".join(f"{d}x" for d in shape if d != 1) + f"{etype}>"
-                             for shape in ((t.kr, t.mr), (t.kr, t.nr), (t.mr, t.nr)))
-    if t.threads > 1:
-        # Threads split the m1 (or n1) register-tile dimension; a batch goes
-        # across threads first when there are enough matrices.
-        if batch >= t.threads:
-            nt = f"{t.threads}, 0, 0, 0, 0, 0, 0"
-        else:
-            split = f"{t.threads}, 0" if t.parallel == "m" else f"0, {t.threads}"
-            nt = b0 + split + ", 0, 0, 0, 0"
-        forall = (f"%g, %forall = transform.structured.tile_using_forall %g0 num_threads [{nt}]"
-                  f" : ({any_}) -> ({any_}, {any_})")
-    else:
-        forall = f"%g = transform.cast %g0 : {any_} to {any_}"
-    return f"""
-module attributes {{transform.with_named_sequence}} {{
-transform.named_sequence @__transform_main(%root: {any_} {{transform.readonly}}) {{
-  %g0 = transform.structured.match ops{{["linalg.generic"]}} attributes {tag} in %root
-      : ({any_}) -> {any_}
-  {forall}
-  // Cache tiles, then one register tile (mr x nr, k-step kr) per iteration.
-  %t1, %l1:{3 + nb} = transform.structured.tile_using_for %g
-      tile_sizes [{b1}{t.mc // t.mr}, {t.nc // t.nr}, {t.kc // t.kr}, 0, 0, 0]
-      : ({any_}) -> ({any_}{f", {any_}" * (3 + nb)})
-  %t2, %l2:3 = transform.structured.tile_using_for %t1 tile_sizes [{b0}1, 1, 1, 0, 0, 0]
-      : ({any_}) -> ({any_}, {any_}, {any_}, {any_})
-  // Patterns go to the whole function: a loop of one trip folds away, and
+# ---------------------------------------------------------------- schedule
+
+def _script(plan, batched, etype):
+    """The transform script scheduling one rewritten matmul (built as text,
+    which reads like the schedule it is)."""
+    nb = 1 if batched else 0
+    parts = [_fill_schedule(plan.fill, nb)] if plan.fill is not None else []
+    parts += [_tile_kernel(kid, t, m1, plan.batch) for kid, t, m1 in plan.kernels]
+    parts.append(f"""  // Patterns go to the whole function: a loop of one trip folds away, and
   // its handle with it.
-  %f = transform.get_parent_op %t2 {{op_name = "func.func"}} : ({any_}) -> {any_}
+  %f = transform.get_parent_op %t2_{plan.kernels[0][0]} {{op_name = "func.func"}}
+      : ({_ANY}) -> {_ANY}
   transform.apply_patterns to %f {{
-    // 1x1x1xkrxmrxnr -> krxmrxnr: a plain contraction once vectorized.
+    // 1x1x1 x kr x mr x nr -> kr x mr x nr: a plain contraction once vectorized.
     transform.apply_patterns.linalg.fold_unit_extent_dims_via_slices
     transform.apply_patterns.canonicalization
-  }} : {any_}
-  // Folding unit dims drops the tag: the register-tile contraction is the
-  // generic on exactly these operand types.
-  %k = transform.structured.match ops{{["linalg.generic"]}}
-      filter_operand_types = [{kernel_types}] in %f : ({any_}) -> {any_}
-  transform.structured.vectorize %k : {any_}
-  transform.apply_patterns to %f {{
+  }} : {_ANY}""")
+    # Folding unit dims drops the tags: a register-tile contraction is the
+    # generic on exactly its operand types.
+    kernel_types = []
+    for _, t, _ in plan.kernels:
+        types = ", ".join("tensor<" + "".join(f"{d}x" for d in shape if d != 1) + f"{etype}>"
+                          for shape in ((t.kr, t.mr), (t.kr, t.nr), (t.mr, t.nr)))
+        if types not in kernel_types:
+            kernel_types.append(types)
+    for i, types in enumerate(kernel_types):
+        parts.append(f"""  %k{i} = transform.structured.match ops{{["linalg.generic"]}}
+      filter_operand_types = [{types}] in %f : ({_ANY}) -> {_ANY}
+  transform.structured.vectorize %k{i} : {_ANY}""")
+    parts.append(f"""  transform.apply_patterns to %f {{
     transform.apply_patterns.vector.reduction_to_contract
     transform.apply_patterns.vector.transfer_permutation_patterns
     transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers
     transform.apply_patterns.canonicalization
-  }} : {any_}
-  // Packs: one kr x mr (kr x nr) block per iteration, read with zero padding.
-{_pack_schedule(index, "a", nb, (t.kr, t.mr))}
-{_pack_schedule(index, "b", nb, (t.kr, t.nr))}
-  // vector.mask regions do not survive bufferization: fold the masks into
+  }} : {_ANY}""")
+    parts += [_pack_schedule(pid, block, nb, plan.threads) for pid, block in plan.packs]
+    parts.append(f"""  // vector.mask regions do not survive bufferization: fold the masks into
   // the transfers' mask operands.
   transform.apply_patterns to %f {{
     transform.apply_patterns.vector.lower_masked_transfers
-  }} : {any_}
-  transform.apply_cse to %f : {any_}
+  }} : {_ANY}
+  transform.apply_cse to %f : {_ANY}""")
+    body = "\n".join(parts)
+    return f"""module attributes {{transform.with_named_sequence}} {{
+transform.named_sequence @__transform_main(%root: {_ANY} {{transform.readonly}}) {{
+{body}
   transform.yield
 }}
 }}"""
 
 
-def _pack_schedule(index, operand, nb, block):
-    """Transform ops tiling the pack of `operand` to one block per iteration
-    and vectorizing it (masked reads supply the zero padding)."""
-    any_ = "!transform.any_op"
+def _match(attr, ident, name):
+    return (f"  %{name} = transform.structured.match attributes {{{attr} = {ident} : i64}}"
+            f" in %root : ({_ANY}) -> {_ANY}")
+
+
+def _tile_kernel(kid, t, m1, batch):
+    """Threads, cache tiles, then one register tile per iteration."""
+    lines = [_match(KERNEL_ATTR, kid, f"g{kid}")]
+    nb = 1 if batch else 0
+    b0, b1 = ("0, ", "1, ") if nb else ("", "")
+    target = f"%g{kid}"
+    if t.threads > 1:
+        # Threads split the batch if it is big enough, else the m1 (or n1)
+        # register-tile dimension.
+        split = f"{t.threads}, 0" if t.parallel == "m" and m1 >= t.threads else f"0, {t.threads}"
+        split = f"{t.threads}, 0, 0" if batch >= t.threads else b0 + split
+        lines.append(f"  %p{kid}, %forall{kid} = transform.structured.tile_using_forall {target}"
+                     f" num_threads [{split}, 0, 0, 0, 0] : ({_ANY}) -> ({_ANY}, {_ANY})")
+        target = f"%p{kid}"
+    loops = ", ".join([_ANY] * (3 + nb))
+    lines.append(f"""  %t1_{kid}, %l1_{kid}:{3 + nb} = transform.structured.tile_using_for {target}
+      tile_sizes [{b1}{t.mc // t.mr}, {t.nc // t.nr}, {t.kc // t.kr}, 0, 0, 0]
+      : ({_ANY}) -> ({_ANY}, {loops})
+  %t2_{kid}, %l2_{kid}:{3 + nb} = transform.structured.tile_using_for %t1_{kid}
+      tile_sizes [{b1}1, 1, 1, 0, 0, 0] : ({_ANY}) -> ({_ANY}, {loops})""")
+    return "\n".join(lines)
+
+
+def _pack_schedule(pid, block, nb, threads):
+    """Tile a pack over the threads, then to one kr x mr (kr x nr) block per
+    iteration, and vectorize it; masked reads supply the zero padding of K."""
     ones = "1, " * nb
-    return f"""  %pk_{operand} = transform.structured.match ops{{["linalg.pack"]}}
-      attributes {{{PACK_ATTRS[operand]} = {index} : i64}} in %root : ({any_}) -> {any_}
-  %pt_{operand}, %pl_{operand}:{2 + nb} = transform.structured.tile_using_for %pk_{operand}
-      tile_sizes [{ones}1, 1] : ({any_}) -> ({any_}{f", {any_}" * (2 + nb)})
-  transform.structured.vectorize %pt_{operand} vector_sizes [{ones}1, 1, {block[0]}, {block[1]}]
-      : {any_}"""
+    loops = ", ".join([_ANY] * (2 + nb))
+    lines = [_match(PACK_ATTR, pid, f"pk{pid}")]
+    target = f"%pk{pid}"
+    if threads > 1:
+        lines.append(f"  %pf{pid}, %pforall{pid} = transform.structured.tile_using_forall {target}"
+                     f" num_threads [{'0, ' * nb}{threads}, 0] : ({_ANY}) -> ({_ANY}, {_ANY})")
+        target = f"%pf{pid}"
+    lines.append(f"""  %pt{pid}, %pl{pid}:{2 + nb} = transform.structured.tile_using_for {target}
+      tile_sizes [{ones}1, 1] : ({_ANY}) -> ({_ANY}, {loops})
+  transform.structured.vectorize %pt{pid} vector_sizes [{ones}1, 1, {block[0]}, {block[1]}]
+      : {_ANY}""")
+    return "\n".join(lines)
+
+
+def _fill_schedule(fid, nb):
+    """C's fill, a row at a time."""
+    ones = "1, " * nb
+    loops = ", ".join([_ANY] * (1 + nb))
+    return f"""{_match(FILL_ATTR, fid, f"fill{fid}")}
+  %ft{fid}, %fl{fid}:{1 + nb} = transform.structured.tile_using_for %fill{fid}
+      tile_sizes [{ones}1, 0] : ({_ANY}) -> ({_ANY}, {loops})
+  transform.structured.vectorize %ft{fid} : {_ANY}"""
 
 
 def _apply(module, script_text):
@@ -260,7 +334,7 @@ def _apply(module, script_text):
 
 def _strip_tags(module):
     def visit(op):
-        for name in (KERNEL_ATTR, *PACK_ATTRS.values()):
+        for name in _TAGS:
             if name in op.attributes:
                 del op.attributes[name]
         return ir.WalkResult.ADVANCE

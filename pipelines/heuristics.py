@@ -21,8 +21,8 @@ class MatmulTiles:
 
     mr x nr is the register tile (C accumulator), kr the k-step of the
     micro-kernel; mc x nc x kc the cache tile, in elements. A is packed into
-    mr-row panels and B into nr-column panels, both padded with zeros up to
-    whole panels and whole k-steps. `parallel` names the dimension ("m" or
+    mr-row panels and B into nr-column panels, K padded with zeros to whole
+    k-steps; rows and columns left over are peeled by the schedule. `parallel` names the dimension ("m" or
     "n") split over `threads` workers."""
 
     mc: int
@@ -60,9 +60,8 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None) -> MatmulTiles:
         mc, nc, kc = override[:3]
         if len(override) == 6:
             mr, nr, kr = override[3:]
-    # Small problems: no bigger register tile than the (padded) problem.
-    mr = min(mr, _ceil(M, 1))
-    nr = min(nr, lanes * _ceil(N, lanes))
+    # No bigger register tile than the problem (remainders are peeled).
+    mr, nr = min(mr, M), min(nr, N)
     # Cache tiles are whole register tiles, spread evenly so that the last
     # one is not a sliver: ceil(K/kc) blocks of (nearly) equal size.
     mc = _balanced(M, mc, mr)
