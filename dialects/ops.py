@@ -58,8 +58,6 @@ def _decode(attr: ir.Attribute):
         return tuple(attr)
     if isinstance(attr, (ir.BoolAttr, ir.IntegerAttr, ir.FloatAttr, ir.StringAttr)):
         return attr.value
-    if isinstance(attr, ir.DenseElementsAttr):
-        return elements_to_numpy(attr)
     return attr
 
 
@@ -68,7 +66,7 @@ def elements_to_numpy(attr: ir.DenseElementsAttr) -> np.ndarray:
     if t.dtype not in NUMPY_DTYPES:
         raise ShapeError(f"constants of type {t.dtype} cannot be evaluated")
     if attr.is_splat:
-        value = _decode(attr.get_splat_value())
+        value = attr.get_splat_value().value
         return np.full(t.shape, value, dtype=NUMPY_DTYPES[t.dtype])
     return np.array(attr, copy=True).reshape(t.shape).astype(NUMPY_DTYPES[t.dtype], copy=False)
 
@@ -79,7 +77,8 @@ _EXPECTED_KIND = {"perm": tuple, "axes": tuple, "kernel": tuple, "strides": tupl
 
 
 def attrs_of(op: ir.Operation) -> dict:
-    """Decode an euler op's attributes into Python values, checking their kinds."""
+    """Decode an euler op's attributes into Python values, checking their kinds.
+    A constant's `value` stays an MLIR attribute: `elements_to_numpy` decodes it."""
     out = {}
     for name in op.attributes:
         attr = op.attributes[name]
@@ -107,12 +106,16 @@ def verify_op(op: ir.Operation) -> TensorType:
         raise ShapeError(f"expects one result, got {len(op.results)}")
     result = tensor_type(op.results[0].type)
     operands = [tensor_type(v.type) for v in op.operands]
-    attrs = attrs_of(op)
     if op_name(op) == "constant":
+        # Only the value's type matters here: decoding it would copy every
+        # weight, and bf16 or resource constants have no numpy form.
         value = op.attributes["value"]
-        if not isinstance(value, ir.DenseElementsAttr) or value.type != op.results[0].type:
+        if (not isinstance(value, (ir.DenseElementsAttr, ir.DenseResourceElementsAttr))
+                or value.type != op.results[0].type):
             raise ShapeError(f"'value' must be dense elements of the result type {result}")
-        attrs = {"value": np.empty(result.shape, np.int8), "dtype": result.dtype}
+        attrs = {"value": np.broadcast_to(np.int8(0), result.shape), "dtype": result.dtype}
+    else:
+        attrs = attrs_of(op)
     return shapes.infer(op_name(op), operands, attrs, result)
 
 
