@@ -34,6 +34,7 @@ from mlir.dialects import arith, linalg, tensor
 from mlir.dialects.transform import interpreter
 
 from ..pipelines.heuristics import matmul_tiles
+from . import PassFailure
 
 NAME = "euler-schedule-matmul"
 SUMMARY = "Pack, tile, thread and vectorize linalg.matmul/batch_matmul on tensors"
@@ -59,7 +60,12 @@ def run(module, tiles=None, num_threads=1, pack_only=False):
         for op in _matmuls(module):
             shapes = _problem(op)
             etype = op.operands[0].type.element_type
-            t = matmul_tiles(*shapes[1:], dtype=str(etype), threads=num_threads, override=tiles)
+            try:
+                t = matmul_tiles(*shapes[1:], dtype=str(etype), threads=num_threads,
+                                 override=tiles)
+            except ValueError as exc:
+                op.location.emit_error(f"'{op.name}' op {exc}")
+                raise PassFailure() from None
             with ir.InsertionPoint(op), op.location:
                 plan = _rewrite(op, shapes, t, ids)
             if not pack_only:
