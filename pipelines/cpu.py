@@ -48,6 +48,9 @@ def bufferized(pm, opts: Options):
            "function-boundary-type-conversion=identity-layout-map}")
     # Results become caller-allocated out-params: the JIT wrapper allocates
     # them as numpy arrays, so no buffer crosses the ABI with ownership.
+    # Canonicalize first: a result still routed through loop results is not
+    # recognized as an alloc, and would be computed aside and then copied.
+    pm.add("canonicalize")
     pm.add("buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true}")
     pm.add("buffer-deallocation-pipeline")
     pm.add("canonicalize,cse")
