@@ -21,6 +21,7 @@ from mlir import ir, passmanager
 # Pass name -> module in this package. Lazy, so that importing euler stays cheap.
 REGISTRY = {
     "euler-verify": "verify",
+    "euler-distinct-results": "distinct_results",
     "convert-euler-to-linalg": "convert_euler_to_linalg",
     "euler-schedule-matmul": "schedule_matmul",
     "euler-lower-matmul-microkernel": "lower_matmul_microkernel",

@@ -44,6 +44,7 @@ def vectorized(pm, opts: Options):
 
 
 def bufferized(pm, opts: Options):
+    passes.add(pm, "euler-distinct-results")  # upstream out-params crash on `return %0, %0`
     pm.add("one-shot-bufferize{bufferize-function-boundaries "
            "function-boundary-type-conversion=identity-layout-map}")
     # Results become caller-allocated out-params: the JIT wrapper allocates
