@@ -32,7 +32,19 @@ def linalg(pm, opts: Options):
     pm.add("canonicalize")
 
 
+_MATMULS = "linalg.matmul,linalg.batch_matmul"
+
+
 def tiled(pm, opts: Options):
+    if opts.opt_level >= 2:
+        # Before tiling, so every tile copy shares one polynomial.
+        passes.add(pm, "euler-expand-math")
+        pm.add("linalg-fuse-elementwise-ops,canonicalize,cse")
+        # At -O3 the matmuls are euler-schedule-matmul's: left out of groups.
+        passes.add(pm, "euler-tile-and-fuse", parallel=opts.opt_level >= 3,
+                   num_threads=opts.num_threads, tile=opts.tile_sizes.get("fusion"),
+                   skip=_MATMULS if opts.opt_level >= 3 else "")
+        pm.add("canonicalize,cse")
     if opts.opt_level >= 3:
         # Packed, cache- and register-tiled, threaded and vectorized matmuls.
         passes.add(pm, "euler-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),
@@ -40,7 +52,9 @@ def tiled(pm, opts: Options):
 
 
 def vectorized(pm, opts: Options):
-    pass
+    if opts.opt_level >= 3:
+        # Elementwise ops and row reductions (matmuls are vectorized already).
+        passes.add(pm, "euler-vectorize", width=opts.tile_sizes.get("vector"))
 
 
 def bufferized(pm, opts: Options):
