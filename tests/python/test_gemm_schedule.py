@@ -81,3 +81,23 @@ def test_other_levels_do_not_schedule():
     mod = euler.compile(_matmul((16, 16), (16, 16)), opt_level=2)
     assert "linalg.pack" not in mod.stages["tiled"]
     assert "vector.contract" not in mod.stages["tiled"]
+
+
+def test_two_matmuls_with_elementwise_ops_between():
+    # Each matmul gets its own packs and kernels; the fused add+relu between
+    # them is left to the elementwise passes.
+    src = """func.func @main(%x: tensor<33x64xf32>, %w1: tensor<64x100xf32>, %b: tensor<100xf32>,
+                     %w2: tensor<100x20xf32>) -> tensor<33x20xf32> {
+      %h = "euler.matmul"(%x, %w1) : (tensor<33x64xf32>, tensor<64x100xf32>) -> tensor<33x100xf32>
+      %hb = "euler.add"(%h, %b) : (tensor<33x100xf32>, tensor<100xf32>) -> tensor<33x100xf32>
+      %r = "euler.relu"(%hb) : (tensor<33x100xf32>) -> tensor<33x100xf32>
+      %y = "euler.matmul"(%r, %w2) : (tensor<33x100xf32>, tensor<100x20xf32>) -> tensor<33x20xf32>
+      return %y : tensor<33x20xf32>
+    }"""
+    rng = np.random.default_rng(1)
+    x, w1, b, w2 = (rng.standard_normal(s).astype(np.float32)
+                    for s in [(33, 64), (64, 100), (100,), (100, 20)])
+    ref = np.maximum(x.astype(np.float64) @ w1 + b, 0) @ w2
+    for threads in (1, 2):
+        out = euler.compile(src, opt_level=3, num_threads=threads).main(x, w1, b, w2)
+        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-3)
