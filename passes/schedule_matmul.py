@@ -124,8 +124,8 @@ def _ceil(a, b):
 
 @dataclasses.dataclass
 class _Plan:
-    """What the script schedules for one matmul: its kernels (id, tiles),
-    packs (id, block shape) and C fill (id or None)."""
+    """What the script schedules for one matmul: its kernels (id, tiles,
+    number of row panels), packs (id, block shape) and C's fill (id or None)."""
     kernels: list
     packs: list
     fill: int | None
@@ -140,7 +140,8 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
     nb = len(lead)
     a, b, c = op.operands
     etype = a.type.element_type
-    zero = arith.constant(etype, 0.0)
+    # Zeros pad K to whole k-steps (in both packs, so they add nothing).
+    zero = arith.constant(etype, 0.0) if K % t.kr else None
     K1 = _ceil(K, t.kr)
     plan = _Plan([], [], None, batch, t.threads)
 
@@ -159,8 +160,7 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
 
     def pack(src, shape, block, **kw):
         dest = tensor.empty(shape, etype)
-        padded = K % t.kr != 0
-        v = linalg.pack(src, dest, padding_value=zero if padded else None, **kw)
+        v = linalg.pack(src, dest, padding_value=zero, **kw)
         plan.packs.append((tag(v.owner, PACK_ATTR), block))
         return v
 
