@@ -10,3 +10,9 @@ def stages(target: str):
         from .cpu import STAGES
         return STAGES
     raise ValueError(f"unknown target '{target}' (expected 'cpu')")
+
+
+def describe(target: str = "cpu", opt_level=None, **options) -> str:
+    """Each stage's pass list for `target` at `opt_level` (`euler pipeline --show`)."""
+    from .listing import describe as _describe
+    return _describe(target, opt_level, **options)
