@@ -9,28 +9,49 @@ owned by it.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import functools
 import math
 import os
+import time
 
 import numpy as np
 from mlir import ir
 from mlir.execution_engine import ExecutionEngine
 
 from ..dialects import ops
-from ..dialects.shapes import DTYPE_BYTES, MAX_TENSOR_BYTES, TensorType
-from ..errors import InputError, InternalError
+from ..dialects.shapes import DTYPE_BYTES, MAX_TENSOR_BYTES, ShapeError, TensorType
+from ..errors import CompileError, InputError, InternalError, format_diagnostic
 from ..passes.mangle_symbols import symbol_name
 
 _LIB_DIR = os.path.join(os.path.dirname(ir.__file__), "lib")
 # memrefCopy and friends, and the async runtime for -O3 parallel loops.
-SHARED_LIBS = [os.path.join(_LIB_DIR, name) for name in
-               ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so", "libmlir_async_runtime.so")]
+RUNTIME_LIBS = ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so", "libmlir_async_runtime.so")
 
-# Engines that loaded the async runtime must outlive each other: destroying
-# one and creating another crashed (see the shared notes). Keep them all.
-_engines = []
+
+@functools.lru_cache(maxsize=None)
+def _load_runtime_libs():
+    # Loaded once into the process, where the JIT finds their symbols, rather
+    # than through ExecutionEngine(shared_libs=...): an engine that loaded the
+    # async runtime tears it down when freed, crashing the next engine.
+    for name in RUNTIME_LIBS:
+        ctypes.CDLL(os.path.join(_LIB_DIR, name), mode=ctypes.RTLD_GLOBAL)
+
+
+# Freed engines wait here a moment before their code is unmapped: after a
+# parallel call returns, an async-runtime worker can still be executing the
+# last instructions of a task inside that code (seen: 2 crashes in 5 runs
+# when freeing at once, none with a 0.2 s delay).
+_GRACE_S = 1.0
+_retired = collections.deque()
+
+
+def _retire(ee):
+    now = time.monotonic()
+    _retired.append((now, ee))
+    while _retired and now - _retired[0][0] > _GRACE_S:
+        _retired.popleft()
 
 
 def prepare_abi(module: ir.Module) -> dict:
@@ -45,8 +66,11 @@ def prepare_abi(module: ir.Module) -> dict:
                 continue
             ftype = op.attributes["function_type"].value
             name = op.attributes["sym_name"].value
-            signatures[name] = ([ops.tensor_type(t) for t in ftype.inputs],
-                                [ops.tensor_type(t) for t in ftype.results])
+            try:
+                signatures[name] = ([_abi_type(t) for t in ftype.inputs],
+                                    [_abi_type(t) for t in ftype.results])
+            except ShapeError as err:
+                raise CompileError(format_diagnostic(op.location, f"@{name}: {err}")) from None
             op.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
             if len(ftype.inputs):
                 op.attributes["arg_attrs"] = ir.ArrayAttr.get(
@@ -55,13 +79,22 @@ def prepare_abi(module: ir.Module) -> dict:
     return signatures
 
 
+def _abi_type(t: ir.Type) -> TensorType:
+    # Memrefs appear when compiling from an already-bufferized stage: such a
+    # function writes its results into arguments the caller passes.
+    if isinstance(t, ir.MemRefType) and t.has_static_shape and t.layout.value == ir.AffineMap.get_identity(t.rank):
+        return TensorType(tuple(t.shape), str(t.element_type))
+    return ops.tensor_type(t)
+
+
 class Engine:
     """An ExecutionEngine over one lowered module."""
 
     def __init__(self, module: ir.Module, functions=(), opt_level: int = 3):
         self._entry = {}
+        _load_runtime_libs()
         try:
-            self._ee = ExecutionEngine(module, opt_level=opt_level, shared_libs=SHARED_LIBS)
+            self._ee = ExecutionEngine(module, opt_level=opt_level)
             self._ee.initialize()
             # Code is generated lazily on first lookup: do it now, so that it
             # counts as compile time rather than as the first call's run time.
@@ -69,7 +102,11 @@ class Engine:
                 self._entry_point(name)
         except Exception as exc:
             raise InternalError(f"JIT compilation failed: {exc}") from None
-        _engines.append(self._ee)
+
+    def __del__(self):
+        ee = getattr(self, "_ee", None)
+        if ee is not None:
+            _retire(ee)
 
     def call(self, name: str, signature, args, out=None):
         """Call `name` on numpy `args`; return the tuple of numpy results.
