@@ -7,12 +7,15 @@ compiled once, outside the timings), checked against eager, then timed
 interleaved: every round runs each backend once, `--iters` calls each, and the
 best round counts. PyTorch and euler get the same number of threads. Prints a
 markdown table of milliseconds per call and euler's speedup (>1 is faster).
+Each model runs in its own process, so that a crash costs one row.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -20,6 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import euler
 import euler.torch as et
 
 
@@ -106,10 +110,18 @@ def bench(name, args):
         inductor(*inputs)
         compile_s["inductor"] = time.perf_counter() - t0
         runners["inductor"] = inductor
-        t0 = time.perf_counter()
-        runners["euler"] = et.compile(model, inputs, opt_level=args.opt_level,
-                                      num_threads=args.threads)
+        # A pipeline failure at one opt level is reported, then the next lower is tried.
+        for level in range(args.opt_level, -1, -1):
+            t0 = time.perf_counter()
+            try:
+                runners["euler"] = et.compile(model, inputs, opt_level=level,
+                                              num_threads=args.threads)
+                break
+            except euler.EulerError as exc:
+                print(f"  {name}: euler -O{level} failed: {str(exc).splitlines()[0][:300]}",
+                      file=sys.stderr)
         compile_s["euler"] = time.perf_counter() - t0
+        compile_s["level"] = level
         for backend in ("inductor", "euler"):
             torch.testing.assert_close(runners[backend](*inputs), want, rtol=1e-3, atol=1e-4,
                                        msg=lambda m: f"{name} via {backend}: {m}")
@@ -129,24 +141,44 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=7, help="timed rounds; the best counts")
     p.add_argument("--iters", type=int, default=10, help="calls per round")
     p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
+    if args.worker:
+        best, compile_s = bench(args.worker, args)
+        print(json.dumps({"best": best, "compile": compile_s}))
+        return
+
+    # One process per model: a crash in one backend costs one row, not the table.
     rows = []
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     for name in args.models.split(","):
-        best, compile_s = bench(name, args)
-        rows.append((name, best, compile_s))
+        cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads),
+               "-O", str(args.opt_level), "--repeat", str(args.repeat), "--iters", str(args.iters)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        sys.stderr.write("".join(l + "\n" for l in proc.stderr.splitlines()
+                                 if l.startswith(f"  {name}")))
+        if proc.returncode != 0:
+            rows.append((name, None, f"failed (exit {proc.returncode}): "
+                         + (proc.stderr.strip().splitlines() or [""])[-1][:120]))
+        else:
+            rows.append((name, json.loads(proc.stdout.strip().splitlines()[-1]), None))
         print(f"  {name}: done", file=sys.stderr, flush=True)
 
-    print(f"\nCPU, {args.threads} thread(s), euler -O{args.opt_level}, best of {args.repeat} "
-          f"rounds x {args.iters} calls, torch {torch.__version__}\n")
+    print(f"\nCPU, {args.threads} thread(s), euler -O{args.opt_level} (lower where marked), "
+          f"best of {args.repeat} rounds x {args.iters} calls, torch {torch.__version__}\n")
     print("| model | eager ms | inductor ms | euler ms | euler vs eager | euler vs inductor "
           "| compile s (inductor / euler) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, best, cs in rows:
+    for name, result, error in rows:
+        if error:
+            print(f"| {name} | | | {error} | | | |")
+            continue
+        best, cs = result["best"], result["compile"]
         e, i, u = (best[b] * 1e3 for b in ("eager", "inductor", "euler"))
-        print(f"| {name} | {e:.3f} | {i:.3f} | {u:.3f} | {e / u:.2f}x | {i / u:.2f}x "
+        level = "" if cs["level"] == args.opt_level else f" (-O{cs['level']})"
+        print(f"| {name} | {e:.3f} | {i:.3f} | {u:.3f}{level} | {e / u:.2f}x | {i / u:.2f}x "
               f"| {cs['inductor']:.1f} / {cs['euler']:.1f} |")
 
 

@@ -152,8 +152,9 @@ class CoverageReport:
         return not self.unsupported
 
     def __str__(self):
-        lines = [f"euler ATen coverage: {sum(map(len, self.supported.values()))} op uses supported, "
-                 f"{sum(map(len, self.unsupported.values()))} unsupported"]
+        n_ok = sum(map(len, self.supported.values()))
+        n_bad = sum(map(len, self.unsupported.values()))
+        lines = [f"euler ATen coverage: {n_ok} op uses supported, {n_bad} unsupported"]
         if self.supported:
             lines.append("supported:")
             for op, locs in sorted(self.supported.items()):
@@ -195,7 +196,7 @@ def _frozen_inputs(gm, example_inputs):
         if not isinstance(value, torch.Tensor):
             continue
         grapharg = node.meta.get("grapharg")
-        source = grapharg.source.name if grapharg is not None and grapharg.source is not None else ""
+        source = getattr(getattr(grapharg, "source", None), "name", "")
         source = source() if callable(source) else source
         if isinstance(value, torch.nn.Parameter) or "_buffers" in source or "_parameters" in source:
             frozen[i] = value

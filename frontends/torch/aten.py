@@ -1,0 +1,805 @@
+"""ATen op -> euler op translations, one handler per ATen op family.
+
+Used by `importer.py`, which walks the FX graph and calls the handler of each
+node with its operands resolved: `ir.Value`s for runtime tensors, `Const` for
+tensors known at compile time, Python values otherwise. A handler builds euler
+ops with the builders of `euler.dialects.ops` (which own the shape rules) at
+the current insertion point and location, and returns the node's value (a
+tuple for multi-result ops, None for results it does not compute), or raises
+`ImportUnsupported` saying why the node cannot be imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+
+import numpy as np
+import torch
+from mlir import ir
+
+from ..dialects import ops
+
+__all__ = ["Const", "ImportUnsupported", "SUPPORTED_OPS", "aten_name", "handler_for", "handles"]
+
+
+class ImportUnsupported(Exception):
+    """Raised by a handler: this node cannot be imported (the message says why)."""
+
+
+@dataclasses.dataclass
+class Const:
+    """A tensor known at compile time (a parameter, or a folded node)."""
+    tensor: torch.Tensor
+
+
+def aten_name(target) -> str:
+    """'aten.linear.default' for torch.ops.aten.linear.default; else the callable's name."""
+    if isinstance(target, torch._ops.OpOverload):
+        return f"{target.namespace}.{target._opname}.{target._overloadname}"
+    return getattr(target, "__name__", str(target))
+
+
+HANDLERS = {}
+
+
+def handles(*names):
+    """Register a handler for ATen ops by packet name ("linear") or full name ("add.Tensor")."""
+    def register(fn):
+        for name in names:
+            HANDLERS[name] = fn
+        return fn
+    return register
+
+
+def handler_for(target):
+    if target is operator.getitem:
+        return _getitem
+    if isinstance(target, torch._ops.OpOverload) and target.namespace == "aten":
+        return (HANDLERS.get(f"{target._opname}.{target._overloadname}")
+                or HANDLERS.get(target._opname))
+    return None
+
+
+# --- helpers shared by handlers ------------------------------------------------
+
+def _rank(v):
+    return ops.tensor_type(v.type).rank
+
+
+def _shape(v):
+    return ops.tensor_type(v.type).shape
+
+
+def _dtype(v):
+    return ops.tensor_type(v.type).dtype
+
+
+def _axis(d, rank):
+    if not -max(rank, 1) <= d < max(rank, 1):
+        raise ImportUnsupported(f"dimension {d} is out of range for rank {rank}")
+    return d % rank if rank else 0
+
+
+def _take(imp, x, axis, indices):
+    """x[..., indices, ...] along `axis` with constant indices: euler.gather."""
+    idx = ops.constant(np.asarray(indices, dtype=np.int64))
+    return ops.gather(x, idx, axis=axis)
+
+
+def _slice(imp, x, axis, start, stop, step=1):
+    size = _shape(x)[axis]
+    idx = range(size)[slice(start, stop, step)]
+    if len(idx) == size:
+        return x
+    return _take(imp, x, axis, list(idx))
+
+
+def _identity(imp, node, x, *args, **kwargs):
+    return imp.value(x)
+
+
+# --- elementwise -----------------------------------------------------------------
+
+def _binary_handler(build):
+    def handler(imp, node, a, b, alpha=1, rounding_mode=None):
+        if rounding_mode is not None:
+            raise ImportUnsupported(f"rounding_mode={rounding_mode!r} is not supported")
+        out = imp.out_type()
+        if alpha != 1:
+            b = b * alpha if isinstance(b, (int, float)) else ops.mul(
+                imp.operand(b, out.dtype, out.rank), imp.operand(alpha, out.dtype, out.rank))
+        return build(imp.operand(a, out.dtype, out.rank), imp.operand(b, out.dtype, out.rank))
+    return handler
+
+
+handles("add")(_binary_handler(ops.add))
+handles("sub")(_binary_handler(ops.sub))
+handles("mul")(_binary_handler(ops.mul))
+handles("div")(_binary_handler(ops.div))
+handles("maximum")(_binary_handler(ops.maximum))
+handles("minimum")(_binary_handler(ops.minimum))
+
+
+@handles("rsub")
+def _rsub(imp, node, a, b, alpha=1):
+    out = imp.out_type()
+    a = imp.operand(a, out.dtype, out.rank)
+    if alpha != 1:
+        a = ops.mul(a, imp.operand(alpha, out.dtype, out.rank))
+    return ops.sub(imp.operand(b, out.dtype, out.rank), a)
+
+
+@handles("pow")
+def _pow(imp, node, x, exponent):
+    out = imp.out_type()
+    if isinstance(x, (int, float)):
+        return ops.pow(imp.operand(x, out.dtype, out.rank), imp.value(exponent, out.dtype))
+    x = imp.value(x, out.dtype)
+    if not isinstance(exponent, (int, float)):
+        return ops.pow(x, imp.value(exponent, out.dtype))
+    if exponent == 2:
+        return ops.mul(x, x)
+    if exponent == 0.5:
+        return ops.sqrt(x)
+    if exponent == -0.5:
+        return ops.rsqrt(x)
+    if exponent == 1:
+        return x
+    return ops.pow(x, imp.operand(exponent, out.dtype, out.rank))
+
+
+def _unary_handler(build):
+    def handler(imp, node, x):
+        return build(imp.value(x, imp.out_type().dtype))
+    return handler
+
+
+for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "neg", "abs"):
+    handles(_name)(_unary_handler(getattr(ops, _name)))
+
+
+@handles("gelu")
+def _gelu(imp, node, x, approximate="none"):
+    return ops.gelu(imp.value(x), approximate=approximate)
+
+
+@handles("silu")
+def _silu(imp, node, x):
+    x = imp.value(x)
+    return ops.mul(x, ops.sigmoid(x))
+
+
+@handles("reciprocal")
+def _reciprocal(imp, node, x):
+    x = imp.value(x)
+    return ops.div(imp.scalar(1.0, x), x)
+
+
+@handles("clamp", "clamp_min", "clamp_max", "hardtanh", "relu6")
+def _clamp(imp, node, x, lo=None, hi=None):
+    x = imp.value(x)
+    name = node.target._opname
+    if name == "clamp_max":
+        lo, hi = None, lo
+    elif name == "hardtanh":
+        lo, hi = (-1.0 if lo is None else lo), (1.0 if hi is None else hi)
+    elif name == "relu6":
+        lo, hi = 0.0, 6.0
+    if isinstance(lo, Const) or isinstance(hi, Const) or isinstance(lo, ir.Value):
+        raise ImportUnsupported("tensor bounds are not supported")
+    if lo is not None:
+        x = ops.maximum(x, imp.scalar(lo, x))
+    if hi is not None:
+        x = ops.minimum(x, imp.scalar(hi, x))
+    return x
+
+
+def _mask_select(imp, cond, a, b):
+    """where(cond, a, b) for a compile-time `cond`. Runtime sides are blended
+    with 0/1 masks; constant sides are added pre-masked so that infinities
+    (masked_fill with -inf) never meet a zero."""
+    out = imp.out_type()
+    m = np.broadcast_to(imp.array(cond).astype(bool), out.shape)
+    np_dtype = ops.NUMPY_DTYPES[out.dtype]
+    if m.all() or not m.any():
+        y = imp.operand(a if m.all() else b, out.dtype, out.rank)
+        return y if _shape(y) == out.shape else ops.broadcast_to(y, out.shape)
+    result, const_part = None, np.zeros(out.shape, np_dtype)
+    for side, keep in ((a, m), (b, ~m)):
+        arr = imp.array(side) if isinstance(side, Const) else (
+            np.asarray(side) if isinstance(side, (int, float)) else None)
+        if arr is not None:
+            const_part = const_part + np.where(keep, arr, 0).astype(np_dtype)
+            continue
+        term = ops.mul(imp.value(side, out.dtype), ops.constant(keep.astype(np_dtype)))
+        result = term if result is None else ops.add(result, term)
+    if result is None:
+        return ops.constant(const_part)
+    if const_part.any():
+        result = ops.add(result, ops.constant(const_part))
+    if _shape(result) != out.shape:
+        result = ops.broadcast_to(result, out.shape)
+    return result
+
+
+@handles("masked_fill")
+def _masked_fill(imp, node, x, mask, value):
+    if not isinstance(mask, Const):
+        raise ImportUnsupported("the mask must be a compile-time constant (a buffer or a "
+                           "tensor built from constants)")
+    if isinstance(value, Const):
+        value = value.tensor.item()
+    return _mask_select(imp, mask, value, x)
+
+
+@handles("where.self", "where.ScalarSelf", "where.ScalarOther", "where.Scalar")
+def _where(imp, node, cond, a, b):
+    if not isinstance(cond, Const):
+        raise ImportUnsupported("the condition must be a compile-time constant")
+    return _mask_select(imp, cond, a, b)
+
+
+@handles("dropout", "native_dropout", "feature_dropout")
+def _dropout(imp, node, x, p, train):
+    if train and p > 0:
+        raise ImportUnsupported("dropout in training mode; call model.eval()")
+    return imp.value(x) if node.target._opname == "dropout" else (imp.value(x), None)
+
+
+for _name in ("clone", "contiguous", "alias", "detach", "lift_fresh_copy"):
+    handles(_name)(_identity)
+
+
+@handles("_to_copy", "to", "type_as")
+def _to(imp, node, x, *args, **kwargs):
+    return imp.value(x, imp.out_type().dtype)
+
+
+# --- linear algebra ------------------------------------------------------------------
+
+def _transposed(imp, w):
+    """w.T, folded into a constant when w is one."""
+    if isinstance(w, Const):
+        return ops.constant(np.ascontiguousarray(imp.array(w).T))
+    return ops.transpose(imp.value(w), (1, 0))
+
+
+def _matmul_any(a, b):
+    """torch.matmul, including its 1-D forms, on MLIR values."""
+    ra, rb = _rank(a), _rank(b)
+    if ra == 1:
+        a = ops.reshape(a, (1,) + _shape(a))
+    if rb == 1:
+        b = ops.reshape(b, _shape(b) + (1,))
+    y = ops.matmul(a, b)
+    shape = _shape(y)
+    if ra == 1:
+        shape = shape[:-2] + shape[-1:]
+    if rb == 1:
+        shape = shape[:-1]
+    return y if shape == _shape(y) else ops.reshape(y, shape)
+
+
+@handles("mm", "bmm", "matmul")
+def _mm(imp, node, a, b):
+    return _matmul_any(imp.value(a), imp.value(b))
+
+
+@handles("t")
+def _t(imp, node, x):
+    return x if _rank(imp.value(x)) < 2 else ops.transpose(imp.value(x), (1, 0))
+
+
+@handles("linear")
+def _linear(imp, node, x, w, b=None):
+    y = _matmul_any(imp.value(x), _transposed(imp, w))
+    return y if b is None else ops.add(y, imp.value(b))
+
+
+@handles("addmm")
+def _addmm(imp, node, bias, a, b, beta=1, alpha=1):
+    y = ops.matmul(imp.value(a), imp.value(b))
+    if alpha != 1:
+        y = ops.mul(y, imp.scalar(alpha, y))
+    if beta == 0:
+        return y
+    c = imp.value(bias)
+    if beta != 1:
+        c = ops.mul(c, imp.scalar(beta, c)) if not isinstance(bias, Const) else ops.constant(
+            (imp.array(bias) * beta).astype(imp.array(bias).dtype))
+    return ops.add(y, c)
+
+
+# --- convolution, pooling, normalization ----------------------------------------------
+
+def _pair(v, n=2):
+    v = list(v) if isinstance(v, (list, tuple)) else [v]
+    return tuple(v * n if len(v) == 1 else v)
+
+
+def _bn_params(imp, weight, bias, mean, var, eps, channels):
+    """(scale, shift) of eval batch_norm as numpy arrays, or None if not constant."""
+    vals = [imp.array(t) if t is not None else None for t in (weight, bias, mean, var)]
+    if any(v is None for v, t in zip(vals, (weight, bias, mean, var)) if t is not None) or \
+            mean is None or var is None:
+        return None
+    w, b, m, v = vals
+    w = np.ones(channels, m.dtype) if w is None else w
+    b = np.zeros(channels, m.dtype) if b is None else b
+    scale = w / np.sqrt(v + eps)
+    return scale, b - m * scale
+
+
+def _bn_node_args(node):
+    """(weight, bias, mean, var, eps) of an eval batch_norm node, or None."""
+    name = node.target._opname if isinstance(node.target, torch._ops.OpOverload) else None
+    if name == "batch_norm" and not node.args[5]:
+        return node.args[1], node.args[2], node.args[3], node.args[4], node.args[7]
+    if name == "_native_batch_norm_legit_no_training":
+        return node.args[1], node.args[2], node.args[3], node.args[4], node.args[6]
+    return None
+
+
+@handles("conv2d", "convolution")
+def _conv(imp, node, x, w, b=None, stride=1, padding=0, dilation=1, *rest):
+    if node.target._opname == "convolution":
+        transposed, _, groups = rest
+        if transposed:
+            raise ImportUnsupported("transposed convolution is not supported")
+    else:
+        groups = rest[0] if rest else 1
+    x = imp.value(x)
+    if _rank(x) != 4:
+        raise ImportUnsupported(f"only 2-D convolution of NCHW inputs is supported, got rank {_rank(x)}")
+    wt = imp.array(w) if isinstance(w, Const) else None
+    kh, kw = _shape(imp.value(w))[2:] if wt is None else wt.shape[2:]
+    dilation = _pair(dilation)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        else:
+            spans = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
+            if any(s % 2 for s in spans):
+                raise ImportUnsupported("padding='same' with an even kernel needs asymmetric padding")
+            padding = tuple(s // 2 for s in spans)
+    bias = imp.array(b) if isinstance(b, Const) else None
+    # Fold a following eval batch_norm into the weights: conv(x, w*s) + (b-m)*s + beta.
+    users = list(node.users)
+    bn = _bn_node_args(users[0]) if len(users) == 1 else None
+    if bn is not None and wt is not None and (b is None or bias is not None):
+        params = _bn_params(imp, *[imp.env.get(a) if isinstance(a, torch.fx.Node) else a
+                                   for a in bn[:4]], bn[4], wt.shape[0])
+        if params is not None:
+            scale, shift = params
+            wt = (wt * scale[:, None, None, None]).astype(wt.dtype)
+            bias = ((bias if bias is not None else 0) * scale + shift).astype(wt.dtype)
+            imp.folded_bn.add(users[0])
+    wv = ops.constant(np.ascontiguousarray(wt)) if wt is not None else imp.value(w)
+    y = ops.conv2d(x, wv, strides=_pair(stride), padding=_pair(padding), dilations=dilation,
+                   groups=int(groups))
+    if bias is not None:
+        return ops.add(y, ops.constant(bias.reshape(1, -1, 1, 1)))
+    if b is not None:
+        return ops.add(y, ops.reshape(imp.value(b), (1, _shape(imp.value(b))[0], 1, 1)))
+    return y
+
+
+@handles("batch_norm", "_native_batch_norm_legit_no_training")
+def _batch_norm(imp, node, x, weight, bias, mean, var, *rest):
+    tuple_result = node.target._opname != "batch_norm"
+    if not tuple_result and rest[0]:
+        raise ImportUnsupported("batch_norm in training mode; call model.eval()")
+    eps = rest[-1] if tuple_result else rest[2]
+    x = imp.value(x)
+    if node in imp.folded_bn:
+        y = x
+    else:
+        c = _shape(x)[1]
+        bshape = (1, c) + (1,) * (_rank(x) - 2)
+        params = _bn_params(imp, weight, bias, mean, var, eps, c)
+        if params is not None:
+            scale, shift = (ops.constant(p.astype(ops.NUMPY_DTYPES[_dtype(x)]).reshape(bshape))
+                            for p in params)
+        else:
+            if mean is None or var is None:
+                raise ImportUnsupported("batch_norm without running statistics")
+            v = imp.value(var)
+            scale = ops.rsqrt(ops.add(v, imp.scalar(eps, v)))
+            if weight is not None:
+                scale = ops.mul(scale, imp.value(weight))
+            shift = ops.neg(ops.mul(imp.value(mean), scale))
+            if bias is not None:
+                shift = ops.add(shift, imp.value(bias))
+            scale, shift = ops.reshape(scale, bshape), ops.reshape(shift, bshape)
+        y = ops.add(ops.mul(x, scale), shift)
+    return (y, None, None) if tuple_result else y
+
+
+def _pool_args(kernel, stride, padding, dilation=1):
+    kernel = _pair(kernel)
+    stride = _pair(stride) if stride not in (None, [], ()) else kernel
+    return kernel, stride, _pair(padding), _pair(dilation)
+
+
+def _pool_out(size, k, s, p, d, ceil):
+    span = d * (k - 1) + 1
+    out = (size + 2 * p - span + ((s - 1) if ceil else 0)) // s + 1
+    # torch: the last window must start inside the input or the left padding.
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+@handles("max_pool2d", "max_pool2d_with_indices")
+def _max_pool(imp, node, x, kernel, stride=None, padding=0, dilation=1, ceil_mode=False):
+    x = imp.value(x)
+    k, s, p, d = _pool_args(kernel, stride, padding, dilation)
+    if _rank(x) != 4:
+        raise ImportUnsupported("only 4-D (NCHW) max pooling is supported")
+    if d == (1, 1) and not ceil_mode:
+        y = ops.max_pool2d(x, k, s, p)
+    else:
+        y = _window_max(imp, x, k, s, p, d, ceil_mode)
+    return (y, None) if node.target._opname == "max_pool2d_with_indices" else y
+
+
+def _window_max(imp, x, k, s, p, d, ceil):
+    """Dilated or ceil-mode max pooling: pad with -inf, pick each window tap
+    with a strided gather, and take the elementwise maximum of the taps."""
+    n, c, h, w = _shape(x)
+    np_dtype = ops.NUMPY_DTYPES[_dtype(x)]
+    outs = [_pool_out(size, k[i], s[i], p[i], d[i], ceil) for i, size in enumerate((h, w))]
+    for axis, size in ((2, h), (3, w)):
+        i = axis - 2
+        right = max(0, (outs[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - size - p[i])
+        shape = list(_shape(x))
+        parts = []
+        if p[i]:
+            shape[axis] = p[i]
+            parts.append(ops.constant(np.full(shape, -np.inf, np_dtype)))
+        parts.append(x)
+        if right:
+            shape[axis] = right
+            parts.append(ops.constant(np.full(shape, -np.inf, np_dtype)))
+        if len(parts) > 1:
+            x = ops.concat(parts, axis=axis)
+    y = None
+    for a in range(k[0]):
+        rows = _take(imp, x, 2, [o * s[0] + a * d[0] for o in range(outs[0])])
+        for b in range(k[1]):
+            tap = _take(imp, rows, 3, [o * s[1] + b * d[1] for o in range(outs[1])])
+            y = tap if y is None else ops.maximum(y, tap)
+    return y
+
+
+@handles("avg_pool2d")
+def _avg_pool(imp, node, x, kernel, stride=None, padding=0, ceil_mode=False,
+              count_include_pad=True, divisor_override=None):
+    x = imp.value(x)
+    k, s, p, _ = _pool_args(kernel, stride, padding)
+    n, c, h, w = _shape(x)
+    if ceil_mode and any(_pool_out(size, k[i], s[i], p[i], 1, True)
+                         != _pool_out(size, k[i], s[i], p[i], 1, False)
+                         for i, size in enumerate((h, w))):
+        raise ImportUnsupported("ceil_mode=True changes the output size here, which is not supported")
+    y = ops.avg_pool2d(x, k, s, p)
+    if divisor_override:
+        return ops.mul(y, imp.scalar(k[0] * k[1] / divisor_override, y))
+    if not count_include_pad and any(p):
+        ones = ops.constant(np.ones((1, 1, h, w), ops.NUMPY_DTYPES[_dtype(x)]))
+        y = ops.div(y, ops.avg_pool2d(ones, k, s, p))
+    return y
+
+
+@handles("adaptive_avg_pool2d", "_adaptive_avg_pool2d")
+def _adaptive_avg_pool(imp, node, x, output_size):
+    x = imp.value(x)
+    h, w = _shape(x)[-2:]
+    oh, ow = _pair(output_size)
+    oh, ow = oh or h, ow or w
+    if (oh, ow) == (1, 1):
+        return ops.reduce_mean(x, (-2, -1), keepdims=True)
+    if h % oh or w % ow:
+        raise ImportUnsupported(f"adaptive pooling from {h}x{w} to {oh}x{ow} needs uneven windows")
+    return ops.avg_pool2d(x, (h // oh, w // ow), (h // oh, w // ow), (0, 0))
+
+
+@handles("layer_norm", "native_layer_norm")
+def _layer_norm(imp, node, x, normalized_shape, weight=None, bias=None, eps=1e-5, *rest):
+    x = imp.value(x)
+    norm = tuple(normalized_shape)
+    np_dtype = ops.NUMPY_DTYPES[_dtype(x)]
+    gamma = imp.value(weight) if weight is not None else ops.constant(np.ones(norm, np_dtype))
+    beta = imp.value(bias) if bias is not None else ops.constant(np.zeros(norm, np_dtype))
+    y = ops.layer_norm(x, gamma, beta, axis=_rank(x) - len(norm), epsilon=float(eps))
+    return (y, None, None) if node.target._opname == "native_layer_norm" else y
+
+
+@handles("softmax", "_softmax")
+def _softmax(imp, node, x, dim, dtype_or_half=None):
+    if dtype_or_half not in (None, False) and dtype_or_half != node.meta["val"].dtype:
+        raise ImportUnsupported("softmax with a dtype change is not supported")
+    return ops.softmax(imp.value(x), axis=int(dim))
+
+
+@handles("log_softmax", "_log_softmax")
+def _log_softmax(imp, node, x, dim, dtype_or_half=None):
+    if dtype_or_half not in (None, False) and dtype_or_half != node.meta["val"].dtype:
+        raise ImportUnsupported("log_softmax with a dtype change is not supported")
+    x = imp.value(x)
+    shifted = ops.sub(x, ops.reduce_max(x, (dim,), keepdims=True))
+    return ops.sub(shifted, ops.log(ops.reduce_sum(ops.exp(shifted), (dim,), keepdims=True)))
+
+
+# --- reductions -----------------------------------------------------------------------
+
+def _reduce_handler(build):
+    def handler(imp, node, x, dim=None, keepdim=False, *, dtype=None):
+        if dtype is not None and dtype != node.meta["val"].dtype:
+            raise ImportUnsupported("reductions with a dtype argument are not supported")
+        x = imp.value(x)
+        dims = range(_rank(x)) if dim is None or (isinstance(dim, (list, tuple)) and not dim) \
+            else ([dim] if isinstance(dim, int) else dim)
+        return build(x, tuple(dims), keepdims=bool(keepdim))
+    return handler
+
+
+handles("sum")(_reduce_handler(ops.reduce_sum))
+handles("mean")(_reduce_handler(ops.reduce_mean))
+handles("amax")(_reduce_handler(ops.reduce_max))
+
+
+@handles("max.dim")
+def _max_dim(imp, node, x, dim, keepdim=False):
+    return (ops.reduce_max(imp.value(x), (dim,), keepdims=keepdim), None)
+
+
+@handles("var", "std")
+def _var(imp, node, x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    x = imp.value(x)
+    if isinstance(unbiased, (list, tuple)) or unbiased is None and isinstance(dim, bool):
+        raise ImportUnsupported("this var/std overload is not supported")
+    dims = tuple(range(_rank(x)) if not dim else ([dim] if isinstance(dim, int) else dim))
+    if correction is None:
+        correction = 1 if unbiased in (None, True) else 0
+    n = math.prod(_shape(x)[_axis(d, _rank(x))] for d in dims)
+    centered = ops.sub(x, ops.reduce_mean(x, dims, keepdims=True))
+    y = ops.reduce_sum(ops.mul(centered, centered), dims, keepdims=keepdim)
+    y = ops.div(y, imp.scalar(float(max(n - correction, 0)), y))
+    return ops.sqrt(y) if node.target._opname == "std" else y
+
+
+# --- shapes ---------------------------------------------------------------------------
+
+@handles("view", "reshape", "_unsafe_view", "flatten", "unflatten", "squeeze", "unsqueeze",
+         "view_as", "reshape_as")
+def _reshape(imp, node, x, *args):
+    x = imp.value(x)
+    shape = imp.out_type().shape
+    return x if _shape(x) == shape else ops.reshape(x, shape)
+
+
+@handles("expand", "expand_as", "broadcast_to")
+def _expand(imp, node, x, *args, **kwargs):
+    x = imp.value(x)
+    shape = imp.out_type().shape
+    return x if _shape(x) == shape else ops.broadcast_to(x, shape)
+
+
+@handles("mT", "numpy_T")
+def _mT(imp, node, x):
+    x = imp.value(x)
+    perm = list(range(_rank(x)))
+    if node.target._opname == "numpy_T":
+        perm.reverse()
+    else:
+        perm[-1], perm[-2] = perm[-2], perm[-1]
+    return ops.transpose(x, perm) if _rank(x) >= 2 else x
+
+
+@handles("permute")
+def _permute(imp, node, x, dims):
+    x = imp.value(x)
+    perm = tuple(_axis(d, _rank(x)) for d in dims)
+    return x if perm == tuple(range(len(perm))) else ops.transpose(x, perm)
+
+
+@handles("transpose", "swapaxes")
+def _transpose(imp, node, x, d0, d1):
+    x = imp.value(x)
+    perm = list(range(_rank(x)))
+    a, b = _axis(d0, len(perm)), _axis(d1, len(perm))
+    perm[a], perm[b] = perm[b], perm[a]
+    return x if a == b else ops.transpose(x, perm)
+
+
+@handles("cat", "concat")
+def _cat(imp, node, tensors, dim=0):
+    dtype = imp.out_type().dtype
+    values = [v for v in (imp.value(t, dtype) for t in tensors) if math.prod(_shape(v)) > 0]
+    if len(values) == 1:
+        return values[0]
+    return ops.concat(values, axis=_axis(dim, _rank(values[0])))
+
+
+@handles("stack")
+def _stack(imp, node, tensors, dim=0):
+    out = imp.out_type()
+    axis = _axis(dim, out.rank)
+    values = []
+    for t in tensors:
+        v = imp.value(t, out.dtype)
+        shape = _shape(v)
+        values.append(ops.reshape(v, shape[:axis] + (1,) + shape[axis:]))
+    return values[0] if len(values) == 1 else ops.concat(values, axis=axis)
+
+
+@handles("slice")
+def _slice_handler(imp, node, x, dim=0, start=None, end=None, step=1):
+    x = imp.value(x)
+    return _slice(imp, x, _axis(dim, _rank(x)), start, end, step)
+
+
+@handles("select")
+def _select(imp, node, x, dim, index):
+    x = imp.value(x)
+    axis = _axis(dim, _rank(x))
+    y = _take(imp, x, axis, [index % _shape(x)[axis]])
+    return ops.reshape(y, imp.out_type().shape)
+
+
+@handles("split", "split_with_sizes", "chunk", "tensor_split")
+def _split(imp, node, x, sizes, dim=0):
+    x = imp.value(x)
+    axis = _axis(dim, _rank(x))
+    outs, start = [], 0
+    for val in node.meta["val"]:
+        outs.append(_slice(imp, x, axis, start, start + val.shape[axis]))
+        start += val.shape[axis]
+    return tuple(outs)
+
+
+@handles("unbind")
+def _unbind(imp, node, x, dim=0):
+    x = imp.value(x)
+    axis = _axis(dim, _rank(x))
+    return tuple(ops.reshape(_take(imp, x, axis, [i]), tuple(val.shape))
+                 for i, val in enumerate(node.meta["val"]))
+
+
+@handles("index_select")
+def _index_select(imp, node, x, dim, index):
+    x = imp.value(x)
+    return ops.gather(x, imp.value(index), axis=_axis(dim, _rank(x)))
+
+
+@handles("embedding")
+def _embedding(imp, node, weight, indices, *rest):
+    idx = imp.value(indices)
+    if _dtype(idx) not in ("i64", "i32"):
+        raise ImportUnsupported(f"embedding indices must be integers, got {_dtype(idx)}")
+    return ops.gather(imp.value(weight), idx, axis=0)
+
+
+def _getitem(imp, node, seq, index):
+    item = seq[index]
+    if item is None:
+        raise ImportUnsupported(f"result {index} of '{aten_name(node.args[0].target)}' is not "
+                           "supported (only the first result is computed)")
+    return item
+
+
+# --- attention ------------------------------------------------------------------------
+
+@handles("scaled_dot_product_attention")
+def _sdpa(imp, node, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None,
+          enable_gqa=False):
+    if dropout_p:
+        raise ImportUnsupported("attention dropout (dropout_p > 0) is not supported")
+    q, k, v = imp.value(q), imp.value(k), imp.value(v)
+    if enable_gqa and _shape(q)[-3] != _shape(k)[-3]:
+        raise ImportUnsupported("grouped-query attention (enable_gqa) is not supported")
+    dtype = _dtype(q)
+    np_dtype = ops.NUMPY_DTYPES[dtype]
+    L, E = _shape(q)[-2:]
+    S = _shape(k)[-2]
+    perm = list(range(_rank(k)))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    scores = ops.matmul(q, ops.transpose(k, perm))
+    scale = 1.0 / math.sqrt(E) if scale is None else scale
+    scores = ops.mul(scores, imp.scalar(scale, scores))
+    additive = np.zeros((L, S), np_dtype) if is_causal else None
+    if is_causal:
+        additive[~np.tril(np.ones((L, S), bool))] = -np.inf
+    if attn_mask is not None:
+        if isinstance(attn_mask, Const):
+            m = imp.array(attn_mask)
+            m = np.where(m, 0, -np.inf).astype(np_dtype) if m.dtype == bool else m.astype(np_dtype)
+            additive = m if additive is None else additive + m
+        elif _dtype(attn_mask) in ("i64", "i32"):
+            raise ImportUnsupported("boolean attention masks must be compile-time constants")
+        else:
+            scores = ops.add(scores, imp.value(attn_mask, dtype))
+    if additive is not None:
+        scores = ops.add(scores, ops.constant(np.ascontiguousarray(additive)))
+    return ops.matmul(ops.softmax(scores, axis=-1), v)
+
+
+def _attention(imp, q, k, v, heads, additive=None):
+    """Multi-head attention of (B, T, E) projections: split heads, softmax(q k^T
+    / sqrt(d) + additive) v, merge heads."""
+    B, T, E = _shape(q)
+    S, d = _shape(k)[1], E // heads
+    q, k, v = (ops.transpose(ops.reshape(t, (B, _shape(t)[1], heads, d)), (0, 2, 1, 3))
+               for t in (q, k, v))
+    scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
+    scores = ops.mul(scores, imp.scalar(1.0 / math.sqrt(d), scores))
+    if additive is not None:
+        scores = ops.add(scores, additive)
+    y = ops.matmul(ops.softmax(scores, axis=-1), v)
+    return ops.reshape(ops.transpose(y, (0, 2, 1, 3)), (B, T, E))
+
+
+def _mask_additive(imp, mask, dtype):
+    if mask is None:
+        return None
+    if not isinstance(mask, Const):
+        raise ImportUnsupported("attention masks must be compile-time constants here")
+    m = imp.array(mask)
+    m = np.where(m, -np.inf, 0) if m.dtype == bool else m  # fast-path masks: True = masked
+    return ops.constant(np.ascontiguousarray(m.astype(ops.NUMPY_DTYPES[dtype])))
+
+
+def _in_projections(imp, query, key, value, qkv_w, qkv_b):
+    w, b = imp.array(qkv_w), imp.array(qkv_b)
+    if w is None or b is None:
+        raise ImportUnsupported("the attention weights must be compile-time constants")
+    E = w.shape[1]
+    out = []
+    for i, x in enumerate((query, key, value)):
+        wt = ops.constant(np.ascontiguousarray(w[i * E:(i + 1) * E].T))
+        out.append(ops.add(_matmul_any(imp.value(x), wt), ops.constant(b[i * E:(i + 1) * E].copy())))
+    return out
+
+
+@handles("_native_multi_head_attention")
+def _native_mha(imp, node, query, key, value, embed_dim, heads, qkv_w, qkv_b, proj_w, proj_b,
+                mask=None, need_weights=True, average_attn_weights=True, mask_type=None):
+    if _rank(imp.value(query)) != 3:
+        raise ImportUnsupported("only batched (B, T, E) attention is supported")
+    q, k, v = _in_projections(imp, query, key, value, qkv_w, qkv_b)
+    y = _attention(imp, q, k, v, heads, _mask_additive(imp, mask, _dtype(q)))
+    return (_linear(imp, node, y, proj_w, proj_b), None)
+
+
+@handles("_transformer_encoder_layer_fwd")
+def _encoder_layer(imp, node, src, embed_dim, heads, qkv_w, qkv_b, proj_w, proj_b, use_gelu,
+                   norm_first, eps, ln1_w, ln1_b, ln2_w, ln2_b, w1, b1, w2, b2, mask=None,
+                   mask_type=None):
+    """nn.TransformerEncoderLayer's inference fast path (taken under no_grad)."""
+    x = imp.value(src)
+    if _rank(x) != 3:
+        raise ImportUnsupported("only batched (B, T, E) encoder inputs are supported")
+    additive = _mask_additive(imp, mask, _dtype(x))
+
+    def ln(t, w, b):
+        return ops.layer_norm(t, imp.value(w), imp.value(b), axis=-1, epsilon=float(eps))
+
+    def self_attention(t):
+        q, k, v = _in_projections(imp, t, t, t, qkv_w, qkv_b)
+        return _linear(imp, node, _attention(imp, q, k, v, heads, additive), proj_w, proj_b)
+
+    def feed_forward(t):
+        h = _linear(imp, node, t, w1, b1)
+        return _linear(imp, node, ops.gelu(h) if use_gelu else ops.relu(h), w2, b2)
+
+    if norm_first:
+        x = ops.add(x, self_attention(ln(x, ln1_w, ln1_b)))
+        return ops.add(x, feed_forward(ln(x, ln2_w, ln2_b)))
+    x = ln(ops.add(x, self_attention(x)), ln1_w, ln1_b)
+    return ln(ops.add(x, feed_forward(x)), ln2_w, ln2_b)
+
+
+SUPPORTED_OPS = tuple(sorted(HANDLERS))
