@@ -62,7 +62,7 @@ def run(module, tiles=None, num_threads=1, pack_only=False):
             etype = op.operands[0].type.element_type
             try:
                 t = matmul_tiles(*shapes[1:], dtype=str(etype), threads=num_threads,
-                                 override=tiles)
+                                 override=tiles, batch=max(1, shapes[0]))
             except ValueError as exc:
                 op.location.emit_error(f"'{op.name}' op {exc}")
                 raise PassFailure() from None

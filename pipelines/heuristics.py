@@ -13,6 +13,8 @@ import dataclasses
 
 # Bytes of one vector register: 64 with AVX-512, the JIT's host target.
 VECTOR_BYTES = 64
+# Matmuls of fewer multiply-adds than this (256^3 and below) run on one thread.
+MIN_PARALLEL_MACS = 1 << 25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,8 +41,8 @@ def _ceil(a, b):
     return -(-a // b)
 
 
-def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None) -> MatmulTiles:
-    """Tiles for a matmul of M x K by K x N in `dtype`, on `threads` cores.
+def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> MatmulTiles:
+    """Tiles for `batch` matmuls of M x K by K x N in `dtype`, on `threads` cores.
 
     `override` is a tuple (mc, nc, kc) or (mc, nc, kc, mr, nr, kr), in
     elements, e.g. from `euler.compile(..., tile_sizes={"matmul": (...)})`."""
@@ -70,6 +72,10 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None) -> MatmulTiles:
     # Split the dimension with more register tiles over the threads: thin-M
     # (inference) matmuls still use every core.
     parallel = "m" if _ceil(M, mr) >= _ceil(N, nr) else "n"
+    # Waking the async runtime's workers costs tens of microseconds per
+    # parallel loop (there are three: two packs and the kernel).
+    if batch * M * N * K < MIN_PARALLEL_MACS:
+        threads = 1
     return MatmulTiles(mc, nc, kc, mr, nr, kr, parallel, max(1, threads))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import euler
+from euler.pipelines import heuristics
 
 
 def _matmul(a_shape, b_shape, dtype="f32"):
@@ -42,15 +43,21 @@ def test_matches_numpy(m, n, k):
     assert "linalg.matmul" not in mod.stages["tiled"]
 
 
+@pytest.fixture
+def small_parallel(monkeypatch):
+    """Let the small test shapes run on several threads."""
+    monkeypatch.setattr(heuristics, "MIN_PARALLEL_MACS", 0)
+
+
 @pytest.mark.parametrize("threads", [2, 3])
-def test_threads(threads):
+def test_threads(threads, small_parallel):
     # The forall splits m1 (17 rows: 2 panels + a peeled row) or n1.
     mod = _check((17, 70), (70, 100), num_threads=threads)
     assert "scf.forall" in mod.stages["tiled"]
     assert "async" in mod.stages["loops"]
 
 
-def test_batched_matmul():
+def test_batched_matmul(small_parallel):
     mod = _check((3, 10, 12), (3, 12, 40), num_threads=2)
     assert "scf.forall" in mod.stages["tiled"]
 
@@ -77,13 +84,18 @@ def test_bad_tile_sizes_name_the_op():
         euler.compile(_matmul((8, 8), (8, 8)), opt_level=3, tile_sizes={"matmul": (8, 0, 8)})
 
 
+def test_small_matmuls_stay_on_one_thread():
+    mod = _check((64, 64), (64, 64), num_threads=2)
+    assert "scf.forall" not in mod.stages["tiled"]
+
+
 def test_other_levels_do_not_schedule():
     mod = euler.compile(_matmul((16, 16), (16, 16)), opt_level=2)
     assert "linalg.pack" not in mod.stages["tiled"]
     assert "vector.contract" not in mod.stages["tiled"]
 
 
-def test_two_matmuls_with_elementwise_ops_between():
+def test_two_matmuls_with_elementwise_ops_between(small_parallel):
     # Each matmul gets its own packs and kernels; the fused add+relu between
     # them is left to the elementwise passes.
     src = """func.func @main(%x: tensor<33x64xf32>, %w1: tensor<64x100xf32>, %b: tensor<100xf32>,

@@ -72,12 +72,24 @@ func.func @odd(%a: tensor<10x7xf32>, %b: tensor<7x40xf32>, %c: tensor<10x40xf32>
 // MT: vector.transpose {{.*}} to vector<1x1x1x4x8xf32>
 // MT: scf.forall (%{{.*}}) in (2)
 // MT: scf.forall (%[[B:.*]]) in (2) shared_outs
-// MT: tensor.extract_slice {{.*}}[%[[B]], 0, 0] [1, 16, 64] [1, 1, 1] : tensor<2x16x64xf32> to tensor<1x16x64xf32>
+// MT: tensor.extract_slice {{.*}}[%[[B]], 0, 0] [1, 256, 256] [1, 1, 1] : tensor<2x256x256xf32> to tensor<1x256x256xf32>
 // MT: vector.contract {{.*}} : vector<4x8xf32>, vector<4x32xf32> into vector<8x32xf32>
 // MT: scf.forall.in_parallel
-func.func @bmm(%a: tensor<2x16x8xf32>, %b: tensor<2x8x64xf32>, %c: tensor<2x16x64xf32>) -> tensor<2x16x64xf32> {
-  %r = linalg.batch_matmul ins(%a, %b : tensor<2x16x8xf32>, tensor<2x8x64xf32>) outs(%c : tensor<2x16x64xf32>) -> tensor<2x16x64xf32>
-  return %r : tensor<2x16x64xf32>
+func.func @bmm(%a: tensor<2x256x256xf32>, %b: tensor<2x256x256xf32>, %c: tensor<2x256x256xf32>) -> tensor<2x256x256xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<2x256x256xf32>, tensor<2x256x256xf32>) outs(%c : tensor<2x256x256xf32>) -> tensor<2x256x256xf32>
+  return %r : tensor<2x256x256xf32>
+}
+
+// -----
+
+// Below 2^25 multiply-adds the runtime's wake-ups cost more than a second
+// thread gains: no forall.
+// MT-LABEL: func.func @small
+// MT-NOT: scf.forall
+// MT: return
+func.func @small(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x64xf32>) outs(%c : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
 }
 
 // -----
