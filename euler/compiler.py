@@ -11,7 +11,7 @@ from . import dialects
 from .errors import InputError
 from .options import from_env
 from .pipelines import driver
-from .runtime import jit
+from .runtime import cuda, jit
 
 
 class CompiledFunction:
@@ -54,6 +54,8 @@ class CompiledModule:
 
 def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> CompiledModule:
     opts = from_env(target=target, opt_level=opt_level, dump_dir=dump_dir, **options)
+    if opts.target == "cuda" and opts.emit is None:
+        cuda.require()  # fail before compiling what could not run
     ctx = dialects.context()
     module = driver.parse(source, ctx)
     input_text = str(module)
@@ -62,7 +64,8 @@ def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> C
     stages = driver.run_stages(module, opts, start_after=start, input_text=input_text)
     if opts.emit is not None:
         return CompiledModule(stages, {}, opts)
-    engine = jit.Engine(module, signatures)
+    engine = jit.Engine(module, signatures, runtime_libs=cuda.RUNTIME_LIBS
+                        if opts.target == "cuda" else jit.RUNTIME_LIBS)
     functions = {name: CompiledFunction(engine, name, sig) for name, sig in signatures.items()}
     result = CompiledModule(stages, functions, opts)
     result._context = ctx  # the module's IR lives in this context

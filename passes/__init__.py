@@ -33,6 +33,8 @@ REGISTRY = {
     "euler-cse": "cse",
     "euler-dce": "dce",
     "euler-conv-layout": "conv_layout",
+    "euler-gpu-device-buffers": "gpu_device_buffers",
+    "euler-gpu-tile-parallel-loops": "gpu_tile_parallel_loops",
 }
 
 

@@ -9,7 +9,10 @@ def stages(target: str):
     if target == "cpu":
         from .cpu import STAGES
         return STAGES
-    raise ValueError(f"unknown target '{target}' (expected 'cpu')")
+    if target == "cuda":
+        from .cuda import STAGES
+        return STAGES
+    raise ValueError(f"unknown target '{target}' (expected 'cpu' or 'cuda')")
 
 
 def describe(target: str = "cpu", opt_level=None, **options) -> str:

@@ -31,11 +31,11 @@ RUNTIME_LIBS = ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so", "libmlir
 
 
 @functools.lru_cache(maxsize=None)
-def _load_runtime_libs():
+def _load_runtime_libs(names=RUNTIME_LIBS):
     # Loaded once into the process, where the JIT finds their symbols, rather
     # than through ExecutionEngine(shared_libs=...): an engine that loaded the
     # async runtime tears it down when freed, crashing the next engine.
-    for name in RUNTIME_LIBS:
+    for name in names:
         ctypes.CDLL(os.path.join(_LIB_DIR, name), mode=ctypes.RTLD_GLOBAL)
 
 
@@ -88,11 +88,14 @@ def _abi_type(t: ir.Type) -> TensorType:
 
 
 class Engine:
-    """An ExecutionEngine over one lowered module."""
+    """An ExecutionEngine over one lowered module. `runtime_libs` names the
+    MLIR runtime libraries its code calls (the CUDA target's are in
+    `runtime/cuda.py`)."""
 
-    def __init__(self, module: ir.Module, functions=(), opt_level: int = 3):
+    def __init__(self, module: ir.Module, functions=(), opt_level: int = 3,
+                 runtime_libs=RUNTIME_LIBS):
         self._entry = {}
-        _load_runtime_libs()
+        _load_runtime_libs(tuple(runtime_libs))
         try:
             self._ee = ExecutionEngine(module, opt_level=opt_level)
             self._ee.initialize()
