@@ -99,10 +99,17 @@ def _written(buf) -> bool:
             if _written(op.results[0]):
                 return True
         elif op.name.startswith("linalg."):
-            # Destination-passing style: the last operands are the outputs.
-            inputs, outputs = op.attributes["operandSegmentSizes"]
-            if use.operand_number >= inputs:
+            if use.operand_number >= _num_inputs(op):
                 return True
         elif (op.name, use.operand_number) in (("memref.copy", 1), ("memref.store", 1)):
             return True
     return False
+
+
+def _num_inputs(op) -> int:
+    # Destination-passing style: the outputs are the last operands.
+    if "operandSegmentSizes" in op.attributes:
+        return op.attributes["operandSegmentSizes"][0]
+    if op.name == "linalg.reduce":  # as many inits as inputs
+        return len(op.operands) // 2
+    return len(op.operands) - 1  # transpose, broadcast, map: one init

@@ -1,0 +1,158 @@
+"""The CUDA target: PTX generation for every op (on any machine), and the
+numerics of every op on the GPU (skipped where there is none).
+
+PTX needs no GPU, driver or toolkit: the `ptx` stage is LLVM's NVPTX
+backend, in process. Running needs an NVIDIA GPU and its driver; the cases
+are those of test_ops_numerics, so both targets answer to one table.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import euler
+from euler.pipelines import cuda as cuda_pipeline
+from euler.runtime import cuda
+from test_ops_numerics import CASES, FAMILIES, _fn_name, build_module
+
+needs_gpu = pytest.mark.skipif(not cuda.available(),
+                               reason=f"no GPU: {cuda.unavailable_reason()}")
+
+MATMUL = """
+func.func @main(%a: tensor<100x300xf32>, %b: tensor<300x70xf32>) -> tensor<100x70xf32> {
+  %0 = "euler.matmul"(%a, %b) : (tensor<100x300xf32>, tensor<300x70xf32>) -> tensor<100x70xf32>
+  return %0 : tensor<100x70xf32>
+}
+"""
+
+MLP = """
+func.func @main(%x: tensor<64x128xf32>, %w: tensor<128x256xf32>, %b: tensor<256xf32>)
+    -> (tensor<64x256xf32>, tensor<256xf32>) {
+  %0 = "euler.matmul"(%x, %w) : (tensor<64x128xf32>, tensor<128x256xf32>) -> tensor<64x256xf32>
+  %1 = "euler.add"(%0, %b) : (tensor<64x256xf32>, tensor<256xf32>) -> tensor<64x256xf32>
+  %2 = "euler.relu"(%1) : (tensor<64x256xf32>) -> tensor<64x256xf32>
+  %3 = "euler.reduce_sum"(%2) {axes = array<i64: 0>} : (tensor<64x256xf32>) -> tensor<256xf32>
+  return %2, %3 : tensor<64x256xf32>, tensor<256xf32>
+}
+"""
+
+
+def _ptx(source, **kw):
+    m = euler.compile(source, target="cuda", emit="ptx", **kw)
+    return cuda_pipeline.ptx_of(m.stages["ptx"])
+
+
+# --- PTX, on any machine -----------------------------------------------------------
+
+def test_matmul_ptx():
+    kernels = _ptx(MATMUL)
+    assert len(kernels) == 2  # zero-fill C, then accumulate into it
+    (ptx,) = [p for p in kernels.values() if "ld.global" in p]
+    assert ".target sm_90" in ptx
+    assert len(re.findall(r"\.visible \.entry", ptx)) == 1
+    # The accumulator stays in a register: the k loop loads A and B and
+    # stores C once, after it.
+    assert ptx.count("st.global") == 1
+    assert "ld.global" in ptx and ("fma.rn.f32" in ptx or "mul.rn.f32" in ptx)
+
+
+def test_matmul_launch_shape():
+    # 2-D blocks over the output, innermost dimension on x: 128 x 2 threads.
+    gpu = euler.compile(MATMUL, target="cuda", emit="gpu").stages["gpu"]
+    assert re.search(r"gpu.launch_func async .* blocks in \(%c1, %c50, %c1\) "
+                     r"threads in \(%c128, %c2, %c1\)", gpu), gpu
+
+
+def test_host_copies_inputs_in_and_results_out_once():
+    gpu = euler.compile(MLP, target="cuda", emit="gpu").stages["gpu"]
+    host = gpu.split("gpu.module")[0]
+    copies = re.findall(r"gpu.memcpy async \[%\w+\] (%\w+), (%\w+)", host)
+    copied_in = [src for dst, src in copies if src.startswith("%arg")]
+    copied_out = [dst for dst, src in copies if dst.startswith("%arg")]
+    assert sorted(copied_in) == ["%arg0", "%arg1", "%arg2"]
+    assert sorted(copied_out) == ["%arg3", "%arg4"]
+    assert host.count("gpu.alloc async") == host.count("gpu.dealloc async")
+    # No synchronous gpu op is left for the host lowering to miss.
+    assert not re.search(r"gpu\.(alloc|memcpy|dealloc|launch_func) (?!async)", host)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_op_compiles_to_ptx(family):
+    """Every case of test_ops_numerics down to host LLVM IR with PTX kernels."""
+    m = euler.compile(build_module(FAMILIES[family]), target="cuda", emit="llvm")
+    kernels = cuda_pipeline.ptx_of(m.stages["llvm"])
+    assert kernels
+    for ptx in kernels.values():
+        assert ".visible .entry" in ptx and "st.global" in ptx
+    assert "func.func" not in m.stages["llvm"] and "llvm.func @mgpuMemAlloc" in m.stages["llvm"]
+
+
+def test_transcendentals_need_no_libdevice():
+    src = """
+    func.func @main(%a: tensor<1000xf32>) -> tensor<1000xf32> {
+      %0 = "euler.exp"(%a) : (tensor<1000xf32>) -> tensor<1000xf32>
+      %1 = "euler.tanh"(%0) : (tensor<1000xf32>) -> tensor<1000xf32>
+      return %1 : tensor<1000xf32>
+    }"""
+    (ptx,) = _ptx(src).values()
+    # Unresolved libdevice calls (__nv_expf) would fail when the driver loads the PTX.
+    assert "__nv_" not in ptx and ".extern" not in ptx
+
+
+@pytest.mark.skipif(cuda.available(), reason="a GPU is present")
+def test_running_without_gpu_is_a_clear_error():
+    with pytest.raises(euler.CompileError, match=r"target 'cuda' cannot run here.*emit='ptx'"):
+        euler.compile(MATMUL, target="cuda")
+
+
+# --- on the GPU --------------------------------------------------------------------
+
+_compiled = {}
+
+
+def _compiled_family(family):
+    if family not in _compiled:
+        try:
+            _compiled[family] = euler.compile(build_module(FAMILIES[family]), target="cuda")
+        except euler.EulerError as err:
+            _compiled[family] = err
+    if isinstance(_compiled[family], Exception):
+        raise _compiled[family]
+    return _compiled[family]
+
+
+@needs_gpu
+@pytest.mark.parametrize("family,case", CASES, ids=[c.name for _, c in CASES])
+def test_op_on_gpu(family, case):
+    got = _compiled_family(family)[_fn_name(case)](*case.inputs)
+    want = np.asarray(case.ref(*case.inputs))
+    assert got.shape == want.shape and got.dtype == want.dtype, (got.shape, got.dtype, want.shape)
+    scale = float(np.nanmax(np.abs(want.astype(np.float64)))) if want.size else 1.0
+    # Transcendentals are approximations on the GPU (ex2.approx): a looser rtol.
+    np.testing.assert_allclose(got, want, rtol=max(case.rtol, 2e-5), atol=1e-5 * scale)
+
+
+@needs_gpu
+def test_mlp_on_gpu_matches_cpu():
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal(s).astype(np.float32) for s in ((64, 128), (128, 256), (256,))]
+    inputs = [a.copy() for a in args]
+    got = euler.compile(MLP, target="cuda").main(*args)
+    want = euler.compile(MLP, target="cpu").main(*args)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
+    for a, b in zip(args, inputs):  # inputs are copied in, never written
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_gpu
+def test_repeated_calls_and_out_arrays():
+    m = euler.compile(MATMUL, target="cuda")
+    rng = np.random.default_rng(1)
+    out = np.empty((100, 70), np.float32)
+    for _ in range(3):
+        a = rng.standard_normal((100, 300)).astype(np.float32)
+        b = rng.standard_normal((300, 70)).astype(np.float32)
+        m.main(a, b, out=out)
+        np.testing.assert_allclose(out, a @ b, rtol=1e-4, atol=1e-4)
