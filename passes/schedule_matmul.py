@@ -158,29 +158,28 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
         return tensor.extract_slice(ty, v, [], [], [], list(offsets), list(sizes),
                                     [1] * len(full))
 
-    def pack(src, shape, block, **kw):
-        dest = tensor.empty(shape, etype)
-        v = linalg.pack(src, dest, padding_value=zero, **kw)
-        plan.packs.append((tag(v.owner, PACK_ATTR), block))
-        return v
-
     # Full register tiles first, then the remainder as one narrower tile.
     Mf, Nf = M - M % t.mr, N - N % t.nr
     rows = [(o, s, r) for o, s, r in ((0, Mf, t.mr), (Mf, M - Mf, M - Mf)) if s]
     cols = [(o, s, r) for o, s, r in ((0, Nf, t.nr), (Nf, N - Nf, N - Nf)) if s]
-    a_packs, b_packs = [], []
-    for off, size, mr in rows:
-        # A rows -> [M1, K1, kr, mr]: one k-step of a register tile is kr*mr
-        # contiguous values, and one panel is contiguous over all of K.
-        src = slice_(a, [0] * nb + [off, 0], lead + [size, K])
-        a_packs.append(pack(src, lead + [size // mr, K1, t.kr, mr], (t.kr, mr),
-                            inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, mr]))
-    for off, size, nr in cols:
-        # B columns -> [N1, K1, kr, nr]: likewise, one nr-column panel.
-        src = slice_(b, [0] * nb + [0, off], lead + [K, size])
-        b_packs.append(pack(src, lead + [size // nr, K1, t.kr, nr], (t.kr, nr),
-                            outer_dims_perm=list(range(nb)) + [nb + 1, nb],
-                            inner_dims_pos=[nb, nb + 1], inner_tiles=[t.kr, nr]))
+    # A rows -> [M1, K1, kr, mr]: one k-step of a register tile is kr*mr
+    # contiguous values, and one panel is contiguous over all of K. B columns
+    # -> [N1, K1, kr, nr] likewise. Every source and destination is defined
+    # before the first pack, so that the schedule may merge the packs' loops.
+    specs = [(slice_(a, [0] * nb + [off, 0], lead + [size, K]),
+              tensor.empty(lead + [size // mr, K1, t.kr, mr], etype), (t.kr, mr),
+              dict(inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, mr]))
+             for off, size, mr in rows]
+    specs += [(slice_(b, [0] * nb + [0, off], lead + [K, size]),
+               tensor.empty(lead + [size // nr, K1, t.kr, nr], etype), (t.kr, nr),
+               dict(outer_dims_perm=list(range(nb)) + [nb + 1, nb],
+                    inner_dims_pos=[nb, nb + 1], inner_tiles=[t.kr, nr]))
+              for off, size, nr in cols]
+    packs = []
+    for src, dest, block, kw in specs:
+        packs.append(linalg.pack(src, dest, padding_value=zero, **kw))
+        plan.packs.append((tag(packs[-1].owner, PACK_ATTR), block))
+    a_packs, b_packs = packs[:len(rows)], packs[len(rows):]
 
     if _is_fill(c):
         plan.fill = tag(c.owner, FILL_ATTR)
@@ -260,6 +259,13 @@ def _script(plan, batched, etype):
     transform.apply_patterns.canonicalization
   }} : {_ANY}""")
     parts += [_pack_schedule(pid, block, nb, plan.threads) for pid, block in plan.packs]
+    if plan.threads > 1:
+        # All packs in one parallel loop: one wake-up of the workers, not four.
+        fused = f"%pforall{plan.packs[0][0]}"
+        for i, (pid, _) in enumerate(plan.packs[1:]):
+            parts.append(f"  %pfused{i} = transform.loop.fuse_sibling %pforall{pid} into {fused}"
+                         f" : ({_ANY}, {_ANY}) -> {_ANY}")
+            fused = f"%pfused{i}"
     parts.append(f"""  // vector.mask regions do not survive bufferization: fold the masks into
   // the transfers' mask operands.
   transform.apply_patterns to %f {{

@@ -73,7 +73,7 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> Mat
     # (inference) matmuls still use every core.
     parallel = "m" if _ceil(M, mr) >= _ceil(N, nr) else "n"
     # Waking the async runtime's workers costs tens of microseconds per
-    # parallel loop (there are three: two packs and the kernel).
+    # parallel loop (two: the packs, merged, and the kernel).
     if batch * M * N * K < MIN_PARALLEL_MACS:
         threads = 1
     return MatmulTiles(mc, nc, kc, mr, nr, kr, parallel, max(1, threads))

@@ -66,11 +66,14 @@ func.func @odd(%a: tensor<10x7xf32>, %b: tensor<7x40xf32>, %c: tensor<10x40xf32>
 // -----
 
 // A batch is an outer parallel dimension; with two threads and two matrices
-// the kernel's scf.forall splits the batch, and each pack is split too.
+// the kernel's scf.forall splits the batch. Both packs are split too, in one
+// merged scf.forall (one wake-up of the workers).
 // MT-LABEL: func.func @bmm
-// MT: scf.forall (%{{.*}}) in (2)
+// MT: scf.forall (%{{.*}}) in (2) shared_outs({{.*}}) -> (tensor<2x8x64x4x32xf32>, tensor<2x32x64x4x8xf32>)
+// MT: vector.transpose {{.*}} to vector<1x1x1x4x32xf32>
 // MT: vector.transpose {{.*}} to vector<1x1x1x4x8xf32>
-// MT: scf.forall (%{{.*}}) in (2)
+// MT: scf.forall.in_parallel
+// MT-NOT: linalg.pack
 // MT: scf.forall (%[[B:.*]]) in (2) shared_outs
 // MT: tensor.extract_slice {{.*}}[%[[B]], 0, 0] [1, 256, 256] [1, 1, 1] : tensor<2x256x256xf32> to tensor<1x256x256xf32>
 // MT: vector.contract {{.*}} : vector<4x8xf32>, vector<4x32xf32> into vector<8x32xf32>
