@@ -1,6 +1,9 @@
 """euler's CUDA target against PyTorch and CuPy on the GPU.
 
     python benchmarks/cuda.py [--json OUT.json]
+    ncu --metrics gpu__time_duration.sum --csv python benchmarks/cuda.py --once
+        # euler's kernels alone, one call of each workload
+    python benchmarks/cuda.py --torch-models     # the models of torch_models.py
 
 A script, not a test; it needs a GPU, torch with CUDA, and optionally CuPy.
 An euler call takes and returns numpy arrays, so it always includes the
@@ -72,7 +75,15 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--json")
     p.add_argument("--reps", type=int, default=20)
+    p.add_argument("--once", action="store_true", help="one euler call per workload (for ncu)")
+    p.add_argument("--torch-models", action="store_true")
     args = p.parse_args()
+    if args.torch_models:
+        return torch_models(args)
+    if args.once:
+        for name, src, inputs, _, _ in workloads():
+            euler.compile(src, target="cuda").main(*inputs)
+        return
     try:
         import cupy
     except ImportError:
@@ -110,6 +121,38 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+
+
+def torch_models(args):
+    """euler.torch.compile(target="cuda") on torch_models.py's models against
+    eager PyTorch on the GPU (round trip from CPU tensors, and on device)."""
+    import os
+    import sys
+    import torch
+    import euler.torch as et
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from torch_models import MODELS
+    sync = torch.cuda.synchronize
+    print(f"{'model':14} {'euler ms':>9} {'eager rt ms':>12} {'eager dev ms':>13} {'max err':>9}")
+    for name, (factory, make_inputs) in MODELS.items():
+        torch.manual_seed(0)
+        model, inputs = factory().eval(), make_inputs()
+        with torch.no_grad():
+            want = model(*inputs)
+            try:
+                compiled = et.compile(model, inputs, target="cuda")
+            except euler.EulerError as exc:
+                print(f"{name:14} euler failed: {str(exc).splitlines()[0][:200]}")
+                continue
+            got = compiled(*inputs)
+            err = float((got - want).abs().max())
+            gpu_model = model.cuda()
+            dev = [x.cuda() for x in inputs]
+            euler_s = _median(lambda: compiled(*inputs), args.reps)
+            rt_s = _median(lambda: gpu_model(*[x.cuda() for x in inputs]).cpu(), args.reps, sync)
+            dev_s = _median(lambda: gpu_model(*dev), args.reps, sync)
+        print(f"{name:14} {euler_s * 1e3:9.3f} {rt_s * 1e3:12.3f} {dev_s * 1e3:13.3f} {err:9.2e}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ class Engine:
 
     def __del__(self):
         ee = getattr(self, "_ee", None)
-        if ee is not None:
+        # At interpreter exit the module's globals may already be gone.
+        if ee is not None and _retire is not None:
             _retire(ee)
 
     def call(self, name: str, signature, args, out=None):
