@@ -37,6 +37,8 @@ _VECTOR_MATH = {"math.fma", "math.absf", "math.copysign", "math.roundeven", "mat
                 "math.floor", "math.ceil", "math.trunc", "math.sqrt", "math.rsqrt"}
 # Marks the loops carrying partial sums, for hoisting after the cleanup.
 ACC_TAG = "euler.vector_acc"
+# Marks every loop made here, for loop-invariant code motion after the cleanup.
+LOOP_TAG = "euler.vector_loop"
 
 
 def run(module, width=None):
@@ -137,6 +139,7 @@ def _tile_and_vectorize(tag, sizes):
     else:
         lines.append("%t = transform.cast %op : !transform.any_op to !transform.any_op")
     lines.append("transform.structured.vectorize %t : !transform.any_op")
+    lines += [f'transform.annotate %l{i} "{LOOP_TAG}" : !transform.any_op' for i in range(loops)]
     return lines
 
 
@@ -158,7 +161,9 @@ def _split_reduction(tag, n, width):
         "transform.structured.vectorize %split : !transform.any_op",
         "transform.structured.vectorize %combine : !transform.any_op",
         f'transform.annotate %loop "{ACC_TAG}" : !transform.any_op',
+        f'transform.annotate %loop "{LOOP_TAG}" : !transform.any_op',
     ]
+    lines += [f'transform.annotate %l{i} "{LOOP_TAG}" : !transform.any_op' for i in range(n - 1)]
     return lines
 
 
@@ -179,6 +184,14 @@ _CLEANUP = [
     "transform.loop.hoist_loop_invariant_subsets %acc : !transform.any_op",
     "transform.apply_patterns to %f { transform.apply_patterns.canonicalization }"
     " : !transform.any_op",
+    # Per-row values (a row's max, sum or 1/std, broadcast to a vector) out of
+    # the column loops: on tensors the reads are pure, after bufferization LLVM
+    # could not prove the output doesn't alias them. Outer loops come first in
+    # the handle, so a second round lifts what the inner loops released.
+    f'%loops = transform.structured.match attributes {{{LOOP_TAG}}} in %root'
+    " : (!transform.any_op) -> !transform.any_op",
+    "transform.apply_licm to %loops : !transform.any_op",
+    "transform.apply_licm to %loops : !transform.any_op",
 ]
 
 
@@ -201,7 +214,7 @@ def _apply(module, script_text):
 
 def _strip_tags(module):
     def visit(op):
-        for name in (TAG, ACC_TAG):
+        for name in (TAG, ACC_TAG, LOOP_TAG):
             if name in op.attributes:
                 del op.attributes[name]
         return ir.WalkResult.ADVANCE
