@@ -23,6 +23,7 @@ REGISTRY = {
     "euler-verify": "verify",
     "euler-distinct-results": "distinct_results",
     "convert-euler-to-linalg": "convert_euler_to_linalg",
+    "euler-mangle-symbols": "mangle_symbols",
     "euler-schedule-matmul": "schedule_matmul",
     "euler-lower-matmul-microkernel": "lower_matmul_microkernel",
     "euler-expand-math": "expand_math",
