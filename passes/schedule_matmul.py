@@ -241,16 +241,17 @@ def _script(plan, batched, etype):
     transform.apply_patterns.canonicalization
   }} : {_ANY}""")
     # Folding unit dims drops the tags: a register-tile contraction is the
-    # generic on exactly its operand types.
+    # generic with its result type. (Not filter_operand_types: that is an
+    # error on any other generic in the function with another operand count,
+    # e.g. a softmax. Vectorizing some other generic of that type is harmless.)
     kernel_types = []
     for _, t, _ in plan.kernels:
-        types = ", ".join("tensor<" + "".join(f"{d}x" for d in shape if d != 1) + f"{etype}>"
-                          for shape in ((t.kr, t.mr), (t.kr, t.nr), (t.mr, t.nr)))
-        if types not in kernel_types:
-            kernel_types.append(types)
-    for i, types in enumerate(kernel_types):
+        result = "tensor<" + "".join(f"{d}x" for d in (t.mr, t.nr) if d != 1) + f"{etype}>"
+        if result not in kernel_types:
+            kernel_types.append(result)
+    for i, result in enumerate(kernel_types):
         parts.append(f"""  %k{i} = transform.structured.match ops{{["linalg.generic"]}}
-      filter_operand_types = [{types}] in %f : ({_ANY}) -> {_ANY}
+      filter_result_type = {result} in %f : ({_ANY}) -> {_ANY}
   transform.structured.vectorize %k{i} : {_ANY}""")
     parts.append(f"""  transform.apply_patterns to %f {{
     transform.apply_patterns.vector.reduction_to_contract
