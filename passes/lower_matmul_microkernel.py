@@ -4,8 +4,10 @@ schedule (-O3, end of the `bufferized` stage).
 `euler-schedule-matmul` leaves, in each register-tile loop, a read of the C
 tile, a `vector.contract` and a write back. On buffers this pass:
 
-  * folds subviews into the transfers' indices and CSEs them, so the C
-    read and write of a tile provably touch the same memory;
+  * folds subviews into the transfers' indices, moves loop-invariant index
+    computations out of the loops and CSEs them, so that the C read and
+    write of a tile provably touch the same memory, at indices defined
+    outside the k-loop;
   * hoists that read/write pair out of the k-loop (the accumulator lives in
     registers for the whole kc sweep);
   * lowers the contraction to outer products, i.e. broadcast-FMAs on whole
@@ -34,8 +36,19 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
     transform.apply_patterns.memref.fold_memref_alias_ops
     transform.apply_patterns.canonicalization
   } : !transform.any_op
+  // Folding may materialize index constants inside the k-loop; a transfer
+  // is only hoisted when all its operands are defined outside the loop.
+  transform.foreach %nests : !transform.any_op {
+  ^bb0(%nest: !transform.any_op):
+    %loops = transform.structured.match ops{["scf.for"]} in %nest
+        : (!transform.any_op) -> !transform.any_op
+    transform.apply_licm to %loops : !transform.any_op
+  }
   %funcs = transform.structured.match ops{["func.func"]} in %root
       : (!transform.any_op) -> !transform.any_op
+  // Subviews of C outside the nests are dead now; hoisting refuses a buffer
+  // with any view-like user.
+  transform.apply_dce to %funcs : !transform.any_op
   transform.apply_cse to %funcs : !transform.any_op
   %hoisted = transform.structured.hoist_redundant_vector_transfers %funcs
       : (!transform.any_op) -> !transform.any_op

@@ -2,6 +2,8 @@
 against numpy: divisible and peeled shapes, K padding, batches, threads and
 tile-size overrides."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,18 @@ def test_threads(threads, small_parallel):
     mod = _check((17, 70), (70, 100), num_threads=threads)
     assert "scf.forall" in mod.stages["tiled"]
     assert "async" in mod.stages["loops"]
+
+
+@pytest.mark.parametrize("m, n, k, threads", [(64, 64, 64, 1), (41, 70, 37, 1), (41, 70, 37, 2)])
+def test_every_kernel_keeps_its_accumulator_in_registers(m, n, k, threads, small_parallel):
+    # Each register-tile k-loop carries its C tile as a vector iter_arg: with
+    # peeled kernels and threads too (where folded subviews leave constants
+    # and dead views behind that would block the hoisting).
+    mod = euler.compile(_matmul((m, k), (k, n)), opt_level=3, num_threads=threads,
+                        emit="bufferized")
+    kernels = mod.stages["tiled"].count("vector.contract")
+    hoisted = re.findall(r"iter_args\([^)]*\) -> \(vector<", mod.stages["bufferized"])
+    assert kernels >= 1 and len(hoisted) >= kernels
 
 
 def test_batched_matmul(small_parallel):
