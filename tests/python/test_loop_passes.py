@@ -106,13 +106,8 @@ def _compiled(name, opt_level):
     return _cache[name, opt_level]
 
 
-_GEMM_BUG = pytest.mark.xfail(reason="euler-schedule-matmul rejects the encoder's batch "
-                              "matmuls (filter_operand_types), without these passes too")
-
-
-@pytest.mark.parametrize("name, opt_level", [
-    pytest.param(n, level, marks=_GEMM_BUG if (n, level) == ("encoder", 3) else ())
-    for n in WORKLOADS for level in (2, 3)])
+@pytest.mark.parametrize("opt_level", [2, 3])
+@pytest.mark.parametrize("name", list(WORKLOADS))
 def test_fused_workloads_match_numpy(name, opt_level):
     w, mod = _compiled(name, opt_level)
     assert re.search(r"scf\.(for|forall)", mod.stages["tiled"])
