@@ -15,8 +15,8 @@ PyTorch twins). Method:
     (OpenBLAS workers spin for a moment after a call);
   * euler is timed into a preallocated output (`out=`), and with a fresh
     output, as the baselines are;
-  * -O0/-O1 are skipped where one call would take more than a few seconds
-    (naive loops; the table says "skipped");
+  * -O0..-O2 are skipped where one call would take more than a few seconds
+    (scalar matmuls; the table says "skipped");
   * the machine's peak is measured in the same process: an euler-compiled
     loop of 12 independent vector<16xf32> FMA chains per thread (no memory
     traffic), so "% peak" is GFLOP/s over what this core can do right now.
