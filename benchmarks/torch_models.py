@@ -154,9 +154,14 @@ def main(argv=None):
     rows = []
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     for name in args.models.split(","):
-        cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads),
-               "-O", str(args.opt_level), "--repeat", str(args.repeat), "--iters", str(args.iters)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        # A crash (in compiled code) at one opt level is noted, then the next lower is tried.
+        for level in range(args.opt_level, -1, -1):
+            cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads),
+                   "-O", str(level), "--repeat", str(args.repeat), "--iters", str(args.iters)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if proc.returncode >= 0:
+                break
+            print(f"  {name}: -O{level} crashed (signal {-proc.returncode})", file=sys.stderr)
         sys.stderr.write("".join(l + "\n" for l in proc.stderr.splitlines()
                                  if l.startswith(f"  {name}")))
         if proc.returncode != 0:
