@@ -13,8 +13,9 @@ tile, a `vector.contract` and a write back. On buffers this pass:
   * lowers the contraction to outer products, i.e. broadcast-FMAs on whole
     vector registers, and unrolls the 2-D transfers into 1-D loads/stores.
 
-It is restricted to the loop nests around contractions: folding aliases
-over the packing loops can make the greedy driver loop (see the notes).
+Canonicalization runs only inside the loop nests around contractions:
+together with alias folding over the packing loops it can make the greedy
+driver loop (see the notes); alias folding alone runs on whole functions.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
   }
   %funcs = transform.structured.match ops{["func.func"]} in %root
       : (!transform.any_op) -> !transform.any_op
-  // Subviews of C outside the nests are dead now; hoisting refuses a buffer
-  // with any view-like user.
+  // Hoisting refuses a buffer with any view-like user: fold the views of
+  // the other writers of C (the threaded fill) too, then drop dead views.
+  transform.apply_patterns to %funcs {
+    transform.apply_patterns.memref.fold_memref_alias_ops
+  } : !transform.any_op
   transform.apply_dce to %funcs : !transform.any_op
   transform.apply_cse to %funcs : !transform.any_op
   %hoisted = transform.structured.hoist_redundant_vector_transfers %funcs

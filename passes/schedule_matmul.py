@@ -229,7 +229,7 @@ def _script(plan, batched, etype):
     """The transform script scheduling one rewritten matmul (built as text,
     which reads like the schedule it is)."""
     nb = 1 if batched else 0
-    parts = [_fill_schedule(plan.fill, nb)] if plan.fill is not None else []
+    parts = [_fill_schedule(plan.fill, nb, plan.threads)] if plan.fill is not None else []
     parts += [_tile_kernel(kid, t, m1, plan.batch) for kid, t, m1 in plan.kernels]
     parts.append(f"""  // Patterns go to the whole function: a loop of one trip folds away, and
   // its handle with it.
@@ -261,10 +261,13 @@ def _script(plan, batched, etype):
   }} : {_ANY}""")
     parts += [_pack_schedule(pid, block, nb, plan.threads) for pid, block in plan.packs]
     if plan.threads > 1:
-        # All packs in one parallel loop: one wake-up of the workers, not four.
+        # The fill and all packs in one parallel loop: one wake-up of the
+        # workers, not five.
         fused = f"%pforall{plan.packs[0][0]}"
-        for i, (pid, _) in enumerate(plan.packs[1:]):
-            parts.append(f"  %pfused{i} = transform.loop.fuse_sibling %pforall{pid} into {fused}"
+        others = [f"%pforall{pid}" for pid, _ in plan.packs[1:]]
+        others += ["%fforall"] if plan.fill is not None else []
+        for i, loop in enumerate(others):
+            parts.append(f"  %pfused{i} = transform.loop.fuse_sibling {loop} into {fused}"
                          f" : ({_ANY}, {_ANY}) -> {_ANY}")
             fused = f"%pfused{i}"
     parts.append(f"""  // vector.mask regions do not survive bufferization: fold the masks into
@@ -328,14 +331,20 @@ def _pack_schedule(pid, block, nb, threads):
     return "\n".join(lines)
 
 
-def _fill_schedule(fid, nb):
-    """C's fill, a row at a time."""
+def _fill_schedule(fid, nb, threads):
+    """C's fill, split over the threads, a row at a time."""
     ones = "1, " * nb
     loops = ", ".join([_ANY] * (1 + nb))
-    return f"""{_match(FILL_ATTR, fid, f"fill{fid}")}
-  %ft{fid}, %fl{fid}:{1 + nb} = transform.structured.tile_using_for %fill{fid}
+    lines = [_match(FILL_ATTR, fid, f"fill{fid}")]
+    target = f"%fill{fid}"
+    if threads > 1:
+        lines.append(f"  %ff{fid}, %fforall = transform.structured.tile_using_forall {target}"
+                     f" num_threads [{'0, ' * nb}{threads}, 0] : ({_ANY}) -> ({_ANY}, {_ANY})")
+        target = f"%ff{fid}"
+    lines.append(f"""  %ft{fid}, %fl{fid}:{1 + nb} = transform.structured.tile_using_for {target}
       tile_sizes [{ones}1, 0] : ({_ANY}) -> ({_ANY}, {loops})
-  transform.structured.vectorize %ft{fid} : {_ANY}"""
+  transform.structured.vectorize %ft{fid} : {_ANY}""")
+    return "\n".join(lines)
 
 
 def _apply(module, script_text):
