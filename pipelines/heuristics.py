@@ -51,9 +51,12 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> Mat
     # Two vector registers wide, 8 rows: 16 accumulators + 2 B + 1 A broadcast
     # of the 32 registers (16x32 spills).
     mr, nr, kr = 8, 2 * lanes, 4
-    # Cache tile: a kc x nr panel of B (64 KiB f32) per micro-kernel sweep, an
-    # mc x kc block of A (256 KiB) in L2.
-    mc, nc, kc = 128, 256, 512
+    # Cache tile: a kc x nc block of B (256 KiB f32) stays in L2 while mc
+    # rows of A stream past it, one kc x mr panel (16 KiB) in L1 at a time;
+    # packed B is swept once per mc rows, so mc is the larger. Measured at
+    # 2048^3 / 77x4096x1024 against (128, 256, 512): 0.97 / 0.95 of numpy
+    # instead of 0.94 / 0.76-0.85.
+    mc, nc, kc = 256, 128, 512
     if override is not None:
         override = tuple(int(v) for v in override)
         if len(override) not in (3, 6) or min(override) <= 0:
