@@ -82,6 +82,10 @@ def main():
         args.threads = args.threads[0]
         return worker(args)
 
+    if hasattr(os, "getloadavg"):
+        # The machine may be shared: a load above the thread count means
+        # both columns were measured on busy cores.
+        print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"{'M x N x K':>18} {'thr':>3} {'euler GF/s':>10} {'numpy GF/s':>10} "
           f"{'ratio':>6} {'compile s':>9}")
     for threads in args.threads:
