@@ -39,6 +39,23 @@ def _load_runtime_libs(names=RUNTIME_LIBS):
         ctypes.CDLL(os.path.join(_LIB_DIR, name), mode=ctypes.RTLD_GLOBAL)
 
 
+@functools.lru_cache(maxsize=None)
+def _keep_freed_blocks():
+    # Compiled code mallocs its scratch buffers (packed matmul operands) on
+    # every call, and glibc gives blocks above its mmap threshold back to the
+    # kernel on free: each call page-faults them in again (measured: 512^3
+    # GEMM 0.75 -> 0.99 of numpy, 1024^3 0.88 -> 1.05). Keep blocks up to
+    # 64 MiB in the heap, and up to 512 MiB of free heap untrimmed.
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return  # not glibc
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    mallopt(M_MMAP_THRESHOLD, 64 << 20)
+    mallopt(M_TRIM_THRESHOLD, 512 << 20)
+
+
 # Freed engines wait here a moment before their code is unmapped: after a
 # parallel call returns, an async-runtime worker can still be executing the
 # last instructions of a task inside that code (seen: 2 crashes in 5 runs
@@ -96,6 +113,7 @@ class Engine:
                  runtime_libs=RUNTIME_LIBS):
         self._entry = {}
         _load_runtime_libs(tuple(runtime_libs))
+        _keep_freed_blocks()
         try:
             self._ee = ExecutionEngine(module, opt_level=opt_level)
             self._ee.initialize()
