@@ -47,11 +47,11 @@ transform.named_sequence @__transform_main(%root: !transform.any_op {transform.r
   }
   %funcs = transform.structured.match ops{["func.func"]} in %root
       : (!transform.any_op) -> !transform.any_op
-  // Hoisting refuses a buffer with any view-like user: fold the views of
-  // the other writers of C (the threaded fill) too, then drop dead views.
-  transform.apply_patterns to %funcs {
-    transform.apply_patterns.memref.fold_memref_alias_ops
-  } : !transform.any_op
+  // Hoisting refuses a buffer with any view-like user: the views of the
+  // other writers of C (the threaded fill) were folded by the upstream
+  // fold-memref-alias-ops pass before this one (the same patterns applied
+  // here to whole functions never terminated on the encoder layer); drop
+  // the dead views.
   transform.apply_dce to %funcs : !transform.any_op
   transform.apply_cse to %funcs : !transform.any_op
   %hoisted = transform.structured.hoist_redundant_vector_transfers %funcs

@@ -71,6 +71,9 @@ def bufferized(pm, opts: Options):
     pm.add("canonicalize,cse")
     if opts.opt_level >= 3:
         # Needs buffers: hoists each matmul's accumulator into registers.
+        # Views of C's writers folded into their accesses, as hoisting needs
+        # (as a pass: the same patterns in the transform script looped).
+        pm.add("func.func(fold-memref-alias-ops)")
         passes.add(pm, "euler-lower-matmul-microkernel")
 
 
