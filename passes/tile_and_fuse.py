@@ -54,7 +54,7 @@ def run(module, num_threads=1, parallel=False, skip=(), tile=None):
         _generalize(module, skip)
         groups = []
         for fn in _functions(module):
-            groups += _groups(fn, skip)
+            groups += _groups(fn)
         scripts = [_tag_and_script(i, g, num_threads, parallel, tile)
                    for i, g in enumerate(groups)]
         for script in scripts:
@@ -89,10 +89,11 @@ class _Op:
 
 
 def _functions(module):
-    return [op for op in module.regions[0].blocks[0].operations if op.operation.name == "func.func"]
+    return [op for op in module.regions[0].blocks[0].operations
+            if op.operation.name == "func.func"]
 
 
-def _groups(fn, skip):
+def _groups(fn):
     """[(root, [(member _Op, tiled loop dim)])] for the top-level block of `fn`."""
     block = fn.regions[0].blocks[0]
     ops = [_Op(op.operation) for op in block.operations

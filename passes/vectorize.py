@@ -86,6 +86,13 @@ def _plan(op, width):
         return None
     iterators = [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
     n = len(iterators)
+    # Vectors run along the innermost loop: every operand must be contiguous
+    # along it (or not depend on it). A strided read (a transpose, a matmul's
+    # B column) would be a gather of scalars, slower than the scalar loop.
+    for amap in maps:
+        inner = [i for i, e in enumerate(amap.results) if _is_dim(e, n - 1)]
+        if inner and inner != [len(amap.results) - 1]:
+            return None
     out = op.results[0].type
     out_map = maps[-1]
     reductions = [d for d, it in enumerate(iterators) if it == "reduction"]

@@ -39,16 +39,20 @@ def tiled(pm, opts: Options):
     if opts.opt_level >= 2:
         # Before tiling, so every tile copy shares one polynomial.
         passes.add(pm, "euler-expand-math")
+    if opts.opt_level >= 3:
+        # Packed, cache- and register-tiled, threaded and vectorized matmuls.
+        # First: linalg-fuse-elementwise-ops would push reshapes of a matmul's
+        # result into it, turning it into a 4-D generic no schedule knows.
+        passes.add(pm, "euler-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),
+                   num_threads=opts.num_threads)
+    if opts.opt_level >= 2:
         pm.add("linalg-fuse-elementwise-ops,canonicalize,cse")
-        # At -O3 the matmuls are euler-schedule-matmul's: left out of groups.
+        # At -O3 the matmuls are scheduled already; skip also keeps any the
+        # schedule declined (dynamic shapes, integers) out of fusion groups.
         passes.add(pm, "euler-tile-and-fuse", parallel=opts.opt_level >= 3,
                    num_threads=opts.num_threads, tile=opts.tile_sizes.get("fusion"),
                    skip=_MATMULS if opts.opt_level >= 3 else "")
         pm.add("canonicalize,cse")
-    if opts.opt_level >= 3:
-        # Packed, cache- and register-tiled, threaded and vectorized matmuls.
-        passes.add(pm, "euler-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),
-                   num_threads=opts.num_threads)
 
 
 def vectorized(pm, opts: Options):

@@ -154,3 +154,19 @@ def test_vector_width_override():
     assert "vector<1x16xf32>" in mod.stages["vectorized"]
     assert "vector<1x64xf32>" not in mod.stages["vectorized"]
     np.testing.assert_allclose(mod.main(*w.inputs), w.numpy(*w.inputs), rtol=1e-5, atol=1e-7)
+
+
+def test_heads_split_keeps_the_matmul_scheduled_at_O3():
+    # transpose(reshape(x @ w)), as attention splits heads. Elementwise fusion
+    # once pushed the reshape into the matmul (a 4-D generic the matmul
+    # schedule skipped), and vectorizing that contraction's strided B reads
+    # crashed at run time.
+    from euler.dialects import ops
+    x = _rng.standard_normal((16, 32)).astype(np.float32)
+    w = _rng.standard_normal((32, 32)).astype(np.float32)
+    ir_text = W.build(lambda x, w: ops.transpose(ops.reshape(ops.matmul(x, w), (16, 4, 8)),
+                                                 (1, 0, 2)), x, w)
+    mod = euler.compile(ir_text, opt_level=3, num_threads=1)
+    assert "vector.contract" in mod.stages["tiled"]
+    np.testing.assert_allclose(mod.main(x, w), (x @ w).reshape(16, 4, 8).transpose(1, 0, 2),
+                               rtol=1e-5, atol=1e-5)
