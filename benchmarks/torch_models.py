@@ -20,72 +20,15 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 import euler
 import euler.torch as et
 
-
-class SmallCNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-            nn.MaxPool2d(2))
-        self.fc = nn.Linear(64 * 8 * 8, 10)
-
-    def forward(self, x):
-        return self.fc(torch.flatten(self.features(x), 1))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+import pytorch_models  # noqa: E402
 
 
-class BasicBlock(nn.Module):
-    def __init__(self, cin=64, cout=128, stride=2):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                        nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.downsample(x))
-
-
-class GPTBlock(nn.Module):
-    def __init__(self, d=256, heads=4, ctx=128):
-        super().__init__()
-        self.heads = heads
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
-        self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) * (1.0 / (C // self.heads) ** 0.5)
-        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
-        y = (F.softmax(att, dim=-1) @ v).transpose(1, 2).contiguous().view(B, T, C)
-        x = x + self.proj(y)
-        return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
-
-
-MODELS = {
-    "mlp": (lambda: nn.Sequential(nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 1024),
-                                  nn.GELU(), nn.Linear(1024, 10)),
-            lambda: (torch.randn(64, 512),)),
-    "cnn": (SmallCNN, lambda: (torch.randn(8, 3, 32, 32),)),
-    "resnet_block": (BasicBlock, lambda: (torch.randn(8, 64, 28, 28),)),
-    "transformer": (lambda: nn.TransformerEncoderLayer(256, 4, 1024, batch_first=True),
-                    lambda: (torch.randn(4, 64, 256),)),
-    "gpt_block": (GPTBlock, lambda: (torch.randn(4, 64, 256),)),
-}
+MODELS = pytorch_models.models("bench")
 
 
 def _time(fn, inputs, iters):

@@ -17,6 +17,10 @@ F = torch.nn.functional
 import euler  # noqa: E402
 import euler.torch as et  # noqa: E402
 
+sys.path.insert(0, os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "examples")))
+import pytorch_models  # noqa: E402
+from pytorch_models import GPTBlock, SmallCNN  # noqa: E402
+
 RTOL, ATOL = 1e-4, 1e-5
 HERE = os.path.abspath(__file__)
 
@@ -182,64 +186,6 @@ def test_core_aten_form_and_params_as_args():
 
 # --- models -------------------------------------------------------------------------
 
-def MLP():
-    return nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.GELU(),
-                         nn.Linear(64, 10))
-
-
-class SmallCNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.AvgPool2d(2))
-        self.fc = nn.Linear(16 * 4 * 4, 10)
-
-    def forward(self, x):
-        return self.fc(torch.flatten(self.features(x), 1))
-
-
-class BasicBlock(nn.Module):
-    """torchvision's ResNet BasicBlock with a strided projection shortcut."""
-
-    def __init__(self, cin=8, cout=16, stride=2):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                        nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.downsample(x))
-
-
-class GPTBlock(nn.Module):
-    """A nanoGPT decoder block: causal self-attention written with plain ops."""
-
-    def __init__(self, d=32, heads=4, ctx=16):
-        super().__init__()
-        self.heads = heads
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
-        self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) * (1.0 / (C // self.heads) ** 0.5)
-        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
-        y = (F.softmax(att, dim=-1) @ v).transpose(1, 2).contiguous().view(B, T, C)
-        x = x + self.proj(y)
-        return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
-
-
 def _seeded(factory):
     torch.manual_seed(0)
     model = factory().eval()
@@ -253,14 +199,7 @@ def _seeded(factory):
     return model
 
 
-MODELS = {
-    "mlp": (MLP, lambda: (r(8, 32),)),
-    "cnn": (SmallCNN, lambda: (r(2, 3, 16, 16),)),
-    "resnet_block": (BasicBlock, lambda: (r(2, 8, 12, 12),)),
-    "transformer": (lambda: nn.TransformerEncoderLayer(32, 4, 64, batch_first=True),
-                    lambda: (r(2, 10, 32),)),
-    "gpt_block": (GPTBlock, lambda: (r(2, 12, 32),)),
-}
+MODELS = pytorch_models.models("small")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -325,7 +264,7 @@ def test_ir_locations_point_at_the_model_source():
     asm = program.module.operation.get_asm(enable_debug_info=True)
     src, start = inspect.getsourcelines(GPTBlock.forward)
     softmax_line = start + next(i for i, line in enumerate(src) if "F.softmax" in line)
-    assert f'loc("{HERE}":{softmax_line}:' in asm
+    assert f'loc("{inspect.getsourcefile(GPTBlock)}":{softmax_line}:' in asm
 
 
 def test_backend_falls_back_to_eager_with_a_warning():
