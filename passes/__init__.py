@@ -34,6 +34,7 @@ REGISTRY = {
     "euler-cse": "cse",
     "euler-dce": "dce",
     "euler-conv-layout": "conv_layout",
+    "euler-conv-to-matmul": "conv_to_matmul",
     "euler-gpu-device-buffers": "gpu_device_buffers",
     "euler-gpu-tile-parallel-loops": "gpu_tile_parallel_loops",
 }
