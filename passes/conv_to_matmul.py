@@ -33,6 +33,7 @@ from mlir.dialects import arith, linalg, scf, tensor, vector
 # become a matmul no schedule touches, i.e. naive loops plus an im2col copy.
 from .schedule_matmul import _FLOAT_TYPES
 from .convert_euler_to_linalg import _reassociation
+from ..pipelines.heuristics import MIN_PARALLEL_ELEMENTS
 
 NAME = "euler-conv-to-matmul"
 SUMMARY = "Lower linalg NCHW convolutions to (batch) matmuls over an im2col patch matrix"
@@ -40,7 +41,8 @@ SUMMARY = "Lower linalg NCHW convolutions to (batch) matmuls over an im2col patc
 _CONVS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
 
 
-def run(module):
+def run(module, num_threads=1):
+    """`num_threads`: workers the im2col copies are split over."""
     convs = []
 
     def visit(op):
@@ -51,16 +53,22 @@ def run(module):
     module.walk(visit)
     for conv in convs:
         with ir.InsertionPoint(conv), conv.location:
-            out = _lower(conv)
-        init = conv.operands[2]
+            out = _lower(conv, num_threads)
+        x, init = conv.operands[0], conv.operands[2]
         conv.results[0].replace_all_uses_with(out)
         conv.erase()
         _erase_if_unused(init)
+        _erase_if_unused(x)
+
+
+# Pure producers of a conv's operands, dead once the conv is rewritten.
+_ERASABLE = ("linalg.fill", "tensor.empty", "tensor.pad", "tensor.expand_shape")
 
 
 def _erase_if_unused(v):
-    """Erase the conv's old init (a fill of an empty) once nothing uses it."""
-    if not isinstance(v, ir.OpResult) or v.owner.name not in ("linalg.fill", "tensor.empty") \
+    """Erase the conv's old init (a fill of an empty) and a padding folded
+    into the patch loops once nothing uses them."""
+    if not isinstance(v, ir.OpResult) or v.owner.name not in _ERASABLE \
             or any(True for _ in v.uses):
         return
     owner = v.owner
@@ -105,7 +113,7 @@ def _reshape(v, shape):
     return _reshape(flat, shape)
 
 
-def _lower(conv) -> ir.Value:
+def _lower(conv, num_threads) -> ir.Value:
     x, w, init = conv.operands
     etype = x.type.element_type
     grouped = conv.name == "linalg.conv_2d_ngchw_gfchw"
@@ -138,7 +146,7 @@ def _lower(conv) -> ir.Value:
     if kh == kw == 1 and sh == sw == 1:
         patches = x  # [N, G, Cg, OH, OW] already (OH == H, OW == W)
     else:
-        patches = _im2col(x, [n, g, cg, kh, kw, oh, ow], (sh, sw), (dh, dw))
+        patches = _im2col(x, [n, g, cg, kh, kw, oh, ow], (sh, sw), (dh, dw), num_threads)
 
     # Accumulator: a fresh fill when the conv's init is one (so the schedule
     # sees, and threads, the fill), else the init's data reshaped.
@@ -157,61 +165,163 @@ def _lower(conv) -> ir.Value:
     return _reshape(y, list(init.type.shape))
 
 
-def _im2col(x, pshape, strides, dilations) -> ir.Value:
-    """The patch tensor [N*G*Cg*KH*KW, OH, OW] of x ([N, G, Cg, H, W] or
-    [N, C, H, W]), one row of `ow` at a time.
+def _im2col(x, pshape, strides, dilations, threads) -> ir.Value:
+    """The patch tensor [N*G*Cg, KH*KW, OH, OW] of x ([N, G, Cg, H, W] or
+    [N, C, H, W]), one row of `ow` at a time; split over `threads` by planes.
 
     Loops over vector transfers, not a linalg op: a generic's maps cannot say
     `oh * sh + kh * dh`, and a generic reading x with tensor.extract becomes
     gathers once tiled (the vectorizer's contiguity analysis rejects the
     tile offsets' affine.apply). With stride 1 a row of P is a contiguous
     read of x; with stride s, one read of the span and a shuffle that takes
-    every s-th element."""
+    every s-th element.
+
+    A zero-padding `tensor.pad` of x is folded in: the taps are unrolled, so
+    each one knows statically which rows and columns fall in the padding and
+    writes zeros there, and the padded copy of x is never made."""
     n, g, cg, kh, kw, oh, ow = pshape
     etype = x.type.element_type
-    hp, wp = x.type.shape[-2:]
+    x, (ph, pw), pad_value = _unpadded(x)
+    h, wd = x.type.shape[-2:]
     planes = n * g * cg
-    x3 = _reshape(x, [planes, hp, wp])
-    rows = planes * kh * kw
-    index = ir.IndexType.get()
-    pad = arith.constant(etype, 0.0)  # never read: every transfer is in bounds
-    zero, one = arith.constant(index, 0), arith.constant(index, 1)
-    outer = scf.ForOp(zero, arith.constant(index, rows), one,
-                      [tensor.empty([rows, oh, ow], etype)])
-    constants = {0: zero, 1: one}
+    x3 = _reshape(x, [planes, h, wd])
+    # Constants go to the function's entry, out of every loop.
+    entry = _function_block(x3.owner if isinstance(x3, ir.OpResult) else x3.owner.owner)
+    constants = {}
 
     def c(v):
         if v not in constants:
-            with ir.InsertionPoint(outer):
-                constants[v] = arith.constant(index, v)
+            with ir.InsertionPoint.at_block_begin(entry):
+                constants[v] = arith.constant(ir.IndexType.get(), v)
         return constants[v]
 
-    def mul(a, v):
-        return a if v == 1 else arith.muli(a, c(v))
+    def zero_vector(width):
+        """The padding value: a splat of `width`, or the scalar for width 0."""
+        if ("pad", width) not in constants:
+            ty = ir.VectorType.get([width], etype) if width else etype
+            value = ir.FloatAttr.get(etype, pad_value)
+            with ir.InsertionPoint.at_block_begin(entry):
+                constants[("pad", width)] = arith.constant(
+                    ty, ir.DenseElementsAttr.get_splat(ty, value) if width else value)
+        return constants[("pad", width)]
 
-    def add(a, v):
-        return a if v == 0 else arith.addi(a, c(v))
+    def rows_of(plane0, count, dest):
+        """Fill dest[p, tap, :, :] for planes plane0 .. plane0 + count."""
+        loop = scf.ForOp(c(0), c(count), c(1), [dest])
+        with ir.InsertionPoint(loop.body):
+            p = loop.induction_variable
+            src_plane = p if plane0 is None else arith.addi(p, plane0)
+            acc = loop.inner_iter_args[0]
+            for i in range(kh):
+                for j in range(kw):
+                    acc = _tap(acc, x3, p, src_plane, i * kw + j, (i * dilations[0] - ph,
+                               j * dilations[1] - pw), (h, wd), (oh, ow), strides, etype,
+                               c, zero_vector)
+            scf.YieldOp([acc])
+        return loop.results[0]
 
-    with ir.InsertionPoint(outer.body):
-        r = outer.induction_variable
-        plane = arith.divui(r, c(kh * kw))
-        tap = arith.remui(r, c(kh * kw))
-        row0 = mul(arith.divui(tap, c(kw)), dilations[0])
-        col0 = mul(arith.remui(tap, c(kw)), dilations[1])
-        inner = scf.ForOp(zero, c(oh), one, [outer.inner_iter_args[0]])
-        with ir.InsertionPoint(inner.body):
-            o = inner.induction_variable
-            row = arith.addi(mul(o, strides[0]), row0)
-            acc = inner.inner_iter_args[0]
+    out = tensor.empty([planes, kh * kw, oh, ow], etype)
+    if threads > 1 and planes % threads == 0 and planes * kh * kw * oh * ow >= MIN_PARALLEL_ELEMENTS:
+        chunk = planes // threads
+        forall = scf.ForallOp([0], [threads], [1], [out])
+        with ir.InsertionPoint(forall.body):
+            t = forall.induction_variables[0]
+            plane0 = arith.muli(t, c(chunk))
+            sizes = [chunk, kh * kw, oh, ow]
+            part = tensor.extract_slice(_ttype(sizes, etype), forall.inner_iter_args[0],
+                                        [plane0], [], [], [ir.ShapedType.get_dynamic_size()] +
+                                        [0, 0, 0], sizes, [1] * 4)
+            part = rows_of(plane0, chunk, part)
+            with ir.InsertionPoint(forall.terminator().region.blocks[0]):
+                tensor.parallel_insert_slice(part, forall.inner_iter_args[0], [plane0], [], [],
+                                             [ir.ShapedType.get_dynamic_size(), 0, 0, 0],
+                                             sizes, [1] * 4)
+        out = forall.results[0]
+    else:
+        out = rows_of(None, planes, out)
+    return out
+
+
+def _tap(dest, x3, p, src_plane, tap, origin, in_size, out_size, strides, etype, c,
+         zero_vector):
+    """dest[p, tap, oh, ow] = x3[src_plane, oh*sh + origin[0], ow*sw + origin[1]],
+    zero where that falls outside x3."""
+    (h, wd), (oh, ow) = in_size, out_size
+    # Output rows (columns) whose input row (column) is inside x.
+    rlo, rhi = _valid(origin[0], strides[0], h, oh)
+    clo, chi = _valid(origin[1], strides[1], wd, ow)
+
+    def zero_rows(dest, lo, hi):
+        if lo >= hi:
+            return dest
+        loop = scf.ForOp(c(lo), c(hi), c(1), [dest])
+        with ir.InsertionPoint(loop.body):
+            acc = loop.inner_iter_args[0]
             for start, width in _chunks(ow):
-                col = add(col0, start * strides[1])
-                v = _read(x3, [plane, row, col], (width - 1) * strides[1] + 1, etype, pad)
+                acc = _write(zero_vector(width), acc, [p, c(tap), loop.induction_variable,
+                                                       c(start)])
+            scf.YieldOp([acc])
+        return loop.results[0]
+
+    dest = zero_rows(dest, 0, min(rlo, oh))
+    if rlo < rhi:
+        loop = scf.ForOp(c(rlo), c(rhi), c(1), [dest])
+        with ir.InsertionPoint(loop.body):
+            o = loop.induction_variable
+            row = arith.muli(o, c(strides[0])) if strides[0] != 1 else o
+            row = arith.addi(row, c(origin[0])) if origin[0] else row
+            acc = loop.inner_iter_args[0]
+            for start, width in _chunks(clo) + [(s + chi, w) for s, w in _chunks(ow - chi)]:
+                acc = _write(zero_vector(width), acc, [p, c(tap), o, c(start)])
+            for start, width in _chunks(chi - clo):
+                col = (clo + start) * strides[1] + origin[1]
+                v = _read(x3, [src_plane, row, c(col)], (width - 1) * strides[1] + 1, etype,
+                          zero_vector(0))
                 if strides[1] != 1:
                     v = vector.shuffle(v, v, [i * strides[1] for i in range(width)])
-                acc = _write(v, acc, [r, o, c(start)])
+                acc = _write(v, acc, [p, c(tap), o, c(clo + start)])
             scf.YieldOp([acc])
-        scf.YieldOp([inner.results[0]])
-    return outer.results[0]
+        dest = loop.results[0]
+    return zero_rows(dest, max(rhi, rlo, 0), oh)
+
+
+def _valid(origin, stride, size, out):
+    """[lo, hi): the outputs o in [0, out) with 0 <= o*stride + origin < size."""
+    lo = min(out, max(0, _ceil_div(-origin, stride)))
+    hi = min(out, _ceil_div(size - origin, stride))
+    return lo, max(lo, hi)
+
+
+def _ceil_div(a, b):
+    return -(-a // b)
+
+
+def _unpadded(x):
+    """(source, (ph, pw), pad value) when x is a constant padding of H and W
+    only (seen through the expand_shape of the grouped form), else (x, (0, 0), 0)."""
+    value = x
+    if isinstance(value, ir.OpResult) and value.owner.name == "tensor.expand_shape":
+        value = value.owner.operands[0]
+    if not isinstance(value, ir.OpResult) or value.owner.name != "tensor.pad":
+        return x, (0, 0), 0.0
+    pad = value.owner
+    low = list(ir.DenseI64ArrayAttr(pad.attributes["static_low"]))
+    high = list(ir.DenseI64ArrayAttr(pad.attributes["static_high"]))
+    yielded = pad.regions[0].blocks[0].operations[0].operands[0]
+    if len(pad.operands) != 1 or any(low[:-2]) or any(high[:-2]) \
+            or not isinstance(yielded, ir.OpResult) or yielded.owner.name != "arith.constant" \
+            or not isinstance(yielded.owner.attributes["value"], ir.FloatAttr):
+        return x, (0, 0), 0.0  # dynamic or non-constant padding: read the padded copy
+    # High padding only adds rows/columns no window reaches beyond OH/OW.
+    return pad.operands[0], (low[-2], low[-1]), ir.FloatAttr(yielded.owner.attributes["value"]).value
+
+
+def _function_block(op):
+    """The entry block of the function around `op`."""
+    op = op.operation
+    while op.name != "func.func":
+        op = op.parent
+    return op.regions[0].blocks[0]
 
 
 # Elements per transfer along a row of P (four AVX-512 registers of f32):

@@ -42,7 +42,7 @@ def tiled(pm, opts: Options):
     if opts.opt_level >= 3:
         # Convolutions become matmuls over an im2col patch matrix, for the
         # matmul schedule below.
-        passes.add(pm, "euler-conv-to-matmul")
+        passes.add(pm, "euler-conv-to-matmul", num_threads=opts.num_threads)
         # Packed, cache- and register-tiled, threaded and vectorized matmuls.
         # First: linalg-fuse-elementwise-ops would push reshapes of a matmul's
         # result into it, turning it into a 4-D generic no schedule knows.

@@ -1,51 +1,119 @@
 // RUN: euler-opt %s --split-input-file --euler-conv-to-matmul | FileCheck %s
+// RUN: euler-opt %s --split-input-file --euler-conv-to-matmul=num-threads=2 | FileCheck %s --check-prefix=MT
 
-// 3x3, stride 2, dilation 2 along W: the patch matrix [C*KH*KW, OH, OW] is
-// built row by row (a read of the 5-wide span, a shuffle of every 2nd
-// element), then W[F, C*KH*KW] x P[C*KH*KW, OH*OW] on a fresh zero fill,
-// reshaped back to NCHW. The old init is erased.
-// CHECK-LABEL: func.func @conv3x3_stride2
-// CHECK-SAME: (%[[X:.*]]: tensor<1x2x7x9xf32>, %[[W:.*]]: tensor<3x2x3x3xf32>)
-// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2, 3]] : tensor<3x2x3x3xf32> into tensor<3x18xf32>
-// CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2], [3]] : tensor<1x2x7x9xf32> into tensor<2x7x9xf32>
+// Stride 2 and dilation 3 along W, one plane, two taps: each row of the
+// patch tensor [planes, taps, OH, OW] is one read of the 5-wide span of x
+// and a shuffle of every 2nd element. Then W[F, C*KH*KW] x P[C*KH*KW, OH*OW]
+// on a fresh zero fill, reshaped back to NCHW; the old init is erased.
+// CHECK-LABEL: func.func @stride2
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1x3x8xf32>, %[[W:.*]]: tensor<1x1x1x2xf32>)
 // CHECK-NEXT: %[[PAD:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
-// CHECK-NEXT: %[[C1:.*]] = arith.constant 1 : index
-// CHECK-NEXT: %[[C18:.*]] = arith.constant 18 : index
-// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<18x3x3xf32>
-// CHECK-NEXT: %[[C9:.*]] = arith.constant 9 : index
 // CHECK-NEXT: %[[C3:.*]] = arith.constant 3 : index
-// CHECK-NEXT: %[[C2:.*]] = arith.constant 2 : index
-// CHECK-NEXT: %[[P:.*]] = scf.for %[[R:.*]] = %[[C0]] to %[[C18]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]]) -> (tensor<18x3x3xf32>) {
-// CHECK-NEXT:   %[[PLANE:.*]] = arith.divui %[[R]], %[[C9]] : index
-// CHECK-NEXT:   %[[TAP:.*]] = arith.remui %[[R]], %[[C9]] : index
-// CHECK-NEXT:   %[[KH:.*]] = arith.divui %[[TAP]], %[[C3]] : index
-// CHECK-NEXT:   %[[KW:.*]] = arith.remui %[[TAP]], %[[C3]] : index
-// CHECK-NEXT:   %[[COL:.*]] = arith.muli %[[KW]], %[[C2]] : index
-// CHECK-NEXT:   %[[ROWS:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]]) -> (tensor<18x3x3xf32>) {
-// CHECK-NEXT:     %[[OS:.*]] = arith.muli %[[O]], %[[C2]] : index
-// CHECK-NEXT:     %[[ROW:.*]] = arith.addi %[[OS]], %[[KH]] : index
-// CHECK-NEXT:     %[[SPAN:.*]] = vector.transfer_read %[[X3]][%[[PLANE]], %[[ROW]], %[[COL]]], %[[PAD]] {in_bounds = [true]} : tensor<2x7x9xf32>, vector<5xf32>
+// CHECK-NEXT: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2, 3]] : tensor<1x1x1x2xf32> into tensor<1x2xf32>
+// CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1, 2], [3]] : tensor<1x1x3x8xf32> into tensor<1x3x8xf32>
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x3x3xf32>
+// CHECK-NEXT: %[[P:.*]] = scf.for %[[PL:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]]) -> (tensor<1x2x3x3xf32>) {
+// CHECK-NEXT:   %[[T0:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]]) -> (tensor<1x2x3x3xf32>) {
+// CHECK-NEXT:     %[[SPAN:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[O]], %[[C0]]], %[[PAD]] {in_bounds = [true]} : tensor<1x3x8xf32>, vector<5xf32>
 // CHECK-NEXT:     %[[V:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4] : vector<5xf32>, vector<5xf32>
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[R]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<18x3x3xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<1x2x3x3xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
-// CHECK-NEXT:   scf.yield %[[ROWS]]
+// CHECK-NEXT:   %[[T1:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0]]) -> (tensor<1x2x3x3xf32>) {
+// CHECK-NEXT:     %[[SPAN:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[O]], %[[C3]]], %[[PAD]] {in_bounds = [true]} : tensor<1x3x8xf32>, vector<5xf32>
+// CHECK-NEXT:     %[[V:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4] : vector<5xf32>, vector<5xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<1x2x3x3xf32>
+// CHECK-NEXT:     scf.yield %[[WR]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   scf.yield %[[T1]]
 // CHECK-NEXT: }
-// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0], [1, 2]] : tensor<18x3x3xf32> into tensor<18x9xf32>
-// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<3x9xf32>
-// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E2]] : tensor<3x9xf32>)
-// CHECK-NEXT: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %[[P2]] : tensor<3x18xf32>, tensor<18x9xf32>) outs(%[[ACC]] : tensor<3x9xf32>)
-// CHECK-NEXT: %[[R4:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2, 3]] output_shape [1, 3, 3, 3] : tensor<3x9xf32> into tensor<1x3x3x3xf32>
-// CHECK-NEXT: return %[[R4]]
-func.func @conv3x3_stride2(%x: tensor<1x2x7x9xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<1x3x3x3xf32> {
+// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3]] : tensor<1x2x3x3xf32> into tensor<2x9xf32>
+// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<1x9xf32>
+// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E2]] : tensor<1x9xf32>)
+// CHECK-NEXT: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %[[P2]] : tensor<1x2xf32>, tensor<2x9xf32>) outs(%[[ACC]] : tensor<1x9xf32>)
+// CHECK-NEXT: %[[R:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0], [1, 2, 3]] output_shape [1, 1, 3, 3] : tensor<1x9xf32> into tensor<1x1x3x3xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @stride2(%x: tensor<1x1x3x8xf32>, %w: tensor<1x1x1x2xf32>) -> tensor<1x1x3x3xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<1x3x3x3xf32>
-  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32>
-  %y = linalg.conv_2d_nchw_fchw {dilations = dense<[1, 2]> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
-       ins(%x, %w : tensor<1x2x7x9xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<1x3x3x3xf32>) -> tensor<1x3x3x3xf32>
-  return %y : tensor<1x3x3x3xf32>
+  %e = tensor.empty() : tensor<1x1x3x3xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<[1, 3]> : tensor<2xi64>, strides = dense<[1, 2]> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x1x3x8xf32>, tensor<1x1x1x2xf32>) outs(%init : tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32>
+  return %y : tensor<1x1x3x3xf32>
+}
+
+// -----
+
+// A zero tensor.pad of x is folded into the patch loops and erased: per tap,
+// the output rows and columns that fall in the padding get zero vectors,
+// the others read x itself (row - 1 for the top padding row).
+// CHECK-LABEL: func.func @padded
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1x2x3xf32>, %[[W:.*]]: tensor<1x1x1x2xf32>)
+// CHECK-NEXT: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-NEXT: %[[PAD:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: %[[Z1:.*]] = arith.constant dense<0.000000e+00> : vector<1xf32>
+// CHECK-NEXT: %[[CM1:.*]] = arith.constant -1 : index
+// CHECK-NEXT: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-NEXT: %[[Z4:.*]] = arith.constant dense<0.000000e+00> : vector<4xf32>
+// CHECK-NEXT: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]]
+// CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1, 2], [3]] : tensor<1x1x2x3xf32> into tensor<1x2x3xf32>
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x4x4xf32>
+// CHECK-NEXT: %[[P:.*]] = scf.for %[[PL:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]])
+// CHECK-NEXT:   %[[T0TOP:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]])
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     scf.yield %[[WR]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   %[[T0MID:.*]] = scf.for %[[O:.*]] = %[[C1]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0TOP]])
+// CHECK-NEXT:     %[[ROW:.*]] = arith.addi %[[O]], %[[CM1]] : index
+// CHECK-NEXT:     %[[LEFT:.*]] = vector.transfer_write %[[Z1]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<1xf32>
+// CHECK-NEXT:     %[[V:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[ROW]], %[[C0]]], %[[PAD]] {in_bounds = [true]} : tensor<1x2x3xf32>, vector<3xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[LEFT]][%[[PL]], %[[C0]], %[[O]], %[[C1]]] {in_bounds = [true]} : vector<3xf32>
+// CHECK-NEXT:     scf.yield %[[WR]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   %[[T0BOT:.*]] = scf.for %[[O:.*]] = %[[C3]] to %[[C4]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0MID]])
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     scf.yield %[[WR]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   %[[T1TOP:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0BOT]])
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     scf.yield %[[WR]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   %[[T1MID:.*]] = scf.for %[[O:.*]] = %[[C1]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[T1TOP]])
+// CHECK-NEXT:     %[[ROW:.*]] = arith.addi %[[O]], %[[CM1]] : index
+// CHECK-NEXT:     %[[RIGHT:.*]] = vector.transfer_write %[[Z1]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C3]]] {in_bounds = [true]} : vector<1xf32>
+// CHECK-NEXT:     %[[V:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[ROW]], %[[C0]]], %[[PAD]] {in_bounds = [true]} : tensor<1x2x3xf32>, vector<3xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[RIGHT]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>
+// CHECK-NEXT:     scf.yield %[[WR]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   %[[T1BOT:.*]] = scf.for %[[O:.*]] = %[[C3]] to %[[C4]] step %[[C1]] iter_args(%[[B:.*]] = %[[T1MID]])
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     scf.yield %[[WR]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   scf.yield %[[T1BOT]]
+// CHECK-NEXT: }
+// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3]] : tensor<1x2x4x4xf32> into tensor<2x16xf32>
+// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<1x16xf32>
+// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E2]] : tensor<1x16xf32>)
+// CHECK-NEXT: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %[[P2]] : tensor<1x2xf32>, tensor<2x16xf32>) outs(%[[ACC]] : tensor<1x16xf32>)
+// CHECK-NEXT: %[[R:.*]] = tensor.expand_shape %[[Y]]
+// CHECK-NEXT: return %[[R]]
+func.func @padded(%x: tensor<1x1x2x3xf32>, %w: tensor<1x1x1x2xf32>) -> tensor<1x1x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x2x3xf32> to tensor<1x1x4x5xf32>
+  %e = tensor.empty() : tensor<1x1x4x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%p, %w : tensor<1x1x4x5xf32>, tensor<1x1x1x2xf32>) outs(%init : tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  return %y : tensor<1x1x4x4xf32>
 }
 
 // -----
@@ -115,4 +183,35 @@ func.func @dynamic_untouched(%x: tensor<?x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %
   %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
        ins(%x, %w : tensor<?x2x5x5xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<?x3x3x3xf32>) -> tensor<?x3x3x3xf32>
   return %y : tensor<?x3x3x3xf32>
+}
+
+// -----
+
+// With threads, the planes are split over an scf.forall (each worker fills
+// its planes' rows of P); rows wider than 64 are two transfers (64 + 7).
+// Single-threaded, the same loops run without the forall.
+// CHECK-LABEL: func.func @threads
+// CHECK-NOT: scf.forall
+// CHECK: linalg.matmul
+// MT-LABEL: func.func @threads
+// MT: %[[E:.*]] = tensor.empty() : tensor<4x2x64x71xf32>
+// MT-NEXT: %[[P:.*]] = scf.forall (%[[T:.*]]) in (2) shared_outs(%[[S:.*]] = %[[E]]) -> (tensor<4x2x64x71xf32>) {
+// MT-NEXT:   %[[PL0:.*]] = arith.muli %[[T]], %{{.*}} : index
+// MT-NEXT:   %[[PART:.*]] = tensor.extract_slice %[[S]][%[[PL0]], 0, 0, 0] [2, 2, 64, 71] [1, 1, 1, 1]
+// MT-NEXT:   %[[ROWS:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[PART]]) -> (tensor<2x2x64x71xf32>) {
+// MT:          vector.transfer_read {{.*}} vector<64xf32>
+// MT-NEXT:     vector.transfer_write {{.*}} vector<64xf32>, tensor<2x2x64x71xf32>
+// MT-NEXT:     vector.transfer_read {{.*}} vector<7xf32>
+// MT-NEXT:     vector.transfer_write {{.*}} vector<7xf32>, tensor<2x2x64x71xf32>
+// MT:        scf.forall.in_parallel {
+// MT-NEXT:     tensor.parallel_insert_slice %[[ROWS]] into %[[S]][%[[PL0]], 0, 0, 0] [2, 2, 64, 71] [1, 1, 1, 1]
+// MT:      tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3]] : tensor<4x2x64x71xf32> into tensor<8x4544xf32>
+// MT:      linalg.matmul
+func.func @threads(%x: tensor<1x4x64x72xf32>, %w: tensor<1x4x1x2xf32>) -> tensor<1x1x64x71xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x64x71xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x64x71xf32>) -> tensor<1x1x64x71xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x4x64x72xf32>, tensor<1x4x1x2xf32>) outs(%init : tensor<1x1x64x71xf32>) -> tensor<1x1x64x71xf32>
+  return %y : tensor<1x1x64x71xf32>
 }
