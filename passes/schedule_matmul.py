@@ -243,7 +243,9 @@ def _script(plan, batched, etype):
     # Folding unit dims drops the tags: a register-tile contraction is the
     # generic with its result type. (Not filter_operand_types: that is an
     # error on any other generic in the function with another operand count,
-    # e.g. a softmax. Vectorizing some other generic of that type is harmless.)
+    # e.g. a softmax.) Another generic of that type may come along; one the
+    # vectorizer rejects (a gather's tensor.extract) is left as it is, one at
+    # a time, since a failure would stop the whole match handle.
     kernel_types = []
     for _, t, _ in plan.kernels:
         result = "tensor<" + "".join(f"{d}x" for d in (t.mr, t.nr) if d != 1) + f"{etype}>"
@@ -252,7 +254,13 @@ def _script(plan, batched, etype):
     for i, result in enumerate(kernel_types):
         parts.append(f"""  %k{i} = transform.structured.match ops{{["linalg.generic"]}}
       filter_result_type = {result} in %f : ({_ANY}) -> {_ANY}
-  transform.structured.vectorize %k{i} : {_ANY}""")
+  transform.foreach %k{i} : {_ANY} {{
+  ^bb0(%one: {_ANY}):
+    transform.sequence %one : {_ANY} failures(suppress) {{
+    ^bb1(%kernel: {_ANY}):
+      transform.structured.vectorize %kernel : {_ANY}
+    }}
+  }}""")
     parts.append(f"""  transform.apply_patterns to %f {{
     transform.apply_patterns.vector.reduction_to_contract
     transform.apply_patterns.vector.transfer_permutation_patterns
