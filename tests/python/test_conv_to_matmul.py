@@ -90,6 +90,18 @@ def test_conv_o3(name):
     assert "conv_2d" not in tiled
 
 
+@pytest.mark.parametrize("name", ["batch", "groups", "depthwise_batch", "1x1_batch_pad",
+                                  "big_pad_stride"])
+@pytest.mark.parametrize("per_image", [True, False], ids=["per_image", "merged"])
+def test_conv_o3_batch_forms(name, per_image, monkeypatch):
+    # Batches run either as one matmul per image or with all images' pixels
+    # as columns (then transposed): both must agree with the reference.
+    from euler.passes import conv_to_matmul
+    monkeypatch.setattr(conv_to_matmul, "per_image", lambda *_: per_image)
+    x_shape, w_shape, attrs = CASES[name]
+    _run((3,) + x_shape[1:], w_shape, **attrs)
+
+
 def test_conv_o3_f64():
     _run((2, 3, 7, 6), (4, 3, 3, 3), dtype=np.float64, padding=(1, 1), strides=(2, 1))
 
@@ -118,3 +130,25 @@ def test_conv_bias_relu_threads(threads):
     mod = _run((1, 32, 30, 30), (48, 32, 3, 3), epilogue=True, num_threads=threads,
                padding=(1, 1))
     assert "conv_2d" not in mod.stages["tiled"]
+
+
+@pytest.mark.parametrize("per_image", [True, False], ids=["per_image", "merged"])
+def test_conv_accumulates_into_init(per_image, monkeypatch):
+    # linalg convs accumulate into their init; euler's lowering always passes a
+    # zero fill, but linalg IR from elsewhere may not (here: a function argument).
+    from euler.passes import conv_to_matmul
+    monkeypatch.setattr(conv_to_matmul, "per_image", lambda *_: per_image)
+    text = """
+func.func @main(%x: tensor<2x3x6x5xf32>, %w: tensor<4x3x3x2xf32>, %init: tensor<2x4x4x4xf32>)
+    -> tensor<2x4x4x4xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<2x3x6x5xf32>, tensor<4x3x3x2xf32>) outs(%init : tensor<2x4x4x4xf32>)
+       -> tensor<2x4x4x4xf32>
+  return %y : tensor<2x4x4x4xf32>
+}"""
+    rng = np.random.default_rng(1)
+    x, w, init = (rng.standard_normal(s).astype(np.float32)
+                  for s in ((2, 3, 6, 5), (4, 3, 3, 2), (2, 4, 4, 4)))
+    mod = euler.compile(text, opt_level=3)
+    assert "conv_2d" not in mod.stages["tiled"]
+    np.testing.assert_allclose(mod.main(x, w, init), init + conv_ref(x, w), rtol=1e-4, atol=1e-4)

@@ -2,7 +2,7 @@
 // RUN: euler-opt %s --split-input-file --euler-conv-to-matmul=num-threads=2 | FileCheck %s --check-prefix=MT
 
 // Stride 2 and dilation 3 along W, one plane, two taps: each row of the
-// patch tensor [planes, taps, OH, OW] is one read of the 5-wide span of x
+// patch tensor [channels, taps, images, OH, OW] is one read of the 5-wide span of x
 // and a shuffle of every 2nd element. Then W[F, C*KH*KW] x P[C*KH*KW, OH*OW]
 // on a fresh zero fill, reshaped back to NCHW; the old init is erased.
 // CHECK-LABEL: func.func @stride2
@@ -14,23 +14,23 @@
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2, 3]] : tensor<1x1x1x2xf32> into tensor<1x2xf32>
 // CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1, 2], [3]] : tensor<1x1x3x8xf32> into tensor<1x3x8xf32>
-// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x3x3xf32>
-// CHECK-NEXT: %[[P:.*]] = scf.for %[[PL:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]]) -> (tensor<1x2x3x3xf32>) {
-// CHECK-NEXT:   %[[T0:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]]) -> (tensor<1x2x3x3xf32>) {
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x1x3x3xf32>
+// CHECK-NEXT: %[[P:.*]] = scf.for %[[PL:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]]) -> (tensor<1x2x1x3x3xf32>) {
+// CHECK-NEXT:   %[[T0:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]]) -> (tensor<1x2x1x3x3xf32>) {
 // CHECK-NEXT:     %[[SPAN:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[O]], %[[C0]]], %[[PAD]] {in_bounds = [true]} : tensor<1x3x8xf32>, vector<5xf32>
 // CHECK-NEXT:     %[[V:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4] : vector<5xf32>, vector<5xf32>
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<1x2x3x3xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[PL]], %[[C0]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<1x2x1x3x3xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
-// CHECK-NEXT:   %[[T1:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0]]) -> (tensor<1x2x3x3xf32>) {
+// CHECK-NEXT:   %[[T1:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0]]) -> (tensor<1x2x1x3x3xf32>) {
 // CHECK-NEXT:     %[[SPAN:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[O]], %[[C3]]], %[[PAD]] {in_bounds = [true]} : tensor<1x3x8xf32>, vector<5xf32>
 // CHECK-NEXT:     %[[V:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4] : vector<5xf32>, vector<5xf32>
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<1x2x3x3xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[PL]], %[[C1]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<1x2x1x3x3xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
 // CHECK-NEXT:   scf.yield %[[T1]]
 // CHECK-NEXT: }
-// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3]] : tensor<1x2x3x3xf32> into tensor<2x9xf32>
+// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3, 4]] : tensor<1x2x1x3x3xf32> into tensor<2x9xf32>
 // CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<1x9xf32>
 // CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E2]] : tensor<1x9xf32>)
 // CHECK-NEXT: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %[[P2]] : tensor<1x2xf32>, tensor<2x9xf32>) outs(%[[ACC]] : tensor<1x9xf32>)
@@ -63,41 +63,41 @@ func.func @stride2(%x: tensor<1x1x3x8xf32>, %w: tensor<1x1x1x2xf32>) -> tensor<1
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]]
 // CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1, 2], [3]] : tensor<1x1x2x3xf32> into tensor<1x2x3xf32>
-// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x4x4xf32>
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x1x4x4xf32>
 // CHECK-NEXT: %[[P:.*]] = scf.for %[[PL:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]])
 // CHECK-NEXT:   %[[T0TOP:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]])
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C0]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
 // CHECK-NEXT:   %[[T0MID:.*]] = scf.for %[[O:.*]] = %[[C1]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0TOP]])
 // CHECK-NEXT:     %[[ROW:.*]] = arith.addi %[[O]], %[[CM1]] : index
-// CHECK-NEXT:     %[[LEFT:.*]] = vector.transfer_write %[[Z1]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<1xf32>
+// CHECK-NEXT:     %[[LEFT:.*]] = vector.transfer_write %[[Z1]], %[[B]][%[[PL]], %[[C0]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<1xf32>
 // CHECK-NEXT:     %[[V:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[ROW]], %[[C0]]], %[[PAD]] {in_bounds = [true]} : tensor<1x2x3xf32>, vector<3xf32>
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[LEFT]][%[[PL]], %[[C0]], %[[O]], %[[C1]]] {in_bounds = [true]} : vector<3xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[LEFT]][%[[PL]], %[[C0]], %[[C0]], %[[O]], %[[C1]]] {in_bounds = [true]} : vector<3xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
 // CHECK-NEXT:   %[[T0BOT:.*]] = scf.for %[[O:.*]] = %[[C3]] to %[[C4]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0MID]])
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C0]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
 // CHECK-NEXT:   %[[T1TOP:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C1]] step %[[C1]] iter_args(%[[B:.*]] = %[[T0BOT]])
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C1]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
 // CHECK-NEXT:   %[[T1MID:.*]] = scf.for %[[O:.*]] = %[[C1]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[T1TOP]])
 // CHECK-NEXT:     %[[ROW:.*]] = arith.addi %[[O]], %[[CM1]] : index
-// CHECK-NEXT:     %[[RIGHT:.*]] = vector.transfer_write %[[Z1]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C3]]] {in_bounds = [true]} : vector<1xf32>
+// CHECK-NEXT:     %[[RIGHT:.*]] = vector.transfer_write %[[Z1]], %[[B]][%[[PL]], %[[C1]], %[[C0]], %[[O]], %[[C3]]] {in_bounds = [true]} : vector<1xf32>
 // CHECK-NEXT:     %[[V:.*]] = vector.transfer_read %[[X3]][%[[PL]], %[[ROW]], %[[C0]]], %[[PAD]] {in_bounds = [true]} : tensor<1x2x3xf32>, vector<3xf32>
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[RIGHT]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[RIGHT]][%[[PL]], %[[C1]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
 // CHECK-NEXT:   %[[T1BOT:.*]] = scf.for %[[O:.*]] = %[[C3]] to %[[C4]] step %[[C1]] iter_args(%[[B:.*]] = %[[T1MID]])
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C1]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
+// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[Z4]], %[[B]][%[[PL]], %[[C1]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>
 // CHECK-NEXT:     scf.yield %[[WR]]
 // CHECK-NEXT:   }
 // CHECK-NEXT:   scf.yield %[[T1BOT]]
 // CHECK-NEXT: }
-// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3]] : tensor<1x2x4x4xf32> into tensor<2x16xf32>
+// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3, 4]] : tensor<1x2x1x4x4xf32> into tensor<2x16xf32>
 // CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<1x16xf32>
 // CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E2]] : tensor<1x16xf32>)
 // CHECK-NEXT: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %[[P2]] : tensor<1x2xf32>, tensor<2x16xf32>) outs(%[[ACC]] : tensor<1x16xf32>)
@@ -136,20 +136,45 @@ func.func @pointwise(%x: tensor<1x4x5x6xf32>, %w: tensor<8x4x1x1xf32>, %init: te
 
 // -----
 
-// Groups and images: one batch_matmul over (image, group), W broadcast over
-// the images.
+// Groups and small images: one batch_matmul over the groups, every image's
+// pixels as columns (P [G*Cg, taps, N, OH, OW] viewed as [G, K, N*OH*OW]);
+// the result [G, Fg, N, OH*OW] is transposed to NCHW by a generic.
 // CHECK-LABEL: func.func @grouped_batch
 // CHECK-SAME: (%[[X:.*]]: tensor<2x2x2x4x4xf64>, %[[W:.*]]: tensor<2x3x2x1x1xf64>)
+// CHECK-NEXT: %[[PAD:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK-NEXT: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-NEXT: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-NEXT: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
 // CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0], [1], [2, 3, 4]] : tensor<2x3x2x1x1xf64> into tensor<2x3x2xf64>
-// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<2x2x3x2xf64>
-// CHECK-NEXT: %[[WB:.*]] = linalg.broadcast ins(%[[WK]] : tensor<2x3x2xf64>) outs(%[[E]] : tensor<2x2x3x2xf64>) dimensions = [0]
-// CHECK-NEXT: %[[LHS:.*]] = tensor.collapse_shape %[[WB]] {{\[\[}}0, 1], [2], [3]] : tensor<2x2x3x2xf64> into tensor<4x3x2xf64>
-// CHECK-NEXT: %[[RHS:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2], [3, 4]] : tensor<2x2x2x4x4xf64> into tensor<4x2x16xf64>
-// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<4x3x16xf64>
-// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%[[E2]] : tensor<4x3x16xf64>)
-// CHECK-NEXT: %[[Y:.*]] = linalg.batch_matmul ins(%[[LHS]], %[[RHS]] : tensor<4x3x2xf64>, tensor<4x2x16xf64>) outs(%[[ACC]] : tensor<4x3x16xf64>)
-// CHECK-NEXT: %[[R:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2], [3, 4]] output_shape [2, 2, 3, 4, 4]
+// CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1, 2], [3], [4]] : tensor<2x2x2x4x4xf64> into tensor<8x4x4xf64>
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<4x1x2x4x4xf64>
+// CHECK-NEXT: %[[P:.*]] = scf.for %[[CH:.*]] = %[[C0]] to %[[C4]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]]) -> (tensor<4x1x2x4x4xf64>) {
+// CHECK-NEXT:   %[[IMGS:.*]] = scf.for %[[N:.*]] = %[[C0]] to %[[C2]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]]) -> (tensor<4x1x2x4x4xf64>) {
+// CHECK-NEXT:     %[[NOFF:.*]] = arith.muli %[[N]], %[[C4]] : index
+// CHECK-NEXT:     %[[PLANE:.*]] = arith.addi %[[NOFF]], %[[CH]] : index
+// CHECK-NEXT:     %[[ROWS:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C4]] step %[[C1]] iter_args(%[[D:.*]] = %[[B]]) -> (tensor<4x1x2x4x4xf64>) {
+// CHECK-NEXT:       %[[V:.*]] = vector.transfer_read %[[X3]][%[[PLANE]], %[[O]], %[[C0]]], %[[PAD]] {in_bounds = [true]} : tensor<8x4x4xf64>, vector<4xf64>
+// CHECK-NEXT:       %[[WR:.*]] = vector.transfer_write %[[V]], %[[D]][%[[CH]], %[[C0]], %[[N]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf64>, tensor<4x1x2x4x4xf64>
+// CHECK-NEXT:       scf.yield %[[WR]]
+// CHECK-NEXT:     }
+// CHECK-NEXT:     scf.yield %[[ROWS]]
+// CHECK-NEXT:   }
+// CHECK-NEXT:   scf.yield %[[IMGS]]
+// CHECK-NEXT: }
+// CHECK-NEXT: %[[FLAT:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1, 2, 3, 4]] : tensor<4x1x2x4x4xf64> into tensor<128xf64>
+// CHECK-NEXT: %[[RHS:.*]] = tensor.expand_shape %[[FLAT]] {{\[\[}}0, 1, 2]] output_shape [2, 2, 32] : tensor<128xf64> into tensor<2x2x32xf64>
+// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<2x3x32xf64>
+// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f64) outs(%[[E2]] : tensor<2x3x32xf64>)
+// CHECK-NEXT: %[[Y:.*]] = linalg.batch_matmul ins(%[[WK]], %[[RHS]] : tensor<2x3x2xf64>, tensor<2x2x32xf64>) outs(%[[ACC]] : tensor<2x3x32xf64>)
+// CHECK-NEXT: %[[Y4:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0], [1], [2, 3]] output_shape [2, 3, 2, 16] : tensor<2x3x32xf64> into tensor<2x3x2x16xf64>
+// CHECK-NEXT: %[[E3:.*]] = tensor.empty() : tensor<2x2x3x16xf64>
+// CHECK-NEXT: %[[T:.*]] = linalg.generic {indexing_maps = [#[[IN:.*]], #[[OUT:.*]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[Y4]] : tensor<2x3x2x16xf64>) outs(%[[E3]] : tensor<2x2x3x16xf64>) {
+// CHECK-NEXT: ^bb0(%[[IN_:.*]]: f64, %{{.*}}: f64):
+// CHECK-NEXT:   linalg.yield %[[IN_]] : f64
+// CHECK-NEXT: } -> tensor<2x2x3x16xf64>
+// CHECK-NEXT: %[[R:.*]] = tensor.expand_shape %[[T]] {{\[\[}}0], [1], [2], [3, 4]] output_shape [2, 2, 3, 4, 4]
 // CHECK-NEXT: return %[[R]]
 func.func @grouped_batch(%x: tensor<2x2x2x4x4xf64>, %w: tensor<2x3x2x1x1xf64>) -> tensor<2x2x3x4x4xf64> {
   %zero = arith.constant 0.0 : f64
@@ -158,6 +183,32 @@ func.func @grouped_batch(%x: tensor<2x2x2x4x4xf64>, %w: tensor<2x3x2x1x1xf64>) -
   %y = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
        ins(%x, %w : tensor<2x2x2x4x4xf64>, tensor<2x3x2x1x1xf64>) outs(%init : tensor<2x2x3x4x4xf64>) -> tensor<2x2x3x4x4xf64>
   return %y : tensor<2x2x3x4x4xf64>
+}
+
+// -----
+
+// Images of whole register tiles (8x16 = 4 x 32 pixels): one matmul per
+// image, a batch_matmul with W broadcast over the images; a 1x1 stride-1
+// conv reads x as it is.
+// CHECK-LABEL: func.func @per_image
+// CHECK-SAME: (%[[X:.*]]: tensor<2x2x8x16xf32>, %[[W:.*]]: tensor<3x2x1x1xf32>)
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2, 3]] : tensor<3x2x1x1xf32> into tensor<3x2xf32>
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<2x3x2xf32>
+// CHECK-NEXT: %[[LHS:.*]] = linalg.broadcast ins(%[[WK]] : tensor<3x2xf32>) outs(%[[E]] : tensor<2x3x2xf32>) dimensions = [0]
+// CHECK-NEXT: %[[RHS:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1], [2, 3]] : tensor<2x2x8x16xf32> into tensor<2x2x128xf32>
+// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<2x3x128xf32>
+// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E2]] : tensor<2x3x128xf32>)
+// CHECK-NEXT: %[[Y:.*]] = linalg.batch_matmul ins(%[[LHS]], %[[RHS]] : tensor<2x3x2xf32>, tensor<2x2x128xf32>) outs(%[[ACC]] : tensor<2x3x128xf32>)
+// CHECK-NEXT: %[[R:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0], [1], [2, 3]] output_shape [2, 3, 8, 16]
+// CHECK-NEXT: return %[[R]]
+func.func @per_image(%x: tensor<2x2x8x16xf32>, %w: tensor<3x2x1x1xf32>) -> tensor<2x3x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x8x16xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x3x8x16xf32>) -> tensor<2x3x8x16xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<2x2x8x16xf32>, tensor<3x2x1x1xf32>) outs(%init : tensor<2x3x8x16xf32>) -> tensor<2x3x8x16xf32>
+  return %y : tensor<2x3x8x16xf32>
 }
 
 // -----
@@ -187,25 +238,25 @@ func.func @dynamic_untouched(%x: tensor<?x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %
 
 // -----
 
-// With threads, the planes are split over an scf.forall (each worker fills
-// its planes' rows of P); rows wider than 64 are two transfers (64 + 7).
+// With threads, the channels are split over an scf.forall (each worker fills
+// its channels' rows of P); rows wider than 64 are two transfers (64 + 7).
 // Single-threaded, the same loops run without the forall.
 // CHECK-LABEL: func.func @threads
 // CHECK-NOT: scf.forall
 // CHECK: linalg.matmul
 // MT-LABEL: func.func @threads
-// MT: %[[E:.*]] = tensor.empty() : tensor<4x2x64x71xf32>
-// MT-NEXT: %[[P:.*]] = scf.forall (%[[T:.*]]) in (2) shared_outs(%[[S:.*]] = %[[E]]) -> (tensor<4x2x64x71xf32>) {
+// MT: %[[E:.*]] = tensor.empty() : tensor<4x2x1x64x71xf32>
+// MT-NEXT: %[[P:.*]] = scf.forall (%[[T:.*]]) in (2) shared_outs(%[[S:.*]] = %[[E]]) -> (tensor<4x2x1x64x71xf32>) {
 // MT-NEXT:   %[[PL0:.*]] = arith.muli %[[T]], %{{.*}} : index
-// MT-NEXT:   %[[PART:.*]] = tensor.extract_slice %[[S]][%[[PL0]], 0, 0, 0] [2, 2, 64, 71] [1, 1, 1, 1]
-// MT-NEXT:   %[[ROWS:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[PART]]) -> (tensor<2x2x64x71xf32>) {
+// MT-NEXT:   %[[PART:.*]] = tensor.extract_slice %[[S]][%[[PL0]], 0, 0, 0, 0] [2, 2, 1, 64, 71] [1, 1, 1, 1, 1]
+// MT-NEXT:   %[[ROWS:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[PART]]) -> (tensor<2x2x1x64x71xf32>) {
 // MT:          vector.transfer_read {{.*}} vector<64xf32>
-// MT-NEXT:     vector.transfer_write {{.*}} vector<64xf32>, tensor<2x2x64x71xf32>
+// MT-NEXT:     vector.transfer_write {{.*}} vector<64xf32>, tensor<2x2x1x64x71xf32>
 // MT-NEXT:     vector.transfer_read {{.*}} vector<7xf32>
-// MT-NEXT:     vector.transfer_write {{.*}} vector<7xf32>, tensor<2x2x64x71xf32>
+// MT-NEXT:     vector.transfer_write {{.*}} vector<7xf32>, tensor<2x2x1x64x71xf32>
 // MT:        scf.forall.in_parallel {
-// MT-NEXT:     tensor.parallel_insert_slice %[[ROWS]] into %[[S]][%[[PL0]], 0, 0, 0] [2, 2, 64, 71] [1, 1, 1, 1]
-// MT:      tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3]] : tensor<4x2x64x71xf32> into tensor<8x4544xf32>
+// MT-NEXT:     tensor.parallel_insert_slice %[[ROWS]] into %[[S]][%[[PL0]], 0, 0, 0, 0] [2, 2, 1, 64, 71] [1, 1, 1, 1, 1]
+// MT:      tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3, 4]] : tensor<4x2x1x64x71xf32> into tensor<8x4544xf32>
 // MT:      linalg.matmul
 func.func @threads(%x: tensor<1x4x64x72xf32>, %w: tensor<1x4x1x2xf32>) -> tensor<1x1x64x71xf32> {
   %zero = arith.constant 0.0 : f32
