@@ -17,9 +17,10 @@ product is a `linalg.matmul` when there is one image and one group, else a
 result is reshaped back to NCHW, so a bias/relu epilogue stays an
 elementwise op for `euler-tile-and-fuse`.
 
-Only what the schedule handles is rewritten: static shapes, one float
-element type it packs (f32/f64). Anything else (f16, integers, dynamic
-shapes) stays a convolution for the generic tiling and loop path.
+Only what the schedule handles, and where it pays, is rewritten: static
+shapes, one float element type it packs (f32/f64), not depthwise. Anything
+else (f16, integers, dynamic shapes, one input channel per group) stays a
+convolution for the generic tiling and loop path.
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ def _convertible(op) -> bool:
     if any(d == 0 for t in types for d in t.shape):
         return False  # nothing to compute; the generic path handles it trivially
     etype = types[0].element_type
+    if op.name == "linalg.conv_2d_ngchw_gfchw" and types[1].shape[2] == 1:
+        # Depthwise (one input channel per group): each group's matmul is a
+        # 1 x KH*KW by KH*KW x OH*OW product, all packing and no reuse. The
+        # generic path is faster: 0.63 against 1.03 ms for 1x64x56x56 3x3.
+        return False
     return isinstance(etype, _FLOAT_TYPES) and all(t.element_type == etype for t in types)
 
 

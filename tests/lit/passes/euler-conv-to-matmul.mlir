@@ -266,3 +266,16 @@ func.func @threads(%x: tensor<1x4x64x72xf32>, %w: tensor<1x4x1x2xf32>) -> tensor
        ins(%x, %w : tensor<1x4x64x72xf32>, tensor<1x4x1x2xf32>) outs(%init : tensor<1x1x64x71xf32>) -> tensor<1x1x64x71xf32>
   return %y : tensor<1x1x64x71xf32>
 }
+
+// -----
+
+// Depthwise (one input channel per group) stays a convolution: each group's
+// matmul would be 1 x KH*KW by KH*KW x OH*OW, all packing and no reuse.
+// CHECK-LABEL: func.func @depthwise_untouched
+// CHECK-NEXT: linalg.conv_2d_ngchw_gfchw
+// CHECK-NEXT: return
+func.func @depthwise_untouched(%x: tensor<1x4x1x5x5xf32>, %w: tensor<4x1x1x3x3xf32>, %init: tensor<1x4x1x3x3xf32>) -> tensor<1x4x1x3x3xf32> {
+  %y = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x4x1x5x5xf32>, tensor<4x1x1x3x3xf32>) outs(%init : tensor<1x4x1x3x3xf32>) -> tensor<1x4x1x3x3xf32>
+  return %y : tensor<1x4x1x3x3xf32>
+}
