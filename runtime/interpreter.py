@@ -254,9 +254,11 @@ def interpret(module, func_name: str = "main", *arrays, precision: str = "op") -
         *arrays: one numpy array per function argument, of exactly its shape
             and dtype (bf16 arguments are given as float32).
         precision: "op" computes each op in its element type (the oracle);
-            "f64" computes and keeps every float in float64, so that the
-            distance between the two estimates how much rounding alone can
-            move a result (the fuzzer's tolerance).
+            "f64" computes and keeps every float in float64, and "ulp" is
+            "op" with every finite float result moved one ulp up or down
+            (a fixed pseudo-random choice), as a libm or a polynomial may
+            round differently: the distances between these estimate how much
+            rounding alone can move a result (the fuzzer's tolerance).
 
     Returns:
         A tuple with one numpy array per function result.
@@ -280,8 +282,8 @@ def interpret(module, func_name: str = "main", *arrays, precision: str = "op") -
             raise InputError(f"argument {i}: {err}") from None
         env[arg] = _check_argument(i, array, t)
 
-    if precision not in ("op", "f64"):
-        raise ValueError(f"precision must be 'op' or 'f64', got {precision!r}")
+    if precision not in ("op", "f64", "ulp"):
+        raise ValueError(f"precision must be 'op', 'f64' or 'ulp', got {precision!r}")
     compute, store = _compute_dtype, _store
     if precision == "f64":
         def compute(dtype):
@@ -289,6 +291,16 @@ def interpret(module, func_name: str = "main", *arrays, precision: str = "op") -
 
         def store(value, dtype):
             return np.asarray(value).astype(compute(dtype), copy=False)
+    elif precision == "ulp":
+        rng = np.random.default_rng(0)
+
+        def store(value, dtype):
+            value = _store(value, dtype)
+            if value.dtype.kind != "f":
+                return value
+            away = np.where(rng.random(value.shape) < 0.5, -np.inf, np.inf)
+            return np.where(np.isfinite(value),
+                            np.nextafter(value, away.astype(value.dtype)), value)
 
     with np.errstate(all="ignore"):
         for op in block.operations:
