@@ -256,8 +256,9 @@ def test_zero_size_dimensions_at_O3():
     # assertion), which no exception handler can catch.
     code = ("import sys; sys.path.insert(0, %r); import test_diagnostics as t; "
             "t._check_zero_size(3)" % os.path.dirname(__file__))
+    # cwd: from the repository root, its euler/ folder would shadow the installed package.
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=os.path.dirname(__file__))
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
