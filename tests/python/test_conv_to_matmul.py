@@ -74,6 +74,8 @@ CASES = {
     # Padding wider than the kernel reaches: whole rows and columns of zeros.
     "big_pad_stride": ((1, 2, 4, 5), (3, 2, 2, 2), dict(strides=(2, 3), padding=(3, 2))),
     "1x1_stride2_pad": ((2, 3, 5, 4), (2, 3, 1, 1), dict(strides=(2, 2), padding=(1, 1))),
+    # A ResNet-stem-like 7x7/2: 49 taps (unrolled, bufferization never ended).
+    "7x7_stride2": ((1, 3, 20, 21), (4, 3, 7, 7), dict(strides=(2, 2), padding=(3, 3))),
     "odd": ((1, 3, 5, 3), (1, 3, 5, 3), {}),  # one output pixel, one filter
     # A row of P longer than one transfer chunk (64), with stride 2.
     "wide_row": ((1, 2, 3, 150), (3, 2, 3, 3), dict(strides=(1, 2), padding=(1, 1))),
