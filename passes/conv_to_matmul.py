@@ -3,19 +3,21 @@ they run on `euler-schedule-matmul`'s packed, threaded GEMM.
 
 Runs at -O3 in the `tiled` stage, right before `euler-schedule-matmul`, on
 the `linalg.conv_2d_nchw_fchw` / `linalg.conv_2d_ngchw_gfchw` ops that
-`convert-euler-to-linalg` makes (padding is already a `tensor.pad` of the
-input). Per image n and group g:
+`convert-euler-to-linalg` makes (padding is a `tensor.pad` of the input).
+With images n, groups g, input channels c, kernel taps (kh, kw):
 
-    P[g, (c, kh, kw), (oh, ow)] = x[n, g, c, oh*sh + kh*dh, ow*sw + kw*dw]
-    y[n, g, f, (oh, ow)]         = W[g, f, (c, kh, kw)] @ P[g]
+    P[g, (c, kh, kw), (n, oh, ow)] = x[n, g, c, oh*sh + kh*dh, ow*sw + kw*dw]
+    y[n, g, f, oh, ow]              = (W[g, f, (c, kh, kw)] @ P[g])[f, (n, oh, ow)]
 
-The patch matrix P is built one row of `ow` at a time by loops of vector
-transfers (contiguous when the stride is 1, a shuffle otherwise). The
-product is a `linalg.matmul` when there is one image and one group, else a
-`linalg.batch_matmul` over (image, group) with W broadcast over images. A
-1x1 convolution with stride 1 needs no patch matrix: P is x reshaped. The
-result is reshaped back to NCHW, so a bias/relu epilogue stays an
-elementwise op for `euler-tile-and-fuse`.
+P is built one row of `ow` at a time by loops of vector transfers
+(contiguous reads of x when the stride is 1, a shuffle otherwise); the
+padding is written by vector loops too. The product is a `linalg.matmul`
+(one group) or `linalg.batch_matmul` (over groups); all images share it as
+columns, and a transposing generic (which elementwise fusion merges into a
+bias/relu epilogue) brings the result back to NCHW. Images that are several
+whole register tiles wide instead run as one matmul each (`per_image`: W
+broadcast, no transpose). A 1x1 stride-1 convolution of one image needs no
+patch matrix: P is x reshaped.
 
 Only what the schedule handles, and where it pays, is rewritten: static
 shapes, one float element type it packs (f32/f64), not depthwise. Anything
