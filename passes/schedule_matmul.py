@@ -31,10 +31,9 @@ import itertools
 
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
-from mlir.dialects.transform import interpreter
 
 from ..pipelines.heuristics import matmul_tiles
-from . import PassFailure
+from . import PassFailure, transform_script
 
 NAME = "euler-schedule-matmul"
 SUMMARY = "Pack, tile, thread and vectorize linalg.matmul/batch_matmul on tensors"
@@ -69,7 +68,7 @@ def run(module, tiles=None, num_threads=1, pack_only=False):
             with ir.InsertionPoint(op), op.location:
                 plan = _rewrite(op, shapes, t, ids)
             if not pack_only:
-                _apply(module, _script(plan, shapes[0] > 0, str(etype)))
+                transform_script.apply(module, _script(plan, shapes[0] > 0, str(etype)))
         _strip_tags(module)
 
 
@@ -284,13 +283,7 @@ def _script(plan, batched, etype):
     transform.apply_patterns.vector.lower_masked_transfers
   }} : {_ANY}
   transform.apply_cse to %f : {_ANY}""")
-    body = "\n".join(parts)
-    return f"""module attributes {{transform.with_named_sequence}} {{
-transform.named_sequence @__transform_main(%root: {_ANY} {{transform.readonly}}) {{
-{body}
-  transform.yield
-}}
-}}"""
+    return transform_script.sequence(parts)
 
 
 def _match(attr, ident, name):
@@ -353,13 +346,6 @@ def _fill_schedule(fid, nb, threads):
       tile_sizes [{ones}1, 0] : ({_ANY}) -> ({_ANY}, {loops})
   transform.structured.vectorize %ft{fid} : {_ANY}""")
     return "\n".join(lines)
-
-
-def _apply(module, script_text):
-    script = ir.Module.parse(script_text, module.context)
-    entry = next(op for op in script.body.operations
-                 if op.operation.name == "transform.named_sequence")
-    interpreter.apply_named_sequence(module, entry, script)
 
 
 def _strip_tags(module):

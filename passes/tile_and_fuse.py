@@ -30,9 +30,9 @@ from __future__ import annotations
 import math
 
 from mlir import ir
-from mlir.dialects.transform import interpreter
 
 from ..pipelines.heuristics import MIN_PARALLEL_ELEMENTS, fusion_tile
+from . import transform_script
 
 NAME = "euler-tile-and-fuse"
 SUMMARY = "Tile chains of linalg ops along one dimension and fuse producers into the tiles"
@@ -59,12 +59,12 @@ def run(module, num_threads=1, parallel=False, skip=(), tile=None):
                    for i, g in enumerate(groups)]
         for script in scripts:
             if script is not None:
-                _apply(module, script)
+                transform_script.apply(module, script)
         _strip_tags(module)
         if any(scripts):
             # Fusing a producer once per use leaves identical tiles (CSE merges
             # them) and the untiled originals dead (canonicalization drops them).
-            _apply(module, _sequence(_CLEANUP))
+            transform_script.apply(module, transform_script.sequence(_CLEANUP))
 
 
 # --- analysis ---------------------------------------------------------------------
@@ -207,7 +207,7 @@ def _tag_and_script(index, members, num_threads, parallel, tile_override):
         # loop into a diagnostic on every call, even on success: the encoder
         # layer took 26 s here, 0.1 s with the copies merged as they appear.
         lines.append(f"transform.apply_cse to {loop} : !transform.any_op")
-    return _sequence(lines)
+    return transform_script.sequence(lines)
 
 
 def _elem_bytes(t):
@@ -227,16 +227,6 @@ _CLEANUP = [
     " : !transform.any_op",
     "transform.apply_cse to %f : !transform.any_op",
 ]
-
-
-def _sequence(lines):
-    body = "\n    ".join(lines)
-    return f"""module attributes {{transform.with_named_sequence}} {{
-  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
-    {body}
-    transform.yield
-  }}
-}}"""
 
 
 def _generalize(module, skip):
@@ -259,17 +249,10 @@ def _generalize(module, skip):
         op.attributes[TAG] = ir.StringAttr.get("generalize")
         tagged = True
     if tagged:
-        _apply(module, _sequence([_match("ops", "generalize"),
-                                  "%g = transform.structured.generalize %ops"
-                                  " : (!transform.any_op) -> !transform.any_op"]))
+        transform_script.apply(module, transform_script.sequence([
+            _match("ops", "generalize"),
+            "%g = transform.structured.generalize %ops : (!transform.any_op) -> !transform.any_op"]))
         _strip_tags(module)
-
-
-def _apply(module, script_text):
-    script = ir.Module.parse(script_text, module.context)
-    entry = next(op for op in script.body.operations
-                 if op.operation.name == "transform.named_sequence")
-    interpreter.apply_named_sequence(module, entry, script)
 
 
 def _strip_tags(module):

@@ -24,9 +24,9 @@ The transform scripts are built here and interpreted from Python.
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects.transform import interpreter
 
 from ..pipelines.heuristics import vector_width
+from . import transform_script
 
 NAME = "euler-vectorize"
 SUMMARY = "Tile elementwise and row-reduction linalg ops to vector width and vectorize them"
@@ -52,10 +52,10 @@ def run(module, width=None):
                 plans.append(plan)
         for index, plan in enumerate(plans):
             try:
-                _apply(module, _sequence(plan(f"v{index}")))
+                transform_script.apply(module, transform_script.sequence(plan(f"v{index}")))
             except ValueError:
                 pass  # not vectorizable after all: it stays a (valid) scalar loop nest
-        _apply(module, _sequence(_CLEANUP))
+        transform_script.apply(module, transform_script.sequence(_CLEANUP))
         _strip_tags(module)
 
 
@@ -200,23 +200,6 @@ _CLEANUP = [
     "transform.apply_licm to %loops : !transform.any_op",
     "transform.apply_licm to %loops : !transform.any_op",
 ]
-
-
-def _sequence(lines):
-    body = "\n    ".join(lines)
-    return f"""module attributes {{transform.with_named_sequence}} {{
-  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.readonly}}) {{
-    {body}
-    transform.yield
-  }}
-}}"""
-
-
-def _apply(module, script_text):
-    script = ir.Module.parse(script_text, module.context)
-    entry = next(op for op in script.body.operations
-                 if op.operation.name == "transform.named_sequence")
-    interpreter.apply_named_sequence(module, entry, script)
 
 
 def _strip_tags(module):
