@@ -180,18 +180,8 @@ def bisect(text: str, inputs, opt_level: int, target: str = "cpu", func: str = "
 
 def main(args) -> int:
     """Entry point of `euler bisect` (args from tools/euler_main.py)."""
-    from .. import errors
-    from ..tools.euler_main import load_inputs
-    from ..tools.cli import read_input
-    text, _ = read_input(args.file)
-    from .. import dialects
-    from ..pipelines import driver
-    from ..runtime import jit
-    module = driver.parse(args.file if args.file != "-" else text, dialects.context())
-    signature = jit.prepare_abi(module).get(args.func)
-    if signature is None:
-        raise errors.InputError(f"{args.file}: error: no public function @{args.func}")
-    inputs = load_inputs(args.inputs, signature[0], args.seed)
+    from .cli import program_and_inputs
+    text, inputs = program_and_inputs(args)
     levels = [args.opt_level] if args.opt_level is not None else [3, 2, 1, 0]
     for level in levels:
         failures = oracle.check(text, inputs, (level,), args.target, args.func)

@@ -60,19 +60,25 @@ def _bisect(args):
     return main(args)
 
 
-def _compare(args):
+def program_and_inputs(args):
+    """The program text of `args.file` and the inputs (`--inputs`, `--seed`) for
+    its function `args.func`; shared by `euler compare` and `euler bisect`."""
     from .. import dialects, errors
     from ..pipelines import driver
     from ..runtime import jit
     from ..tools.cli import read_input
     from ..tools.euler_main import load_inputs
-    from . import oracle
     text, _ = read_input(args.file)
     module = driver.parse(args.file if args.file != "-" else text, dialects.context())
     signature = jit.prepare_abi(module).get(args.func)
     if signature is None:
         raise errors.InputError(f"{args.file}: error: no public function @{args.func}")
-    inputs = load_inputs(args.inputs, signature[0], args.seed)
+    return text, load_inputs(args.inputs, signature[0], args.seed)
+
+
+def _compare(args):
+    from . import oracle
+    text, inputs = program_and_inputs(args)
     ref = oracle.reference(text, inputs, args.func)
     failed = False
     for level in args.opt_level or (0, 1, 2, 3):
