@@ -270,17 +270,32 @@ def lower_unary(op, attrs):
     return _map([op.operands[0]], rt.shape, rt.element_type, lambda x, _: fn(x))
 
 
+def _accumulator(etype):
+    """The type products are summed in: f32 for f16/bf16, as PyTorch does on
+    every device (an f16 sum of K products loses ~log2(K) bits)."""
+    return ir.F32Type.get() if _is_float(etype) and etype.width < 32 else etype
+
+
+def _narrowed(v, etype) -> ir.Value:
+    """`v` converted elementwise to `etype` (a no-op when it has that type)."""
+    if v.type.element_type == etype:
+        return v
+    return _map([v], _shape(v), etype, lambda x, _: _convert(x, etype))
+
+
 def lower_matmul(op, attrs):
     a, b = op.operands
     sa, sb, out = _shape(a), _shape(b), list(op.results[0].type.shape)
     etype = op.results[0].type.element_type
+    # linalg's named contractions extend their inputs to the init's type.
+    acc = _accumulator(etype)
     if len(sb) == 2:
         # x[B.., M, K] @ w[K, N] is one 2-D matmul over B*M rows.
         rows = math.prod(sa[:-1])
         lead = [list(range(len(sa) - 1)), [len(sa) - 1]]
         lhs = _collapse(a, lead, [rows, sa[-1]])
-        res = linalg.matmul(lhs, b, outs=[_full([rows, sb[-1]], etype, 0.0)])
-        return _expand(res, lead, out)
+        res = linalg.matmul(lhs, b, outs=[_full([rows, sb[-1]], acc, 0.0)])
+        return _expand(_narrowed(res, etype), lead, out)
     batch = out[:-2]
     nb = len(batch)
     a = _broadcast(a, batch + sa[-2:])
@@ -290,8 +305,8 @@ def lower_matmul(op, attrs):
     flat = math.prod(batch)
     a = _collapse(a, groups, [flat] + sa[-2:])
     b = _collapse(b, groups, [flat] + sb[-2:])
-    res = linalg.batch_matmul(a, b, outs=[_full([flat] + out[-2:], etype, 0.0)])
-    return _expand(res, groups, out)
+    res = linalg.batch_matmul(a, b, outs=[_full([flat] + out[-2:], acc, 0.0)])
+    return _expand(_narrowed(res, etype), groups, out)
 
 
 def lower_transpose(op, attrs):
@@ -401,17 +416,19 @@ def lower_conv2d(op, attrs):
     groups = int(attrs.get("groups", 1))
     x = _pad(x, [0, 0, ph, pw], [0, 0, ph, pw], 0.0)
     n, f, oh, ow = rt.shape
+    acc = _accumulator(etype)
     if groups == 1:
-        init = _full([n, f, oh, ow], etype, 0.0)
-        return linalg.conv_2d_nchw_fchw(x, w, outs=[init], strides=strides, dilations=dilations)
+        init = _full([n, f, oh, ow], acc, 0.0)
+        res = linalg.conv_2d_nchw_fchw(x, w, outs=[init], strides=strides, dilations=dilations)
+        return _narrowed(_value(res), etype)
     # Split channels and filters into (group, per-group): NGCHW x GFCHW.
     _, c, h, wd = _shape(x)
     cg, kh, kw = _shape(w)[1:]
     x = _expand(x, [[0], [1, 2], [3], [4]], [n, groups, c // groups, h, wd])
     w = _expand(w, [[0, 1], [2], [3], [4]], [groups, f // groups, cg, kh, kw])
-    init = _full([n, groups, f // groups, oh, ow], etype, 0.0)
+    init = _full([n, groups, f // groups, oh, ow], acc, 0.0)
     res = linalg.conv_2d_ngchw_gfchw(x, w, outs=[init], strides=strides, dilations=dilations)
-    return _collapse(res, [[0], [1, 2], [3], [4]], list(rt.shape))
+    return _collapse(_narrowed(_value(res), etype), [[0], [1, 2], [3], [4]], list(rt.shape))
 
 
 def lower_pool2d(op, attrs):

@@ -209,6 +209,55 @@ func.func @conv2d_groups(%x: tensor<1x4x6x6xf32>, %w: tensor<6x2x3x3xf32>) -> te
 
 // -----
 
+// f16/bf16 products are summed in f32 (as PyTorch does), rounded once at the end.
+// CHECK-LABEL: func.func @matmul_f16
+// CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x2xf32>) -> tensor<4x2xf32>
+// CHECK-NEXT: %[[M:.*]] = linalg.matmul ins(%arg0, %arg1 : tensor<4x8xf16>, tensor<8x2xf16>) outs(%[[F]] : tensor<4x2xf32>) -> tensor<4x2xf32>
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<4x2xf16>
+// CHECK-NEXT: %[[R:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<4x2xf32>) outs(%[[E]] : tensor<4x2xf16>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f16):
+// CHECK-NEXT: %[[T:.*]] = arith.truncf %[[IN]] : f32 to f16
+// CHECK-NEXT: linalg.yield %[[T]] : f16
+// CHECK: return %[[R]]
+func.func @matmul_f16(%a: tensor<4x8xf16>, %b: tensor<8x2xf16>) -> tensor<4x2xf16> {
+  %0 = "euler.matmul"(%a, %b) : (tensor<4x8xf16>, tensor<8x2xf16>) -> tensor<4x2xf16>
+  return %0 : tensor<4x2xf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @bmm_bf16
+// CHECK: %[[M:.*]] = linalg.batch_matmul ins(%arg0, %arg1 : tensor<2x4x8xbf16>, tensor<2x8x2xbf16>) outs(%{{.*}} : tensor<2x4x2xf32>) -> tensor<2x4x2xf32>
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+func.func @bmm_bf16(%a: tensor<2x4x8xbf16>, %b: tensor<2x8x2xbf16>) -> tensor<2x4x2xbf16> {
+  %0 = "euler.matmul"(%a, %b) : (tensor<2x4x8xbf16>, tensor<2x8x2xbf16>) -> tensor<2x4x2xbf16>
+  return %0 : tensor<2x4x2xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @conv2d_f16
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {{.*}} ins(%arg0, %arg1 : tensor<1x3x5x5xf16>, tensor<4x3x3x3xf16>) outs(%{{.*}} : tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[C]] : tensor<1x4x3x3xf32>) outs(%{{.*}} : tensor<1x4x3x3xf16>)
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @conv2d_f16(%x: tensor<1x3x5x5xf16>, %w: tensor<4x3x3x3xf16>) -> tensor<1x4x3x3xf16> {
+  %0 = "euler.conv2d"(%x, %w) : (tensor<1x3x5x5xf16>, tensor<4x3x3x3xf16>) -> tensor<1x4x3x3xf16>
+  return %0 : tensor<1x4x3x3xf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @conv2d_groups_f16
+// CHECK: %[[C:.*]] = linalg.conv_2d_ngchw_gfchw {{.*}} outs(%{{.*}} : tensor<1x2x2x4x4xf32>) -> tensor<1x2x2x4x4xf32>
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x4x4xf16> into tensor<1x4x4x4xf16>
+func.func @conv2d_groups_f16(%x: tensor<1x4x6x6xf16>, %w: tensor<4x2x3x3xf16>) -> tensor<1x4x4x4xf16> {
+  %0 = "euler.conv2d"(%x, %w) {groups = 2 : i64} : (tensor<1x4x6x6xf16>, tensor<4x2x3x3xf16>) -> tensor<1x4x4x4xf16>
+  return %0 : tensor<1x4x4x4xf16>
+}
+
+// -----
+
 // max pool pads with -inf and starts from -inf.
 // CHECK-LABEL: func.func @max_pool2d
 // CHECK-NEXT: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
