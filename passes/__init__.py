@@ -37,6 +37,7 @@ REGISTRY = {
     "euler-conv-to-matmul": "conv_to_matmul",
     "euler-gpu-device-buffers": "gpu_device_buffers",
     "euler-gpu-tile-parallel-loops": "gpu_tile_parallel_loops",
+    "euler-gpu-schedule-matmul": "gpu_schedule_matmul",
 }
 
 

@@ -44,6 +44,8 @@ def bufferized(pm, opts: Options):
 def gpu(pm, opts: Options):
     # Device buffers for the whole function, then one kernel per loop nest.
     passes.add(pm, "euler-gpu-device-buffers")
+    if opts.opt_level >= 2:
+        passes.add(pm, "euler-gpu-schedule-matmul", tiles=opts.tile_sizes.get("matmul"))
     pm.add("func.func(convert-linalg-to-parallel-loops),canonicalize")
     passes.add(pm, "euler-gpu-tile-parallel-loops", threads=THREADS_PER_BLOCK)
     pm.add("func.func(gpu-map-parallel-loops{mapping-policy=innermost-first}),"
@@ -56,7 +58,7 @@ def gpu(pm, opts: Options):
 
 def nvvm(pm, opts: Options):
     pm.add(f"nvvm-attach-target{{chip={CHIP} features={PTX_FEATURES} O=3}}")
-    pm.add("gpu.module(lower-affine,convert-scf-to-cf,convert-gpu-to-nvvm,"
+    pm.add("gpu.module(lower-affine,convert-scf-to-cf,convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
            "canonicalize,cse,reconcile-unrealized-casts)")
 
 

@@ -89,6 +89,76 @@ def _balanced(size, tile, unit):
     return _ceil(_ceil(size, blocks), unit) * unit
 
 
+# --- matmuls on the GPU (euler-gpu-schedule-matmul) ----------------------------
+
+# Blocks to keep an H100/H200 (132 multiprocessors) busy; fewer output tiles
+# than this shrink the block tile before the GPU idles.
+GPU_MULTIPROCESSORS = 132
+# Shared memory one block may take (sm_90 opt-in limit: 227 KiB).
+GPU_SMEM_BYTES = 227 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuMatmulTiles:
+    """How one (batch) matmul is tiled on the GPU: a block computes bm x bn
+    of C, stepping K by bk with `stages` shared-memory buffers in flight;
+    each of its warps computes wm x wn (16 x 8 mma.sync tiles)."""
+
+    bm: int
+    bn: int
+    bk: int
+    wm: int
+    wn: int
+    stages: int
+
+    @property
+    def threads(self):
+        return 32 * (self.bm // self.wm) * (self.bn // self.wn)
+
+
+def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1) -> GpuMatmulTiles:
+    """Tiles for `batch` tensor-core matmuls of M x K by K x N in `dtype`.
+
+    `override` is (bm, bn, bk) or (bm, bn, bk, wm, wn, stages), e.g. from
+    `euler.compile(..., target="cuda", tile_sizes={"matmul": (...)})`."""
+    bytes_ = {"f32": 4, "f16": 2, "bf16": 2}.get(dtype, 2)
+    # 128 x 128 x 32 with four 64 x 64 warps (128 f32 accumulators a thread)
+    # and 4 stages: 64 KiB of shared memory, two blocks per multiprocessor.
+    bm, bn, bk, wm, wn, stages = 128, 128, 32, 64, 64, 4
+    if M <= 64:
+        # Thin M (inference): a block as tall as M, narrower and deeper in K
+        # so that enough blocks stream B with enough bytes in flight.
+        bm = max(16, 1 << (M - 1).bit_length())
+        wm, bk = bm if bm <= 64 else 64, 64
+        bn = 128
+        while bn > 32 and batch * _ceil(N, bn) < GPU_MULTIPROCESSORS:
+            bn //= 2
+        wn = 32
+    if override is not None:
+        override = tuple(int(v) for v in override)
+        if len(override) not in (3, 6) or min(override) <= 0:
+            raise ValueError("GPU matmul tile sizes are (bm, bn, bk) or "
+                             f"(bm, bn, bk, wm, wn, stages), all positive; got {override}")
+        bm, bn, bk = override[:3]
+        wm, wn = min(wm, bm), min(wn, bn)
+        if len(override) == 6:
+            wm, wn, stages = override[3:]
+    t = GpuMatmulTiles(bm, bn, bk, wm, wn, stages)
+    pow2 = lambda v: v & (v - 1) == 0  # noqa: E731
+    chunk = 16 // bytes_
+    if not (wm % 16 == 0 and wn % 16 == 0 and bk % 16 == 0 and bm % wm == 0 and bn % wn == 0
+            and all(pow2(v) for v in (bm, bn, bk, wm, wn)) and stages >= 2):
+        raise ValueError(f"GPU matmul tiles {t}: warp tiles must be multiples of 16 dividing "
+                         "the block tile, bk a multiple of 16, all powers of two, stages >= 2")
+    if t.threads > 1024 or (bm * bk // chunk) % t.threads or (bk * bn // chunk) % t.threads:
+        raise ValueError(f"GPU matmul tiles {t}: {t.threads} threads must divide the 16-byte "
+                         "copies of each tile (and be at most 1024)")
+    if stages * (bm + bn) * bk * bytes_ > GPU_SMEM_BYTES:
+        raise ValueError(f"GPU matmul tiles {t}: the shared-memory stages take more than "
+                         f"{GPU_SMEM_BYTES} bytes")
+    return t
+
+
 # --- non-matmul work: fusion tiles and vector widths (euler-tile-and-fuse,
 # euler-vectorize) -------------------------------------------------------------
 

@@ -1,0 +1,697 @@
+"""euler-gpu-schedule-matmul: tensor-core kernels for linalg.matmul and
+linalg.batch_matmul on the GPU (CUDA pipeline, `gpu` stage).
+
+Runs after `euler-gpu-device-buffers` (operands are device buffers) and
+before the loop-nest lowering of the other linalg ops. Each matmul
+C[M,N] += A[M,K] @ B[K,N] with f16 or bf16 operands (static shapes, unit
+innermost strides; a batch is the grid's z) becomes one `gpu.launch`:
+
+  * a block computes a BM x BN tile of C, each of its warps a WM x WN part;
+  * A and B tiles of BK columns (rows) are staged through shared memory in a
+    ring of `stages` buffers filled by `cp.async` (`nvgpu.device_async_copy`),
+    stages - 1 tiles ahead of the tile being multiplied, so that global loads
+    overlap the tensor-core work;
+  * shared memory is XOR-swizzled in 16-byte chunks, so that the 8 rows one
+    `ldmatrix` phase reads (and the rows `cp.async` writes) fall in distinct
+    banks;
+  * fragments come from `nvgpu.ldmatrix` (B transposed on the way, since it
+    is K x N in memory) and are multiplied by `nvgpu.mma.sync` m16n8k16 into
+    f32 accumulators held in registers across the whole K loop;
+  * ragged shapes are predicated: copies of rows or columns outside the
+    operands zero-fill (cp.async with a source size of 0), and the epilogue
+    stores only what lies inside C;
+  * a `linalg.fill` of zero into C just before the matmul is folded into the
+    kernel (the accumulators start at zero); any other C is read once in the
+    epilogue and added, as linalg.matmul's semantics ask.
+
+The kernel is written as MLIR text from the tile sizes, parsed, and moved in
+place of the matmul. Tile sizes come from `pipelines/heuristics.gpu_matmul_tiles`,
+overridable with the `tiles` option (`tile_sizes={"matmul": ...}`).
+Matmuls it cannot take (f32/f64 operands, mixed element types, strided
+innermost dimensions) are left to the generic loop-nest lowering.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from mlir import ir
+
+from ..pipelines.heuristics import gpu_matmul_tiles
+from . import PassFailure
+
+NAME = "euler-gpu-schedule-matmul"
+SUMMARY = "Tensor-core (mma.sync) kernels with cp.async shared-memory pipelines for linalg matmuls"
+
+_MMA_TYPES = {"f16": "f16", "bf16": "bf16"}
+_BYTES = {"f16": 2, "bf16": 2, "f32": 4}
+_SMEM = "#gpu.address_space<workgroup>"
+
+
+def run(module, tiles=None):
+    """Replace every eligible matmul in `module` by a tensor-core kernel.
+    `tiles` overrides the heuristic's (BM, BN, BK[, WM, WN, stages])."""
+    ids = itertools.count()
+    for op in _matmuls(module):
+        problem = _problem(op)
+        if problem is None:
+            continue
+        try:
+            t = gpu_matmul_tiles(problem["M"], problem["N"], problem["K"],
+                                 problem["dtype"], override=tiles, batch=problem["batch"])
+        except ValueError as exc:
+            op.location.emit_error(f"'{op.name}' op {NAME}: {exc}")
+            raise PassFailure() from exc
+        fill = _zero_fill_of(op)
+        epilogue = _epilogue_of(op, fill)
+        c = op.operands[2]
+        launch = _replace(op, problem, t, zero_init=fill is not None, kernel_id=next(ids))
+        if fill is not None:
+            fill.erase()
+        if epilogue is not None:
+            _fuse_epilogue(launch, c, epilogue)
+
+
+def _matmuls(module):
+    found = []
+
+    def visit(op):
+        if op.name in ("linalg.matmul", "linalg.batch_matmul"):
+            found.append(op)
+        return ir.WalkResult.ADVANCE
+
+    module.walk(visit)
+    return found
+
+
+def _problem(op):
+    """Shapes and element type of `op`, or None when this pass cannot take it."""
+    # Only the default (non-transposed, non-broadcast) indexing maps.
+    if "indexing_maps" in op.attributes and op.name == "linalg.matmul":
+        maps = [str(m) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+        if maps != ["affine_map<(d0, d1, d2) -> (d0, d2)>", "affine_map<(d0, d1, d2) -> (d2, d1)>",
+                    "affine_map<(d0, d1, d2) -> (d0, d1)>"]:
+            return None
+    if len(op.operands) != 3 or len(op.results):
+        return None  # on tensors: not bufferized yet
+    types = [v.type for v in op.operands]
+    if not all(isinstance(t, ir.MemRefType) and t.has_static_shape for t in types):
+        return None
+    a, b, c = (ir.MemRefType(t) for t in types)
+    if str(a.element_type) != str(b.element_type) or str(a.element_type) not in _MMA_TYPES:
+        return None  # f32 and f64 matmuls: the generic lowering
+    for t in (a, b, c):
+        strides, _ = t.get_strides_and_offset()
+        if strides[-1] != 1 or t.memory_space is not None:
+            return None
+    batch = op.name == "linalg.batch_matmul"
+    *bs, M, K = a.shape
+    N = b.shape[-1]
+    return {"batch": bs[0] if batch else 1, "M": M, "N": N, "K": K,
+            "dtype": str(a.element_type), "out": str(c.element_type),
+            "types": [str(t) for t in (a, b, c)], "batched": batch}
+
+
+def _zero_fill_of(op):
+    """The `linalg.fill` of 0 into `op`'s C right before it, if there is one."""
+    prev = op.operation
+    block_ops = list(prev.block.operations) if hasattr(prev, "block") else []
+    ops = [o.operation for o in block_ops]
+    i = ops.index(prev)
+    for cand in reversed(ops[:i]):
+        if cand.name == "arith.constant":
+            continue
+        if cand.name != "linalg.fill" or cand.operands[1] != op.operands[2]:
+            return None
+        value = cand.operands[0].owner
+        if isinstance(value, ir.Block) or value.name != "arith.constant":
+            return None
+        attr = value.attributes["value"]
+        return cand if isinstance(attr, ir.FloatAttr) and attr.value == 0.0 else None
+    return None
+
+
+def _replace(op, problem, tiles, zero_init, kernel_id):
+    text = _kernel_text(problem, tiles, zero_init, kernel_id)
+    try:
+        parsed = ir.Module.parse(text, op.context)
+    except Exception as exc:  # a bug in the generator, not in the user's program
+        raise RuntimeError(f"{NAME}: generated kernel does not parse: {exc}\n{text}") from exc
+    func = parsed.body.operations[0]
+    body = func.regions[0].blocks[0]
+    for arg, value in zip(body.arguments, op.operands):
+        arg.replace_all_uses_with(value)
+    moved = [o.operation for o in body.operations][:-1]  # all but func.return
+    for inner in moved:
+        inner.move_before(op)
+    op.erase()
+    return moved[-1]  # the gpu.launch
+
+
+# --- epilogue fusion -------------------------------------------------------------
+
+def _epilogue_of(op, fill):
+    """The elementwise `linalg.generic` right after `op` that reads its C, when
+    it can run in the matmul's epilogue instead of as a kernel of its own: C
+    read once through the identity map, every other operand through a
+    projection (a bias, a residual), C used by nothing else, no regions in
+    its body. Then C itself need never be written."""
+    ops = [o.operation for o in op.operation.block.operations]
+    i = ops.index(op.operation)
+    if i + 1 >= len(ops) or ops[i + 1].name != "linalg.generic":
+        return None
+    generic, c = ops[i + 1], op.operands[2]
+    rank = ir.MemRefType(c.type).rank
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(generic.attributes["indexing_maps"])]
+    iters = [str(a) for a in ir.ArrayAttr(generic.attributes["iterator_types"])]
+    n_out = len(generic.results) or 1
+    ins, outs = list(generic.operands)[:-n_out], list(generic.operands)[-n_out:]
+    if len(generic.results) or len(outs) != 1 or any("parallel" not in t for t in iters):
+        return None
+    if sum(v == c for v in ins) != 1 or outs[0] == c or len(iters) != rank:
+        return None
+    for v, m in zip(ins + outs, maps):
+        identity = [ir.AffineDimExpr(e).position if isinstance(e, ir.AffineDimExpr) else None
+                    for e in m.results]
+        if v == c or v == outs[0]:
+            if identity != list(range(rank)):
+                return None
+        elif not all(isinstance(e, (ir.AffineDimExpr, ir.AffineConstantExpr)) for e in m.results):
+            return None
+        if not isinstance(v.type, ir.MemRefType):
+            return None
+    body = generic.regions[0].blocks[0]
+    if any(len(o.operation.regions) for o in body.operations):
+        return None
+    allowed = {op.operation, generic} | ({fill} if fill is not None else set())
+    if any(u.owner not in allowed and u.owner.name not in ("gpu.dealloc", "memref.dealloc")
+           for u in c.uses):
+        return None
+    return generic
+
+
+def _fuse_epilogue(launch, c, generic):
+    """Rewrite the kernel's stores into C as the generic's body, storing into
+    the generic's output instead; erase the generic, and C if it is now only
+    allocated and freed."""
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(generic.attributes["indexing_maps"])]
+    operands = list(generic.operands)
+    out = operands[-1]
+    body = generic.regions[0].blocks[0]
+    stores = []
+    launch.walk(lambda o: (stores.append(o) if o.name in ("vector.store", "memref.store")
+                           and o.operands[1] == c else None) or ir.WalkResult.ADVANCE)
+    for store in stores:
+        _epilogue_at(store, c, operands, maps, body, out)
+        store.erase()
+    generic.erase()
+    owner = c.owner
+    if not isinstance(owner, ir.Block) and owner.name == "gpu.alloc" and all(
+            u.owner.name == "gpu.dealloc" for u in c.uses):
+        for u in list(c.uses):
+            u.owner.erase()
+        owner.erase()
+
+
+def _epilogue_at(store, c, operands, maps, body, out):
+    """The generic's body on each element the kernel's `store` writes into C."""
+    from mlir.dialects import arith, memref, vector
+    value, indices = store.operands[0], list(store.operands[2:])
+    index_t = ir.IndexType.get()
+    lanes = ir.VectorType(value.type).shape[0] if isinstance(value.type, ir.VectorType) else 1
+    results = []
+    with ir.InsertionPoint(store), store.location:
+        for e in range(lanes):
+            at = list(indices)
+            if e:
+                at[-1] = arith.addi(at[-1], arith.constant(index_t, e))
+            mapping = []
+            for arg, operand, m in zip(body.arguments, operands, maps):
+                if operand == c:
+                    elem = vector.extract(value, [], [e]) if lanes > 1 else value
+                elif len(list(arg.uses)):
+                    idx = [at[ir.AffineDimExpr(x).position] if isinstance(x, ir.AffineDimExpr)
+                           else arith.constant(index_t, ir.AffineConstantExpr(x).value)
+                           for x in m.results]
+                    elem = memref.load(operand, idx)
+                else:
+                    continue
+                mapping.append((arg, elem))
+            yielded = None
+            for op in body.operations:
+                op = op.operation
+                if op.name == "linalg.yield":
+                    yielded = op.operands[0]
+                    break
+                clone = op.clone()
+                for i, v in enumerate(clone.operands):
+                    for old, new in mapping:
+                        if v == old:
+                            clone.operands[i] = new
+                            break
+                for old, new in zip(op.results, clone.results):
+                    mapping.append((old, new))
+            result = next((new for old, new in mapping if old == yielded), yielded)
+            results.append(result)
+        if lanes > 1:
+            elem = ir.MemRefType(out.type).element_type
+            vt = ir.VectorType.get([lanes], elem)
+            align = store.attributes["alignment"].value * elem.width // ir.VectorType(
+                value.type).element_type.width
+            vector.store(vector.from_elements(vt, results), out, indices, alignment=align)
+        else:
+            memref.store(results[0], out, indices)
+
+
+class _Text:
+    """Builds the kernel's MLIR text, folding index arithmetic on constants."""
+
+    def __init__(self):
+        self.lines = []
+        self.indent = 0
+        self._ids = itertools.count()
+        self._consts = {}
+
+    def emit(self, line):
+        self.lines.append("  " * self.indent + line)
+
+    def fresh(self, prefix="v"):
+        return f"%{prefix}{next(self._ids)}"
+
+    def op(self, expr):
+        name = self.fresh()
+        self.emit(f"{name} = {expr}")
+        return name
+
+    def const(self, value, type_="index"):
+        key = (value, type_)
+        if key not in self._consts:
+            # Constants are emitted where first used; they are defined at the
+            # top of the launch body or of the function, so they dominate.
+            name = f"%c{value}_{type_}".replace("-", "m")
+            self._consts[key] = name
+            self.const_lines.append(f"{name} = arith.constant {value} : {type_}")
+        return self._consts[key]
+
+    def idx(self, v):
+        return self.const(v) if isinstance(v, int) else v
+
+    def add(self, a, b):
+        if isinstance(a, int) and isinstance(b, int):
+            return a + b
+        if a == 0:
+            return b
+        if b == 0:
+            return a
+        return self.op(f"arith.addi {self.idx(a)}, {self.idx(b)} : index")
+
+    def mul(self, a, b):
+        if isinstance(a, int) and isinstance(b, int):
+            return a * b
+        if a == 1:
+            return b
+        if b == 1:
+            return a
+        if a == 0 or b == 0:
+            return 0
+        return self.op(f"arith.muli {self.idx(a)}, {self.idx(b)} : index")
+
+    def div(self, a, b):  # b a power of two, a >= 0
+        if isinstance(a, int):
+            return a // b
+        if b == 1:
+            return a
+        return self.op(f"arith.shrui {self.idx(a)}, {self.idx(b.bit_length() - 1)} : index")
+
+    def rem(self, a, b):  # b a power of two, a >= 0
+        if isinstance(a, int):
+            return a % b
+        return self.op(f"arith.andi {self.idx(a)}, {self.idx(b - 1)} : index")
+
+    def xor(self, a, b):
+        if isinstance(a, int) and isinstance(b, int):
+            return a ^ b
+        if b == 0:
+            return a
+        return self.op(f"arith.xori {self.idx(a)}, {self.idx(b)} : index")
+
+    def lt(self, a, b):
+        return self.op(f"arith.cmpi ult, {self.idx(a)}, {self.idx(b)} : index")
+
+    def select(self, cond, a, b, type_="index"):
+        return self.op(f"arith.select {cond}, {a}, {b} : {type_}")
+
+
+def _swizzle(tx, row, chunk, chunks_per_row):
+    """Physical 16-byte chunk of logical `chunk` in `row`: XOR with the row's
+    position among the rows that share one 128-byte bank line, so that 8
+    consecutive rows at one logical chunk hit 8 distinct bank groups."""
+    groups = min(chunks_per_row, 8)
+    rows_per_line = 8 // groups
+    if groups == 1:
+        return chunk
+    return tx.xor(chunk, tx.rem(tx.div(row, rows_per_line), groups))
+
+
+def _kernel_text(p, t, zero_init, kernel_id):
+    """The kernel for problem `p` and tiles `t`, as a func whose body is the
+    launch; its arguments stand for A, B and C."""
+    tx = _Text()
+    tx.const_lines = []
+    dt, out = p["dtype"], p["out"]
+    M, N, K = p["M"], p["N"], p["K"]
+    BM, BN, BK, WM, WN, S = t.bm, t.bn, t.bk, t.wm, t.wn, t.stages
+    warps_n = BN // WN
+    threads = 32 * (BM // WM) * warps_n
+    MT, NT = WM // 16, WN // 8
+    elem_bytes = 2
+    chunk = 16 // elem_bytes  # elements per 16-byte chunk
+    ktiles = -(-K // BK)
+    grid = (-(-N // BN), -(-M // BM), p["batch"])
+    ta, tb, tc = p["types"]
+    sa = f"memref<{S}x{BM}x{BK}x{dt}, {_SMEM}>"
+    sb = f"memref<{S}x{BK}x{BN}x{dt}, {_SMEM}>"
+    smem_bytes = S * (BM * BK + BK * BN) * elem_bytes
+    # The widest cp.async (16, 8 or 4 bytes) that keeps every copy inside one
+    # row and aligned: it must divide the row length.
+    width_a = next(w for w in (8, 4, 2, 1) if K % w == 0)
+    width_b = next(w for w in (8, 4, 2, 1) if N % w == 0)
+    batch_idx = ["%bz"] if p["batched"] else []
+
+    def ix(*parts):
+        return ", ".join(tx.idx(v) for v in parts)
+
+    # --- per-thread constants of the copies, outside the K loop ------------------
+    tx.indent = 2
+    tid = "%tx"
+    warp = tx.div(tid, 32)
+    lane = tx.rem(tid, 32)
+    wm = tx.div(warp, warps_n) if warps_n > 1 else warp
+    wn = tx.rem(warp, warps_n) if warps_n > 1 else 0
+    m0 = tx.mul("%by", BM)
+    n0 = tx.mul("%bx", BN)
+
+    def copy_plan(rows, cols, width):
+        """Per copy of one tile by this thread: its row and (swizzled) column
+        in the stage, and its column in the tile; the block's global offsets
+        are added by the callers."""
+        per_row = cols // width
+        total = rows * per_row
+        assert total % threads == 0, "the heuristic keeps copies a multiple of the threads"
+        plans = []
+        for i in range(total // threads):
+            ident = tx.add(tid, i * threads)
+            r = tx.div(ident, per_row)
+            col = tx.mul(tx.rem(ident, per_row), width)
+            sc = tx.add(tx.mul(_swizzle(tx, r, tx.div(col, chunk), cols // chunk), chunk),
+                        tx.rem(col, chunk))
+            plans.append({"r": r, "col": col, "sc": sc})
+        return plans
+
+    plan_a = copy_plan(BM, BK, width_a)
+    plan_b = copy_plan(BK, BN, width_b)
+    for pl in plan_a:  # the global row of A is fixed for the block
+        pl["grow"] = tx.add(m0, pl["r"])
+        pl["grow_ok"] = tx.lt(pl["grow"], M) if M % BM else None
+        pl["grow_c"] = (tx.op(f"arith.minui {pl['grow']}, {tx.idx(M - 1)} : index")
+                        if M % BM else pl["grow"])
+    for pl in plan_b:  # the global column of B is fixed for the block
+        pl["gcol"] = tx.add(n0, pl["col"])
+        pl["gcol_ok"] = tx.lt(pl["gcol"], N) if N % BN else None
+        pl["gcol_c"] = (tx.select(pl["gcol_ok"], pl["gcol"], tx.idx(0))
+                        if N % BN else pl["gcol"])
+
+    # --- ldmatrix addresses, outside the K loop ------------------------------------
+    lrow = tx.rem(lane, 16)
+    lhalf = tx.div(lane, 16)
+    a_addr = {}  # (mt, kk) -> (row, col) in the A stage
+    for mt in range(MT):
+        r = tx.add(tx.add(tx.mul(wm, WM), mt * 16), lrow)
+        for kk in range(BK // 16):
+            c = tx.mul(_swizzle(tx, r, tx.add(lhalf, kk * 2), BK // chunk), chunk)
+            a_addr[mt, kk] = (r, c)
+    b_addr = {}  # (np, kk) -> (row, col) in the B stage, two n8 tiles per ldmatrix
+    for kk in range(BK // 16):
+        r = tx.add(lrow, kk * 16)
+        for np_ in range(NT // 2):
+            ch = tx.add(tx.div(tx.add(tx.mul(wn, WN), np_ * 16), chunk), lhalf)
+            b_addr[np_, kk] = (r, tx.mul(_swizzle(tx, r, ch, BN // chunk), chunk))
+
+    setup = tx.lines
+    tx.lines = []
+
+    def load_tile(k0, stage, bounded):
+        """cp.async of the A and B tiles at K offset `k0` into `stage`; with
+        `bounded`, copies past K zero-fill (the last tile of a ragged K, and
+        the tiles past the end that the pipeline's tail issues). Returns the
+        copies' tokens."""
+        tokens = []
+        for pl in plan_a:
+            gcol = tx.add(k0, pl["col"])
+            conds = [pl["grow_ok"]] if pl["grow_ok"] else []
+            if bounded:
+                conds.append(tx.lt(gcol, K))
+            tokens.append(_async_copy(tx, "%A", batch_idx + [pl["grow_c"]], gcol, "%sA",
+                                      [stage, pl["r"], pl["sc"]], width_a, conds, ta, sa,
+                                      col_of_k=True))
+        for pl in plan_b:
+            grow = tx.add(k0, pl["r"])
+            conds = [pl["gcol_ok"]] if pl["gcol_ok"] else []
+            if bounded:
+                conds.append(tx.lt(grow, K))
+            tokens.append(_async_copy(tx, "%B", batch_idx, (grow, pl["gcol_c"]), "%sB",
+                                      [stage, pl["r"], pl["sc"]], width_b, conds, tb, sb,
+                                      col_of_k=False))
+        return [t for t in tokens if t]
+
+    def commit(name, tokens):
+        # A group holds the tile's cp.asyncs; with none (both operands copied
+        # by plain loads) there is nothing to wait for.
+        if tokens:
+            tx.emit(f"{name} = nvgpu.device_async_create_group {', '.join(tokens)}")
+        return bool(tokens)
+
+    # --- prologue: the first stages - 1 tiles in flight ------------------------------
+    tx.indent = 2
+    asynchronous = False
+    for s_ in range(S - 1):
+        tokens = load_tile(s_ * BK, s_, bounded=bool(K % BK) or s_ >= ktiles)
+        asynchronous = commit(f"%tok{s_}", tokens)
+    prologue = tx.lines
+    tx.lines = []
+
+    # --- the K loop -----------------------------------------------------------------
+    acc_names = [f"%acc{mt}_{nt}" for mt in range(MT) for nt in range(NT)]
+    acc_t = "vector<2x2xf32>"
+    tx.indent = 3
+    if asynchronous:
+        # Tile kt has landed once at most stages - 2 younger groups are pending.
+        tx.emit(f"nvgpu.device_async_wait %tok{S - 2} {{numGroups = {S - 2} : i32}}")
+    # Tile kt is visible to every warp, and every warp is done with the stage
+    # the next load overwrites (read in iteration kt - 1).
+    tx.emit("gpu.barrier")
+    nxt = tx.add("%kt", S - 1)
+    lstage = tx.rem(nxt, S) if S & (S - 1) == 0 else tx.op(
+        f"arith.remui {nxt}, {tx.idx(S)} : index")
+    commit("%tokl", load_tile(tx.mul(nxt, BK), lstage, bounded=True))
+    stage = tx.rem("%kt", S) if S & (S - 1) == 0 else tx.op(
+        f"arith.remui %kt, {tx.idx(S)} : index")
+    accs = {(mt, nt): f"%acc{mt}_{nt}" for mt in range(MT) for nt in range(NT)}
+    for kk in range(BK // 16):
+        af = {}
+        for mt in range(MT):
+            r, c = a_addr[mt, kk]
+            af[mt] = tx.op(f"nvgpu.ldmatrix %sA[{ix(stage, r, c)}] {{numTiles = 4 : i32, "
+                           f"transpose = false}} : {sa} -> vector<4x2x{dt}>")
+        bf = {}
+        for np_ in range(NT // 2):
+            r, c = b_addr[np_, kk]
+            both = tx.op(f"nvgpu.ldmatrix %sB[{ix(stage, r, c)}] {{numTiles = 4 : i32, "
+                         f"transpose = true}} : {sb} -> vector<4x2x{dt}>")
+            # Rows 0-1 are the first n8 tile's fragment, rows 2-3 the second's.
+            for half in range(2):
+                bf[2 * np_ + half] = [
+                    tx.op(f"vector.extract {both}[{2 * half + row}] : vector<2x{dt}> "
+                          f"from vector<4x2x{dt}>") for row in range(2)]
+        for mt in range(MT):
+            for nt in range(NT):
+                accs[mt, nt] = _mma(tx, dt, af[mt], bf[nt], accs[mt, nt])
+    tx.emit(f"scf.yield {', '.join(accs[k] for k in sorted(accs))} : "
+            f"{', '.join([acc_t] * len(accs))}")
+    loop_body = tx.lines
+    tx.lines = []
+
+    # --- epilogue: accumulators to C ------------------------------------------------
+    tx.indent = 2
+    if asynchronous:
+        # Only the zero-filling copies of the tail can still be in flight.
+        tx.emit(f"nvgpu.device_async_wait %tok{S - 2} {{numGroups = 0 : i32}}")
+    results = {k: f"%res#{i}" for i, k in enumerate(sorted(accs))}
+    qrow = tx.div(lane, 4)
+    qcol = tx.mul(tx.rem(lane, 4), 2)
+    for mt in range(MT):
+        for h in range(2):
+            row = tx.add(tx.add(m0, tx.add(tx.mul(wm, WM), mt * 16 + 8 * h)), qrow)
+            row_ok = tx.lt(row, M) if M % BM else None
+            for nt in range(NT):
+                col = tx.add(tx.add(n0, tx.mul(wn, WN)), tx.add(qcol, nt * 8))
+                pair = tx.op(f"vector.extract {results[mt, nt]}[{h}] : vector<2xf32> from {acc_t}")
+                _store_pair(tx, pair, row, col, row_ok, N % BN != 0, p, zero_init, tc,
+                            batch_idx)
+
+    epilogue = tx.lines
+    offsets = [tx.idx(0), tx.idx(S * BM * BK * elem_bytes), tx.idx(ktiles), tx.idx(1)]
+    consts = tx.const_lines
+
+    acc_zero = "%zacc"
+    inits = ", ".join(f"{n} = {acc_zero}" for n in acc_names)
+    lines = [f"func.func @euler_gpu_matmul_{kernel_id}(%A: {ta}, %B: {tb}, %C: {tc}) {{"]
+    lines += [f"  %gx = arith.constant {grid[0]} : index",
+              f"  %gy = arith.constant {grid[1]} : index",
+              f"  %gz = arith.constant {grid[2]} : index",
+              f"  %nthreads = arith.constant {threads} : index",
+              "  %one = arith.constant 1 : index",
+              f"  %smem_bytes = arith.constant {smem_bytes} : i32",
+              "  gpu.launch blocks(%bx, %by, %bz) in (%gsx = %gx, %gsy = %gy, %gsz = %gz) "
+              "threads(%tx, %ty, %tz) in (%bsx = %nthreads, %bsy = %one, %bsz = %one) "
+              "dynamic_shared_memory_size %smem_bytes {"]
+    lines += ["    " + c for c in consts]
+    lines += [f"    %zacc = arith.constant dense<0.0> : {acc_t}",
+              f"    %zfrag = ub.poison : vector<2x2x{dt}>",
+              "    %zpair = ub.poison : vector<2x2xf32>",
+              f"    %smem = gpu.dynamic_shared_memory : memref<?xi8, {_SMEM}>",
+              f"    %sA = memref.view %smem[{offsets[0]}][] : memref<?xi8, {_SMEM}> to {sa}",
+              f"    %sB = memref.view %smem[{offsets[1]}][] : "
+              f"memref<?xi8, {_SMEM}> to {sb}"]
+    lines += setup + prologue
+    lines.append(f"    %res:{len(acc_names)} = scf.for %kt = {offsets[0]} to {offsets[2]} "
+                 f"step {offsets[3]} iter_args({inits}) -> ({', '.join([acc_t] * len(acc_names))}) {{")
+    lines += loop_body
+    lines.append("    }")
+    lines += epilogue
+    lines += ["    gpu.terminator", "  }", "  return", "}"]
+    return "\n".join(lines)
+
+
+def _async_copy(tx, src, lead, gidx, dst, didx, width, conds, src_t, dst_t, col_of_k):
+    """One cp.async of `width` elements, zero-filled where `conds` fail (its
+    address clamped into the operand); its token, or None for a plain load."""
+    if col_of_k:
+        row, col = lead[-1], gidx
+        lead = lead[:-1]
+        if conds:
+            col = tx.select(_all(tx, conds), tx.idx(col), tx.idx(0))
+        src_idx = lead + [row, col]
+    else:
+        row, col = gidx
+        if conds:
+            row = tx.select(_all(tx, conds), tx.idx(row), tx.idx(0))
+        src_idx = lead + [row, col]
+    sidx = ", ".join(tx.idx(v) for v in src_idx)
+    didx_s = ", ".join(tx.idx(v) for v in didx)
+    if width >= 2:
+        count = ""
+        if conds:
+            n = tx.select(_all(tx, conds), tx.idx(width), tx.idx(0))
+            count = f", {n}"
+        return tx.op(f"nvgpu.device_async_copy {src}[{sidx}], {dst}[{didx_s}], {width}{count} "
+                     f": {src_t} to {dst_t}")
+    else:
+        # An odd row length: rows are not 4-byte aligned, so plain loads.
+        elem = dst_t.split("x")[-1].split(",")[0]
+        v = tx.op(f"memref.load {src}[{sidx}] : {src_t}")
+        if conds:
+            zero = tx.op(f"arith.constant 0.0 : {elem}")
+            v = tx.select(_all(tx, conds), v, zero, elem)
+        tx.emit(f"memref.store {v}, {dst}[{didx_s}] : {dst_t}")
+        return None
+
+
+def _mma(tx, dt, a, b_rows, acc):
+    """acc += a (vector<4x2xdt>, 16 x 16) @ b (two rows of vector<2xdt>, 16 x 8)
+    on the tensor cores; acc is a vector<2x2xf32>."""
+    acc_t = "vector<2x2xf32>"
+    if dt == "f16":
+        b = "%zfrag"
+        for row, reg in enumerate(b_rows):
+            b = tx.op(f"vector.insert {reg}, {b} [{row}] : vector<2xf16> into vector<2x2xf16>")
+        return tx.op(f"nvgpu.mma.sync({a}, {b}, {acc}) {{mmaShape = [16, 8, 16]}} : "
+                     f"(vector<4x2xf16>, vector<2x2xf16>, {acc_t}) -> {acc_t}")
+    # nvgpu.mma.sync does not lower bf16 operands: the NVVM op, on the same
+    # registers seen as i32 pairs.
+    regs = []
+    for i, row in enumerate([None] * 4 + b_rows):
+        if i < 4:
+            row = tx.op(f"vector.extract {a}[{i}] : vector<2x{dt}> from vector<4x2x{dt}>")
+        pair = tx.op(f"vector.bitcast {row} : vector<2x{dt}> to vector<1xi32>")
+        regs.append(tx.op(f"vector.extract {pair}[0] : i32 from vector<1xi32>"))
+    c = [tx.op(f"vector.extract {acc}[{h}, {e}] : f32 from {acc_t}")
+         for h in range(2) for e in range(2)]
+    struct = "!llvm.struct<(f32, f32, f32, f32)>"
+    d = tx.op(f"nvvm.mma.sync A[{', '.join(regs[:4])}] B[{', '.join(regs[4:])}] "
+              f"C[{', '.join(c)}] {{layoutA = #nvvm.mma_layout<row>, "
+              f"layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<{dt}>, "
+              f"multiplicandBPtxType = #nvvm.mma_type<{dt}>, "
+              f"shape = #nvvm.shape<m = 16, n = 8, k = 16>}} : (i32, i32, f32) -> {struct}")
+    out = "%zpair"
+    for h in range(2):
+        e = [tx.op(f"llvm.extractvalue {d}[{2 * h + i}] : {struct}") for i in range(2)]
+        pair = tx.op(f"vector.from_elements {e[0]}, {e[1]} : vector<2xf32>")
+        out = tx.op(f"vector.insert {pair}, {out} [{h}] : vector<2xf32> into {acc_t}")
+    return out
+
+
+def _all(tx, conds):
+    acc = conds[0]
+    for c in conds[1:]:
+        acc = tx.op(f"arith.andi {acc}, {c} : i1")
+    return acc
+
+
+def _store_pair(tx, pair, row, col, row_ok, ragged_n, p, zero_init, tc, batch_idx):
+    """Store accumulator elements (row, col) and (row, col + 1) into C, those
+    inside it when the tile is ragged."""
+    out, N = p["out"], p["N"]
+    idx = ", ".join(tx.idx(v) for v in batch_idx + [row, col])
+    conds = [c for c in (row_ok,) if c]
+    col_ok = tx.lt(col, N) if ragged_n else None
+    if col_ok:
+        conds.append(col_ok)
+    vt = f"vector<2x{out}>"
+    if N % 2 == 0:
+        if conds:
+            tx.emit(f"scf.if {_all(tx, conds)} {{")
+            tx.indent += 1
+        value = pair
+        if not zero_init:
+            old = tx.op(f"vector.load %C[{idx}] : {tc}, {vt}")
+            if out != "f32":
+                old = tx.op(f"arith.extf {old} : {vt} to vector<2xf32>")
+            value = tx.op(f"arith.addf {value}, {old} : vector<2xf32>")
+        if out != "f32":
+            value = tx.op(f"arith.truncf {value} : vector<2xf32> to {vt}")
+        # Aligned to the pair (N and col are even): one 2-element store, not two.
+        tx.emit(f"vector.store {value}, %C[{idx}] {{alignment = {2 * _BYTES[out]} : i64}} "
+                f": {tc}, {vt}")
+        if conds:
+            tx.indent -= 1
+            tx.emit("}")
+        return
+    # An odd N: element by element, each with its own column guard.
+    for e in range(2):
+        c = tx.add(col, e)
+        cc = conds[:-1] + [tx.lt(c, N)] if col_ok else conds + [tx.lt(c, N)]
+        tx.emit(f"scf.if {_all(tx, cc)} {{")
+        tx.indent += 1
+        value = tx.op(f"vector.extract {pair}[{e}] : f32 from vector<2xf32>")
+        eidx = ", ".join(tx.idx(v) for v in batch_idx + [row, c])
+        if not zero_init:
+            old = tx.op(f"memref.load %C[{eidx}] : {tc}")
+            if out != "f32":
+                old = tx.op(f"arith.extf {old} : {out} to f32")
+            value = tx.op(f"arith.addf {value}, {old} : f32")
+        if out != "f32":
+            value = tx.op(f"arith.truncf {value} : f32 to {out}")
+        tx.emit(f"memref.store {value}, %C[{eidx}] : {tc}")
+        tx.indent -= 1
+        tx.emit("}")

@@ -1,0 +1,99 @@
+// RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{tiles=32,32,32,16,16,2})' | FileCheck %s
+
+// f16 operands, f32 accumulation, and the cast and bias of the generic after
+// it fused into the epilogue: the zero fill and the f32 buffer are gone, the
+// kernel writes the f16 result once. 32x32 block tiles (a 2x2 grid), four
+// 16x16 warps (128 threads), two stages of 2 KiB for A and for B.
+// CHECK-LABEL: func.func @bias_epilogue
+// CHECK-NOT:     linalg.
+// CHECK-NOT:     gpu.alloc
+// CHECK:         gpu.launch blocks(%{{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c2{{.*}}, %{{.*}} = %c1) threads(%{{.*}}) in (%{{.*}} = %c128, {{.*}}) dynamic_shared_memory_size %c8192_i32 {
+// CHECK:           %[[SMEM:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:           %[[SA:.*]] = memref.view %[[SMEM]][%c0{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[SB:.*]] = memref.view %[[SMEM]][%c4096{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
+// The prologue: tile 0 in flight (stages - 1 = 1 tile ahead).
+// CHECK:           %[[A0:.*]] = nvgpu.device_async_copy %arg0[%{{.*}}, %{{.*}}], %[[SA]][%c0{{.*}}, %{{.*}}, %{{.*}}], 8 : memref<64x64xf16> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[B0:.*]] = nvgpu.device_async_copy %arg1[%{{.*}}, %{{.*}}], %[[SB]][%c0{{.*}}, %{{.*}}, %{{.*}}], 8 : memref<64x64xf16> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[G0:.*]] = nvgpu.device_async_create_group %[[A0]], %[[B0]]
+// CHECK:           scf.for %[[KT:.*]] = %c0{{.*}} to %c2{{.*}} step %c1{{.*}} iter_args(%[[ACC0:.*]] = %{{.*}}, %[[ACC1:.*]] = %{{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK-NEXT:        nvgpu.device_async_wait %[[G0]] {numGroups = 0 : i32}
+// CHECK-NEXT:        gpu.barrier
+// The next tile, zero-filled past K (srcElements 0).
+// CHECK:             %[[N:.*]] = arith.select %{{.*}}, %c8{{.*}}, %c0{{.*}} : index
+// CHECK-NEXT:        nvgpu.device_async_copy %arg0[%{{.*}}, %{{.*}}], %[[SA]][%{{.*}}, %{{.*}}, %{{.*}}], 8, %[[N]]
+// CHECK:             nvgpu.device_async_copy %arg1
+// CHECK:             nvgpu.device_async_create_group
+// CHECK:             nvgpu.ldmatrix %[[SA]][%{{.*}}, %{{.*}}, %{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<2x32x32xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK:             nvgpu.ldmatrix %[[SB]][%{{.*}}, %{{.*}}, %{{.*}}] {numTiles = 4 : i32, transpose = true} : memref<2x32x32xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK:             nvgpu.mma.sync(%{{.*}}, %{{.*}}, %[[ACC0]]) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK:             nvgpu.mma.sync(%{{.*}}, %{{.*}}, %[[ACC1]]) {mmaShape = [16, 8, 16]}
+// CHECK:             scf.yield
+// The epilogue: the generic's body on each accumulator element.
+// CHECK:           %[[PAIR:.*]] = vector.extract %{{.*}}#0[0] : vector<2xf32> from vector<2x2xf32>
+// CHECK-NEXT:      %[[X:.*]] = vector.extract %[[PAIR]][0] : f32 from vector<2xf32>
+// CHECK-NEXT:      %[[BIAS:.*]] = memref.load %arg2[%{{.*}}] : memref<64xf16>
+// CHECK-NEXT:      %[[T:.*]] = arith.truncf %[[X]] : f32 to f16
+// CHECK-NEXT:      %[[S:.*]] = arith.addf %[[T]], %[[BIAS]] : f16
+// CHECK:           %[[V:.*]] = vector.from_elements %[[S]], %{{.*}} : vector<2xf16>
+// CHECK-NEXT:      vector.store %[[V]], %arg3[%{{.*}}, %{{.*}}] {alignment = 4 : i64} : memref<64x64xf16>, vector<2xf16>
+// CHECK-NOT:       memref<64x64xf32>
+// CHECK:           gpu.terminator
+func.func @bias_epilogue(%a: memref<64x64xf16>, %b: memref<64x64xf16>, %bias: memref<64xf16>, %d: memref<64x64xf16>) {
+  %zero = arith.constant 0.0 : f32
+  %c = gpu.alloc () : memref<64x64xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x64xf32>)
+  linalg.matmul ins(%a, %b : memref<64x64xf16>, memref<64x64xf16>) outs(%c : memref<64x64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias : memref<64x64xf32>, memref<64xf16>) outs(%d : memref<64x64xf16>) {
+  ^bb0(%x: f32, %y: f16, %o: f16):
+    %t = arith.truncf %x : f32 to f16
+    %s = arith.addf %t, %y : f16
+    linalg.yield %s : f16
+  }
+  gpu.dealloc %c : memref<64x64xf32>
+  return
+}
+
+// -----
+
+// Ragged M and N (40 x 24 in 32 x 32 tiles) and no fill: copies of rows past M
+// or columns past N zero-fill from a clamped address, and the epilogue adds
+// C's value and stores only inside C.
+// CHECK-LABEL: func.func @ragged
+// CHECK:         %[[ROWOK:.*]] = arith.cmpi ult, %{{.*}}, %c40{{.*}} : index
+// CHECK-NEXT:    %[[ROW:.*]] = arith.minui %{{.*}}, %c39{{.*}} : index
+// CHECK:         %[[N:.*]] = arith.select %[[ROWOK]], %c8{{.*}}, %c0{{.*}} : index
+// CHECK-NEXT:    nvgpu.device_async_copy %arg0[%[[ROW]], %{{.*}}], %{{.*}}[%{{.*}}], 8, %[[N]] : memref<40x64xf16>
+// CHECK:         scf.for
+// CHECK:         %[[COLOK:.*]] = arith.cmpi ult, %{{.*}}, %c24{{.*}} : index
+// CHECK-NEXT:    %[[IN:.*]] = arith.andi %{{.*}}, %[[COLOK]] : i1
+// CHECK-NEXT:    scf.if %[[IN]] {
+// CHECK-NEXT:      %[[OLD:.*]] = vector.load %arg2[%{{.*}}, %{{.*}}] : memref<40x24xf32>, vector<2xf32>
+// CHECK-NEXT:      %[[SUM:.*]] = arith.addf %{{.*}}, %[[OLD]] : vector<2xf32>
+// CHECK-NEXT:      vector.store %[[SUM]], %arg2[%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<40x24xf32>, vector<2xf32>
+// CHECK-NEXT:    }
+func.func @ragged(%a: memref<40x64xf16>, %b: memref<64x24xf16>, %c: memref<40x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<40x64xf16>, memref<64x24xf16>) outs(%c : memref<40x24xf32>)
+  return
+}
+
+// -----
+
+// bf16: the NVVM mma (nvgpu.mma.sync lowers f16 only), on the same registers.
+// CHECK-LABEL: func.func @bf16
+// CHECK:         nvgpu.ldmatrix %{{.*}} : memref<2x32x32xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK:         nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+func.func @bf16(%a: memref<32x32xbf16>, %b: memref<32x32xbf16>, %c: memref<32x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x32xbf16>, memref<32x32xbf16>) outs(%c : memref<32x32xf32>)
+  return
+}
+
+// -----
+
+// f32 operands are not this pass's (exact f32: the generic lowering).
+// CHECK-LABEL: func.func @f32
+// CHECK-NEXT:    linalg.matmul
+func.func @f32(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>)
+  return
+}
