@@ -7,22 +7,29 @@
 
 from __future__ import annotations
 
-from . import dialects
+import os
+
+from . import cache, dialects
+from .dialects.shapes import TensorType
 from .errors import InputError
 from .options import from_env
+from .pipelines import cuda as cuda_pipeline
 from .pipelines import driver
 from .runtime import cuda, jit
 
 
 class CompiledFunction:
-    """A compiled function: numpy arrays in, numpy array(s) out."""
+    """A compiled function: numpy arrays in, numpy array(s) out; for the CUDA
+    target also torch CUDA tensors or CuPy arrays in, the same kind out,
+    without copies (see `runtime/cuda.py` for the stream semantics)."""
 
     def __init__(self, engine, name, signature):
         self._engine, self.name, self.signature = engine, name, signature
 
     def __call__(self, *args, out=None):
-        """Run on numpy arrays. `out` (an array, or a tuple of them for
-        several results) receives the results instead of fresh arrays."""
+        """Run on numpy arrays (or, for target="cuda", device arrays). `out`
+        (an array, or a tuple of them for several results) receives the
+        results instead of fresh arrays."""
         if out is not None and not isinstance(out, (tuple, list)):
             out = (out,)
         results = self._engine.call(self.name, self.signature, args, out)
@@ -54,8 +61,24 @@ class CompiledModule:
 
 def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> CompiledModule:
     opts = from_env(target=target, opt_level=opt_level, dump_dir=dump_dir, **options)
-    if opts.target == "cuda" and opts.emit is None:
-        cuda.require()  # fail before compiling what could not run
+    if opts.target == "cuda":
+        if opts.emit is None:
+            cuda.require()  # fail before compiling what could not run
+        opts.chip = opts.chip or cuda.device_chip()  # None without a GPU: the default
+    # CUDA modules only: CPU tests swap heuristics and passes in process,
+    # which no key can see.
+    cached = (opts.target == "cuda" and opts.cache and opts.emit is None and not opts.dump_dir
+              and not opts.print_ir_after_all and not opts.timing)
+    if cached:
+        # Keyed on the text as given, so that a hit costs no parse.
+        key = cache.key(_source_text(source), opts, opts.chip or cuda_pipeline.CHIP)
+        hit, entry = cache.lookup(key, opts)
+        if hit is not None:
+            return hit
+        if entry is not None:
+            result = _from_cache_entry(entry, dialects.context(), opts)
+            cache.store(key, opts, result, None)
+            return result
     ctx = dialects.context()
     module = driver.parse(source, ctx)
     input_text = str(module)
@@ -64,9 +87,40 @@ def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> C
     stages = driver.run_stages(module, opts, start_after=start, input_text=input_text)
     if opts.emit is not None:
         return CompiledModule(stages, {}, opts)
-    engine = jit.Engine(module, signatures, runtime_libs=cuda.RUNTIME_LIBS
-                        if opts.target == "cuda" else jit.RUNTIME_LIBS)
+    result = _jit(module, signatures, stages, ctx, opts)
+    if cached:
+        cache.store(key, opts, result, {
+            "llvm": str(module), "stages": stages,
+            "signatures": {n: [[[list(t.shape), t.dtype] for t in ts] for ts in sig]
+                           for n, sig in signatures.items()}})
+    return result
+
+
+def _source_text(source) -> str:
+    if isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and "\n" in source):
+        try:
+            with open(source) as f:
+                return f.read()
+        except OSError:
+            pass  # the parse reports it
+    return str(source)
+
+
+def _jit(module, signatures, stages, ctx, opts):
+    if opts.target == "cuda":
+        engine = cuda.Engine(module, signatures)
+    else:
+        engine = jit.Engine(module, signatures)
     functions = {name: CompiledFunction(engine, name, sig) for name, sig in signatures.items()}
     result = CompiledModule(stages, functions, opts)
     result._context = ctx  # the module's IR lives in this context
     return result
+
+
+def _from_cache_entry(entry, ctx, opts):
+    """A compiled module from an on-disk cache entry: the pipeline's output is
+    there; only the host code is JIT-compiled again."""
+    module = driver.parse(entry["llvm"], ctx)
+    signatures = {n: tuple([TensorType(tuple(shape), dtype) for shape, dtype in ts] for ts in sig)
+                  for n, sig in entry["signatures"].items()}
+    return _jit(module, signatures, dict(entry["stages"]), ctx, opts)

@@ -5,6 +5,11 @@ overrides it):
   EULER_DUMP_DIR     write each stage's IR as DIR/NN-<stage>.mlir
   EULER_OPT_LEVEL    default optimization level (0..3)
   EULER_NUM_THREADS  threads for parallel loops at -O3 (default: all cores)
+  EULER_CUDA_CHIP    the GPU to generate code for, e.g. sm_80 (default: the
+                     GPU present, else sm_90)
+  EULER_CACHE_DIR    where compiled modules are cached (default:
+                     ~/.cache/euler)
+  EULER_CACHE        0 turns the compile cache off
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ class Options:
     num_threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
     # Per-call overrides of the tile-size heuristic, e.g. {"matmul": (64, 256, 256)}.
     tile_sizes: dict = dataclasses.field(default_factory=dict)
+    # CUDA target: the chip, e.g. "sm_90"; None asks the GPU, or takes sm_90.
+    chip: str | None = None
+    # Reuse compiled modules (in process, and from `cache_dir` across processes).
+    cache: bool = True
+    cache_dir: str | None = None
 
     def __post_init__(self):
         if self.opt_level not in (0, 1, 2, 3):
@@ -42,5 +52,14 @@ def from_env(**overrides) -> Options:
         env["opt_level"] = int(os.environ["EULER_OPT_LEVEL"])
     if os.environ.get("EULER_NUM_THREADS"):
         env["num_threads"] = int(os.environ["EULER_NUM_THREADS"])
+    if os.environ.get("EULER_CUDA_CHIP"):
+        env["chip"] = os.environ["EULER_CUDA_CHIP"]
+    if os.environ.get("EULER_CACHE_DIR"):
+        env["cache_dir"] = os.environ["EULER_CACHE_DIR"]
+    if os.environ.get("EULER_CACHE", "").strip().lower() in ("0", "off", "false", "no"):
+        env["cache"] = False
+    env["cache_dir"] = env.get("cache_dir") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "euler")
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Options(**env)

@@ -37,6 +37,8 @@ REGISTRY = {
     "euler-conv-to-matmul": "conv_to_matmul",
     "euler-gpu-device-buffers": "gpu_device_buffers",
     "euler-gpu-tile-parallel-loops": "gpu_tile_parallel_loops",
+    "euler-gpu-form-groups": "gpu_form_groups",
+    "euler-gpu-lower-groups": "gpu_lower_groups",
     "euler-gpu-schedule-matmul": "gpu_schedule_matmul",
 }
 

@@ -5,9 +5,9 @@ whose results are out-params (`buffer-results-to-out-params`). Every buffer
 the function computes on becomes a device buffer, so that the linalg ops
 after it can be turned into kernels as they stand:
 
-  - arguments the function never writes (the euler inputs) are copied to
-    the device once, at entry; the ones it writes (the out-params, which
-    it never reads before writing) are copied back once, before the return;
+  - the function's memref arguments (inputs and out-params) already are
+    device buffers: the runtime (`runtime/cuda.py`) passes the pointers of
+    the caller's device arrays, or of device copies of numpy arrays;
   - `memref.alloc` becomes `gpu.alloc`, and constants (`memref.get_global`)
     are copied to a device buffer where they are read;
   - `memref.copy` becomes `linalg.copy`, a kernel like any other (the
@@ -15,7 +15,7 @@ after it can be turned into kernels as they stand:
   - every device buffer is freed before the return; `memref.dealloc`s go.
 
 The gpu ops made here are synchronous; `gpu-async-region` later chains them
-on one stream, so the host waits once, at the return.
+on one stream.
 """
 
 from mlir import ir
@@ -40,20 +40,7 @@ def _offload(func):
         raise PassFailure()
     entry = func.regions[0].blocks[0]
     ret = entry.operations[len(entry.operations) - 1]
-    public = "sym_visibility" not in func.attributes
-    device, copy_out = [], []
-    with ir.InsertionPoint.at_block_begin(entry):
-        # Private functions receive device buffers from their callers.
-        for arg in (entry.arguments if public else ()):
-            if not isinstance(arg.type, ir.MemRefType):
-                continue
-            buf = gpu.AllocOp(arg.type, None, [], [], []).memref
-            arg.replace_all_uses_with(buf)
-            device.append(buf)
-            if _written(buf):
-                copy_out.append((arg, buf))
-            else:
-                gpu.MemcpyOp(None, [], buf, arg)
+    device = []
     for op in list(entry.operations):
         op = op.operation
         if op.name == "memref.alloc":
@@ -80,36 +67,5 @@ def _offload(func):
                                    "are not supported")
             raise PassFailure()
     with ir.InsertionPoint(ret), ret.location:
-        for host, buf in copy_out:
-            gpu.MemcpyOp(None, [], host, buf)
         for buf in device:
             gpu.DeallocOp(None, [], buf)
-
-
-# Ops whose result is a view of their first operand's memory.
-_VIEWS = {"memref.subview", "memref.expand_shape", "memref.collapse_shape", "memref.cast",
-          "memref.reinterpret_cast", "memref.transpose"}
-
-
-def _written(buf) -> bool:
-    """Whether anything writes `buf`, directly or through a view of it."""
-    for use in buf.uses:
-        op = use.owner
-        if op.name in _VIEWS and use.operand_number == 0:
-            if _written(op.results[0]):
-                return True
-        elif op.name.startswith("linalg."):
-            if use.operand_number >= _num_inputs(op):
-                return True
-        elif (op.name, use.operand_number) in (("memref.copy", 1), ("memref.store", 1)):
-            return True
-    return False
-
-
-def _num_inputs(op) -> int:
-    # Destination-passing style: the outputs are the last operands.
-    if "operandSegmentSizes" in op.attributes:
-        return op.attributes["operandSegmentSizes"][0]
-    if op.name == "linalg.reduce":  # as many inits as inputs
-        return len(op.operands) // 2
-    return len(op.operands) - 1  # transpose, broadcast, map: one init

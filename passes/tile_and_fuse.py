@@ -51,10 +51,10 @@ def run(module, num_threads=1, parallel=False, skip=(), tile=None):
     (comma-separated); `tile`: overrides the tile size of every group."""
     skip = tuple(s for s in (skip.split(",") if isinstance(skip, str) else skip) if s)
     with module.context:
-        _generalize(module, skip)
+        generalize(module, skip)
         groups = []
         for fn in _functions(module):
-            groups += _groups(fn)
+            groups += fusion_groups(fn)
         scripts = [_tag_and_script(i, g, num_threads, parallel, tile)
                    for i, g in enumerate(groups)]
         for script in scripts:
@@ -93,8 +93,10 @@ def _functions(module):
             if op.operation.name == "func.func"]
 
 
-def _groups(fn):
-    """[(root, [(member _Op, tiled loop dim)])] for the top-level block of `fn`."""
+def fusion_groups(fn):
+    """The fusion groups of `fn`'s top-level block, each a list of (member _Op,
+    tiled loop dim), root first. Shared with the CUDA pipeline
+    (`euler-gpu-form-groups`), so both targets fuse the same chains."""
     block = fn.regions[0].blocks[0]
     ops = [_Op(op.operation) for op in block.operations
            if op.operation.name == "linalg.generic" and len(op.operation.results) == 1
@@ -229,7 +231,7 @@ _CLEANUP = [
 ]
 
 
-def _generalize(module, skip):
+def generalize(module, skip=()):
     """Named ops -> linalg.generic, except `skip` ops and the fills of their
     inits (the matmul schedule packs those itself)."""
     found = []

@@ -1,16 +1,24 @@
-"""The CUDA pipeline: euler -> linalg -> bufferized -> gpu -> nvvm -> ptx -> llvm.
+"""The CUDA pipeline: euler -> linalg -> gpu-tiled -> bufferized -> gpu -> nvvm -> ptx -> llvm.
 
-The program is bufferized on the host as for the CPU (results become
-caller-allocated out-params), then moved to the GPU as a whole: inputs are
-copied to device buffers once at entry, results copied back once at the
-return, and every linalg op becomes one kernel (one thread per output
-element, blocks of up to 256 threads over the innermost dimensions). The
-host side is a chain of async gpu ops on one stream (`gpu-async-region`),
-lowered to calls into MLIR's CUDA runtime (`libmlir_cuda_runtime.so`).
+The same story as the CPU's (`pipelines/cpu.py`), with a GPU at the end:
 
-The `ptx` stage embeds each kernel module as PTX text (`gpu.binary`); it
-needs no GPU, driver or CUDA toolkit, so it is tested on any machine. The
-CUDA driver compiles the PTX for the GPU when the module loads.
+  gpu-tiled   (-O2) elementwise fusion, then the CPU's fusion groups
+              (`euler-tile-and-fuse`'s grouping), each row group planned as
+              one kernel: rows on blocks, 16-byte vectors on threads;
+  bufferized  one-shot bufferization on the host; results become
+              caller-allocated out-params, which are device buffers;
+  gpu         every buffer on the device; matmul groups get the matmul
+              schedule, planned groups one kernel each
+              (`euler-gpu-lower-groups`), everything else one kernel per
+              linalg op (one thread per output element); kernels outlined;
+              host ops chained on one stream (`gpu-async-region`);
+  nvvm, ptx   kernels to NVVM, then PTX text for `chip` (`gpu.binary`);
+  llvm        host code to LLVM, calling MLIR's CUDA runtime.
+
+The function's arguments and results are device pointers: the runtime
+(`runtime/cuda.py`) passes the caller's device arrays as they are. The
+`ptx` stage needs no GPU, driver or CUDA toolkit, so it is tested on any
+machine; the CUDA driver compiles the PTX when the module loads.
 """
 
 from mlir import ir
@@ -19,7 +27,8 @@ from .. import passes
 from ..options import Options
 from . import cpu
 
-# PTX for Hopper (H100/H200); PTX ISA 8.0 is the first with sm_90.
+# Without a GPU to ask (`Options.chip` unset): Hopper (H100/H200). PTX ISA
+# 8.0 is the first with sm_90, and reads as well on older chips.
 CHIP = "sm_90"
 PTX_FEATURES = "+ptx80"
 THREADS_PER_BLOCK = 256
@@ -27,9 +36,14 @@ THREADS_PER_BLOCK = 256
 
 def linalg(pm, opts: Options):
     cpu.linalg(pm, opts)
+
+
+def gpu_tiled(pm, opts: Options):
     if opts.opt_level >= 2:
         # Fewer kernels, and no intermediate buffers between elementwise ops.
         pm.add("linalg-fuse-elementwise-ops,canonicalize,cse")
+        # Fusion groups as on the CPU; row groups planned as one kernel each.
+        passes.add(pm, "euler-gpu-form-groups", tiles=opts.tile_sizes.get("gpu_row"))
 
 
 def bufferized(pm, opts: Options):
@@ -42,10 +56,14 @@ def bufferized(pm, opts: Options):
 
 
 def gpu(pm, opts: Options):
-    # Device buffers for the whole function, then one kernel per loop nest.
     passes.add(pm, "euler-gpu-device-buffers")
     if opts.opt_level >= 2:
+        # Matmul groups: tensor-core kernels, first, so that they see the
+        # matmuls whole.
         passes.add(pm, "euler-gpu-schedule-matmul", tiles=opts.tile_sizes.get("matmul"))
+        # Planned row groups (euler-gpu-form-groups): one kernel each.
+        passes.add(pm, "euler-gpu-lower-groups")
+    # The rest: one kernel per linalg op, one thread per output element.
     pm.add("func.func(convert-linalg-to-parallel-loops),canonicalize")
     passes.add(pm, "euler-gpu-tile-parallel-loops", threads=THREADS_PER_BLOCK)
     pm.add("func.func(gpu-map-parallel-loops{mapping-policy=innermost-first}),"
@@ -57,7 +75,7 @@ def gpu(pm, opts: Options):
 
 
 def nvvm(pm, opts: Options):
-    pm.add(f"nvvm-attach-target{{chip={CHIP} features={PTX_FEATURES} O=3}}")
+    pm.add(f"nvvm-attach-target{{chip={opts.chip or CHIP} features={PTX_FEATURES} O=3}}")
     pm.add("gpu.module(lower-affine,convert-scf-to-cf,convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
            "canonicalize,cse,reconcile-unrealized-casts)")
 
@@ -78,6 +96,7 @@ def llvm(pm, opts: Options):
 STAGES = [
     ("euler", cpu.euler),
     ("linalg", linalg),
+    ("gpu-tiled", gpu_tiled),
     ("bufferized", bufferized),
     ("gpu", gpu),
     ("nvvm", nvvm),

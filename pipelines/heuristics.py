@@ -205,3 +205,67 @@ def _largest_divisor_at_most(n, limit):
         if n % d == 0:
             return d
     return 1
+
+
+# --- fused groups on the GPU (euler-gpu-form-groups) ----------------------------
+
+# Bytes one thread loads at once: ld.global.v4.f32, the widest load there is.
+GPU_VECTOR_BYTES = 16
+# Vectors a thread keeps per row: the row lives in registers between the passes
+# of a softmax or layer_norm (16 x 4 f32 = 64 registers), so it is read once.
+GPU_MAX_CHUNKS = 16
+# Vectors a thread handles when it may choose: enough loads in flight to cover
+# memory latency, few enough threads per row to keep block reductions cheap.
+GPU_CHUNKS = 4
+# Threads of a block, at least (several short rows share one).
+GPU_MIN_BLOCK = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuRowSchedule:
+    """How one fused group over rows of `cols` elements runs on the GPU: a
+    block of `threads` x `rows_per_block` threads takes `rows_per_block`
+    rows (or, for groups without reductions, `col_tiles` blocks split a
+    row); each thread handles `chunks` vectors of `vector` elements, strided
+    by `threads` vectors so that a warp's loads are contiguous."""
+
+    threads: int
+    rows_per_block: int
+    vector: int
+    chunks: int
+    col_tiles: int = 1
+
+
+def gpu_row_schedule(rows, cols, elem_bytes=4, reduces=True, override=None):
+    """The schedule of a group over `rows` rows of `cols` elements, or None
+    when a row is too long to keep in registers (`reduces`: the group has
+    row reductions, so a row cannot be split over blocks).
+
+    `override` is (threads, rows_per_block), e.g. from
+    `tile_sizes={"gpu_row": (256, 1)}`."""
+    vector = GPU_VECTOR_BYTES // elem_bytes
+    while vector > 1 and cols % vector:
+        vector //= 2
+    nvec = _ceil(cols, vector)
+    col_tiles = 1
+    if override is not None:
+        threads, rows_per_block = (int(v) for v in override)
+        if threads % 32 or not 32 <= threads <= 1024 or rows_per_block < 1 \
+                or threads * rows_per_block > 1024:
+            raise ValueError("GPU row tiles are (threads, rows_per_block): threads a "
+                             f"multiple of 32 up to 1024, at most 1024 in all; got {override}")
+    else:
+        threads = 32
+        while threads < 1024 and threads * GPU_CHUNKS < nvec:
+            threads *= 2
+        rows_per_block = max(1, GPU_MIN_BLOCK // threads)
+    chunks = _ceil(nvec, threads)
+    if chunks > GPU_CHUNKS and not reduces:
+        # Nothing ties a row to one block: split it.
+        chunks = GPU_CHUNKS
+        col_tiles = _ceil(nvec, threads * chunks)
+    if chunks > GPU_MAX_CHUNKS:
+        return None
+    while rows % rows_per_block:
+        rows_per_block //= 2
+    return GpuRowSchedule(threads, max(1, rows_per_block), vector, chunks, col_tiles)

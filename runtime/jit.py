@@ -107,15 +107,19 @@ def _abi_type(t: ir.Type) -> TensorType:
 class Engine:
     """An ExecutionEngine over one lowered module. `runtime_libs` names the
     MLIR runtime libraries its code calls (the CUDA target's are in
-    `runtime/cuda.py`)."""
+    `runtime/cuda.py`, with its own `Engine` for calls on device arrays)."""
 
     def __init__(self, module: ir.Module, functions=(), opt_level: int = 3,
-                 runtime_libs=RUNTIME_LIBS):
+                 runtime_libs=RUNTIME_LIBS, symbols=None):
         self._entry = {}
         _load_runtime_libs(tuple(runtime_libs))
         _keep_freed_blocks()
         try:
             self._ee = ExecutionEngine(module, opt_level=opt_level)
+            # {name: address}: definitions the JIT takes ahead of the runtime
+            # libraries' (the CUDA target's stream and allocator hooks).
+            for name, address in (symbols or {}).items():
+                self._ee.raw_register_runtime(name, address)
             self._ee.initialize()
             # Code is generated lazily on first lookup: do it now, so that it
             # counts as compile time rather than as the first call's run time.

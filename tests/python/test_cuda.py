@@ -16,6 +16,8 @@ from euler.pipelines import cuda as cuda_pipeline
 from euler.runtime import cuda
 from test_ops_numerics import CASES, FAMILIES, _fn_name, build_module
 
+from euler import cache
+
 needs_gpu = pytest.mark.skipif(not cuda.available(),
                                reason=f"no GPU: {cuda.unavailable_reason()}")
 
@@ -64,14 +66,12 @@ def test_matmul_launch_shape():
                      r"threads in \(%c128, %c2, %c1\)", gpu), gpu
 
 
-def test_host_copies_inputs_in_and_results_out_once():
+def test_host_takes_device_pointers_without_copies():
+    # Arguments and out-params are the caller's device buffers: no copy in or
+    # out; only the temporaries are allocated, and all of them freed.
     gpu = euler.compile(MLP, target="cuda", emit="gpu").stages["gpu"]
     host = gpu.split("gpu.module")[0]
-    copies = re.findall(r"gpu.memcpy async \[%\w+\] (%\w+), (%\w+)", host)
-    copied_in = [src for dst, src in copies if src.startswith("%arg")]
-    copied_out = [dst for dst, src in copies if dst.startswith("%arg")]
-    assert sorted(copied_in) == ["%arg0", "%arg1", "%arg2"]
-    assert sorted(copied_out) == ["%arg3", "%arg4"]
+    assert not re.search(r"gpu.memcpy .*%arg", host), host
     assert host.count("gpu.alloc async") == host.count("gpu.dealloc async")
     # No synchronous gpu op is left for the host lowering to miss.
     assert not re.search(r"gpu\.(alloc|memcpy|dealloc|launch_func) (?!async)", host)
@@ -85,7 +85,7 @@ def test_every_op_compiles_to_ptx(family):
     assert kernels
     for ptx in kernels.values():
         assert ".visible .entry" in ptx and "st.global" in ptx
-    assert "func.func" not in m.stages["llvm"] and "llvm.func @mgpuMemAlloc" in m.stages["llvm"]
+    assert "func.func" not in m.stages["llvm"] and "llvm.func @mgpuStreamCreate" in m.stages["llvm"]
 
 
 def test_transcendentals_need_no_libdevice():
@@ -292,3 +292,262 @@ def test_fused_epilogue_on_gpu():
     x, w, bias = (_rand(rng, s, np.float16) for s in ((100, 256), (256, 72), (72,)))
     want = np.maximum(x.astype(np.float64) @ w.astype(np.float64) + bias, 0)
     _check_matmul(_BIAS_RELU, x, w, want, 1e-3, bias)
+
+
+# --- fusion groups: one kernel each, vectorized, warp reductions (any machine) ------
+
+def _t(*shape, dtype="f32"):
+    return f"tensor<{'x'.join(map(str, shape))}x{dtype}>"
+
+
+def softmax_src(m, n):
+    t = _t(m, n)
+    return (f'func.func @main(%a: {t}) -> {t} {{\n  %0 = "euler.softmax"(%a) {{axis = -1 : i64}}'
+            f' : ({t}) -> {t}\n  return %0 : {t}\n}}')
+
+
+def layer_norm_src(m, n):
+    t, v = _t(m, n), _t(n)
+    return (f'func.func @main(%a: {t}, %g: {v}, %b: {v}) -> {t} {{\n  %0 = "euler.layer_norm"'
+            f'(%a, %g, %b) {{epsilon = 1.0e-5 : f32, axis = -1 : i64}} : ({t}, {v}, {v}) -> {t}\n'
+            f'  return %0 : {t}\n}}')
+
+
+def bias_gelu_residual_src(m, n):
+    t, v = _t(m, n), _t(n)
+    return (f'func.func @main(%a: {t}, %b: {v}, %r: {t}) -> {t} {{\n'
+            f'  %0 = "euler.add"(%a, %b) : ({t}, {v}) -> {t}\n'
+            f'  %1 = "euler.gelu"(%0) {{approximate = "tanh"}} : ({t}) -> {t}\n'
+            f'  %2 = "euler.add"(%1, %r) : ({t}, {t}) -> {t}\n  return %2 : {t}\n}}')
+
+
+def reduce_src(op, m, n, axis):
+    t, r = _t(m, n), _t(n if axis == 0 else m)
+    return (f'func.func @main(%a: {t}) -> {r} {{\n  %0 = "euler.{op}"(%a) '
+            f'{{axes = array<i64: {axis}>}} : ({t}) -> {r}\n  return %0 : {r}\n}}')
+
+
+@pytest.mark.parametrize("name,src,warps_reduce", [
+    ("softmax", softmax_src(4096, 1024), True),
+    ("softmax long rows", softmax_src(64, 32768), True),
+    ("layer_norm", layer_norm_src(4096, 1024), True),
+    ("bias+gelu+residual", bias_gelu_residual_src(4096, 1024), False),
+    ("sum rows", reduce_src("reduce_sum", 4096, 1024, 1), True),
+    ("max rows", reduce_src("reduce_max", 4096, 1024, 1), True),
+])
+def test_fusion_group_is_one_vectorized_kernel(name, src, warps_reduce):
+    kernels = _ptx(src)
+    assert len(kernels) == 1, (name, list(kernels))
+    (ptx,) = kernels.values()
+    assert len(re.findall(r"\.visible \.entry", ptx)) == 1
+    # 128-bit loads (and stores, where the result is a full tensor).
+    assert re.search(r"ld\.global(\.nc)?\.v4\.(f32|b32)", ptx), name
+    assert ".local" not in ptx  # the row stays in registers, not in a stack frame
+    if warps_reduce:
+        assert "shfl.sync.bfly" in ptx
+    if "rows" not in name:
+        assert re.search(r"st\.global\.v4\.(f32|b32)", ptx), name
+
+
+def test_gpu_tiled_stage_shows_the_plan():
+    tiled = euler.compile(softmax_src(4096, 1024), target="cuda", emit="gpu-tiled").stages["gpu-tiled"]
+    assert tiled.count('euler.gpu_group = "g0"') == 6  # 2 fills, 2 reductions, exp, divide
+    assert re.search(r"euler.gpu_schedule = \{chunks = 4 : i64, col_tiles = 1 : i64, "
+                     r"rows_per_block = 4 : i64, threads = 64 : i64, vector = 4 : i64\}", tiled)
+
+
+def test_ragged_rows_are_guarded():
+    # 1000 columns: 250 vectors over 64 threads x 4 chunks; the last chunk is partial.
+    (ptx,) = _ptx(softmax_src(512, 1000)).values()
+    assert re.search(r"ld\.global(\.nc)?\.v4\.(f32|b32)", ptx) and "setp" in ptx
+
+
+def test_column_reduction_takes_the_loop_path():
+    kernels = _ptx(reduce_src("reduce_sum", 1024, 512, 0))
+    assert len(kernels) == 2  # fill, then one thread per column
+
+
+def test_chip_option():
+    (ptx,) = _ptx(softmax_src(64, 256), chip="sm_80").values()
+    assert ".target sm_80" in ptx
+
+
+def test_every_stage_can_be_emitted_without_gpu():
+    for stage in ("gpu-tiled", "gpu", "nvvm", "ptx", "llvm"):
+        m = euler.compile(softmax_src(64, 256), target="cuda", emit=stage)
+        assert list(m.stages)[-1] == stage
+
+
+def test_cache_key_names_ir_options_and_chip():
+    from euler.options import Options
+    a = cache.key("ir", Options(target="cuda"), "sm_90")
+    assert a == cache.key("ir", Options(target="cuda", dump_dir="/x"), "sm_90")
+    assert a != cache.key("ir2", Options(target="cuda"), "sm_90")
+    assert a != cache.key("ir", Options(target="cuda", opt_level=1), "sm_90")
+    assert a != cache.key("ir", Options(target="cuda"), "sm_80")
+    assert a != cache.key("ir", Options(target="cuda", tile_sizes={"gpu_row": (128, 1)}), "sm_90")
+
+
+def test_cache_stores_and_finds_entries_on_disk(tmp_path):
+    from euler.options import Options
+    opts = Options(target="cuda", cache_dir=str(tmp_path))
+    k = cache.key("some ir", opts, "sm_90")
+    cache.store(k, opts, object(), {"llvm": "text"})
+    cache._memory.pop(k)
+    hit, entry = cache.lookup(k, opts)
+    assert hit is None and entry == {"llvm": "text"}
+    assert cache.lookup(cache.key("other", opts, "sm_90"), opts) == (None, None)
+
+
+def test_cache_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from euler.options import from_env
+    monkeypatch.setenv("EULER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("EULER_CACHE", "0")
+    monkeypatch.setenv("EULER_CUDA_CHIP", "sm_80")
+    opts = from_env(target="cuda")
+    assert (opts.cache_dir, opts.cache, opts.chip) == (str(tmp_path), False, "sm_80")
+
+
+# --- fusion groups and device arrays on the GPU ---------------------------------------
+
+torch = pytest.importorskip("torch") if cuda.available() else None
+
+
+def _ref_softmax(x):
+    return torch.softmax(x.double(), -1)
+
+
+def _ref_layer_norm(x, g, b):
+    return torch.nn.functional.layer_norm(x.double(), (x.shape[-1],), g.double(), b.double(), 1e-5)
+
+
+def _ref_bgr(a, b, r):
+    return torch.nn.functional.gelu(a.double() + b.double(), approximate="tanh") + r.double()
+
+
+GROUPS = [
+    ("softmax 4096x1024", softmax_src(4096, 1024), [(4096, 1024)], _ref_softmax),
+    ("softmax 256x1000", softmax_src(256, 1000), [(256, 1000)], _ref_softmax),
+    ("softmax 3x33", softmax_src(3, 33), [(3, 33)], _ref_softmax),
+    ("softmax 16x32768", softmax_src(16, 32768), [(16, 32768)], _ref_softmax),
+    ("softmax 64x8193", softmax_src(64, 8193), [(64, 8193)], _ref_softmax),
+    ("layer_norm 512x1024", layer_norm_src(512, 1024), [(512, 1024), (1024,), (1024,)],
+     _ref_layer_norm),
+    ("layer_norm 100x768", layer_norm_src(100, 768), [(100, 768), (768,), (768,)], _ref_layer_norm),
+    ("layer_norm 8x16384", layer_norm_src(8, 16384), [(8, 16384), (16384,), (16384,)],
+     _ref_layer_norm),
+    ("bias+gelu+residual 512x1024", bias_gelu_residual_src(512, 1024),
+     [(512, 1024), (1024,), (512, 1024)], _ref_bgr),
+    ("bias+gelu+residual 3x1000001", bias_gelu_residual_src(3, 100001),
+     [(3, 100001), (100001,), (3, 100001)], _ref_bgr),
+    ("sum rows", reduce_src("reduce_sum", 1000, 4096, 1), [(1000, 4096)], lambda x: x.double().sum(-1)),
+    ("max rows", reduce_src("reduce_max", 1000, 4096, 1), [(1000, 4096)], lambda x: x.amax(-1)),
+    ("sum cols", reduce_src("reduce_sum", 1000, 4096, 0), [(1000, 4096)], lambda x: x.double().sum(0)),
+]
+
+
+@needs_gpu
+@pytest.mark.parametrize("name,src,shapes,ref", GROUPS, ids=[g[0] for g in GROUPS])
+def test_fusion_group_on_device_tensors(name, src, shapes, ref):
+    m = euler.compile(src, target="cuda")
+    for seed in range(2):  # fresh inputs each time: the kernel must compute the function
+        gen = torch.Generator(device="cuda").manual_seed(seed)
+        args = [torch.randn(s, device="cuda", generator=gen) * 3 for s in shapes]
+        got = m.main(*args)
+        assert isinstance(got, torch.Tensor) and got.is_cuda
+        want = ref(*args)
+        err = float((got.double() - want).norm() / want.norm())
+        assert err < 1e-5, (name, err)
+        # numpy in, numpy out: the same numbers.
+        got_np = m.main(*[a.cpu().numpy() for a in args])
+        assert isinstance(got_np, np.ndarray)
+        np.testing.assert_allclose(got_np, got.cpu().numpy(), rtol=1e-6, atol=1e-6)
+
+
+@needs_gpu
+@pytest.mark.parametrize("family,case", CASES, ids=[c.name for _, c in CASES])
+def test_op_on_gpu_with_torch_tensors(family, case):
+    dev = [torch.from_numpy(np.ascontiguousarray(a)).cuda() for a in case.inputs]
+    got = _compiled_family(family)[_fn_name(case)](*dev)
+    assert isinstance(got, torch.Tensor) and got.is_cuda
+    want = np.asarray(case.ref(*case.inputs))
+    scale = float(np.nanmax(np.abs(want.astype(np.float64)))) if want.size else 1.0
+    np.testing.assert_allclose(got.cpu().numpy(), want, rtol=max(case.rtol, 2e-5),
+                               atol=1e-5 * scale)
+
+
+@needs_gpu
+def test_device_calls_copy_nothing_and_run_on_the_callers_stream():
+    m = euler.compile(softmax_src(1024, 1024), target="cuda")
+    x = torch.randn(1024, 1024, device="cuda")
+    out = torch.full_like(x, float("nan"))  # poisoned: every element must be written
+    rt = cuda.runtime()
+    taken = rt.streams_taken
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        y = x * 2  # enqueued on `stream`: the call must run after it
+        result = m.main(y, out=out)
+    stream.synchronize()
+    assert result is out and rt.streams_taken == taken + 1
+    torch.testing.assert_close(out, torch.softmax(x * 2, -1), rtol=1e-5, atol=1e-6)
+    # A result is a fresh tensor on the argument's device; inputs are never written.
+    before = x.clone()
+    z = m.main(x)
+    assert z.device == x.device and z.data_ptr() not in (x.data_ptr(), out.data_ptr())
+    torch.testing.assert_close(x, before, rtol=0, atol=0)
+
+
+@needs_gpu
+def test_misaligned_and_strided_tensors_are_copied():
+    m = euler.compile(softmax_src(64, 256), target="cuda")
+    base = torch.randn(64 * 256 + 1, device="cuda")
+    x = base[1:].view(64, 256)  # 4-byte offset: not 16-byte aligned
+    torch.testing.assert_close(m.main(x), torch.softmax(x, -1), rtol=1e-5, atol=1e-6)
+    xt = torch.randn(256, 64, device="cuda").t()  # not contiguous
+    torch.testing.assert_close(m.main(xt), torch.softmax(xt, -1), rtol=1e-5, atol=1e-6)
+
+
+@needs_gpu
+def test_wrong_device_arguments_are_input_errors():
+    m = euler.compile(softmax_src(64, 256), target="cuda")
+    with pytest.raises(euler.InputError, match="expected"):
+        m.main(torch.randn(64, 128, device="cuda"))
+    with pytest.raises(euler.InputError, match="mix numpy and device"):
+        m.main(torch.randn(64, 256, device="cuda"), out=np.empty((64, 256), np.float32))
+
+
+@needs_gpu
+def test_cupy_arrays_in_and_out():
+    cupy = pytest.importorskip("cupy")
+    m = euler.compile(softmax_src(128, 512), target="cuda")
+    x = cupy.random.standard_normal((128, 512), dtype=cupy.float32)
+    y = m.main(x)
+    assert isinstance(y, cupy.ndarray)
+    want = torch.softmax(torch.from_numpy(cupy.asnumpy(x)), -1).numpy()
+    np.testing.assert_allclose(cupy.asnumpy(y), want, rtol=1e-5, atol=1e-6)
+
+
+@needs_gpu
+def test_compiled_modules_are_cached_in_process_and_on_disk(tmp_path):
+    import subprocess
+    import sys
+    src = softmax_src(256, 512)
+    first = euler.compile(src, target="cuda", cache_dir=str(tmp_path))
+    assert euler.compile(src, target="cuda", cache_dir=str(tmp_path)) is first
+    assert list(tmp_path.glob("*/*.json"))
+    # A second process finds the entry and never runs the pipeline.
+    code = (
+        "import sys, time, torch, euler\n"
+        "from euler.pipelines import driver\n"
+        "def boom(*a, **k): raise SystemExit('the pipeline ran')\n"
+        "driver.run_stages = boom\n"
+        "t = time.perf_counter()\n"
+        f"m = euler.compile(sys.stdin.read(), target='cuda', cache_dir={str(tmp_path)!r})\n"
+        "dt = time.perf_counter() - t\n"
+        "x = torch.randn(256, 512, device='cuda')\n"
+        "assert torch.allclose(m.main(x), torch.softmax(x, -1), atol=1e-6)\n"
+        "print('cached compile s', dt)\n")
+    run = subprocess.run([sys.executable, "-c", code], input=src, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    print(run.stdout)
+    assert not euler.compile(src, target="cuda", cache=False) is first

@@ -1,0 +1,220 @@
+"""euler-gpu-form-groups: find the CUDA pipeline's fusion groups, and plan each one's kernel.
+
+Runs in the `gpu-tiled` stage, on linalg on tensors after
+`linalg-fuse-elementwise-ops`. The groups are the CPU's: the named ops are
+generalized and grouped by `euler-tile-and-fuse`'s `fusion_groups` (a chain
+of ops whose intermediates are used nowhere else: an elementwise chain, a
+softmax, a layer_norm, a reduction with its producers and consumers). Every
+group that is a *row group* becomes one kernel, planned here and built after
+bufferization by `euler-gpu-lower-groups`:
+
+  * all members iterate over the same rows (every dimension but the last)
+    and either over the row's columns too ("full" members: elementwise ops
+    and the reductions' inputs), or only over rows (a reduction over the
+    last dimension, or elementwise math on per-row values such as a mean);
+  * each row (or `rows_per_block` of them) goes to one block of threads,
+    its columns in 16-byte vectors over the block's threads
+    (`pipelines/heuristics.gpu_row_schedule`).
+
+Members are tagged `euler.gpu_group = "gN"`, and the group's root (its last
+op) carries the plan as `euler.gpu_schedule`, so the stage dump shows what
+each kernel will be. Other groups (matmuls and their epilogues, column
+reductions, convolutions) stay untagged, for the matmul schedule and the
+loop-nest path. Named matmuls are not generalized: `euler-gpu-schedule-matmul`
+matches them by name.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mlir import ir
+
+from ..pipelines.heuristics import gpu_row_schedule
+from .tile_and_fuse import fusion_groups, generalize
+
+NAME = "euler-gpu-form-groups"
+SUMMARY = "Group linalg ops into fused GPU kernels and plan their blocks and threads"
+
+GROUP = "euler.gpu_group"
+SCHEDULE = "euler.gpu_schedule"
+
+_MATMULS = ("linalg.matmul", "linalg.batch_matmul")
+
+# Combiners of a reduction body, with their neutral element ("float": value
+# for floats, else for integers). 32-bit types only: warp shuffles move 32 bits.
+COMBINERS = {
+    "arith.addf": 0.0, "arith.mulf": 1.0, "arith.maximumf": -math.inf,
+    "arith.minimumf": math.inf, "arith.maxnumf": -math.inf, "arith.minnumf": math.inf,
+    "arith.addi": 0, "arith.muli": 1, "arith.maxsi": -(1 << 31), "arith.minsi": (1 << 31) - 1,
+    "arith.maxui": 0, "arith.minui": -1, "arith.ori": 0, "arith.andi": -1, "arith.xori": 0,
+}
+
+
+def run(module, tiles=None):
+    """`tiles`: (threads, rows_per_block) for every row group."""
+    with module.context:
+        generalize(module, skip=_MATMULS)
+        index = 0
+        for fn in [op for op in module.regions[0].blocks[0].operations
+                   if op.operation.name == "func.func"]:
+            _fill_per_use(fn)
+            for members in fusion_groups(fn):
+                ops = [o.op for o, _ in members]
+                # The root's init is the loop's result on the CPU; here its
+                # fill is one more member (a reduction's start value).
+                init = ops[0].operands[len(ops[0].operands) - 1].owner
+                if (not isinstance(init, ir.Block) and init.name == "linalg.generic"
+                        and _is_fill(init) and len(list(init.results[0].uses)) == 1):
+                    ops.append(init)
+                by_result = {o.results[0]: o for o in ops}
+                shape = row_group(ops, lambda value, reader: (by_result.get(value), None))
+                if shape is None:
+                    continue
+                plan = _plan(ops, shape, tiles)
+                if plan is None:
+                    continue
+                for op in ops:
+                    op.attributes[GROUP] = ir.StringAttr.get(f"g{index}")
+                ops[0].attributes[SCHEDULE] = plan
+                index += 1
+
+
+def _is_fill(op):
+    return num_inputs(op) == len([v for v in op.operands if not isinstance(v.type, ir.ShapedType)])
+
+
+def _fill_per_use(fn):
+    """A fill read by several ops (the zero init of layer_norm's sums) is cloned
+    for each: bufferization would otherwise copy one filled buffer into each
+    reduction's, outside the group."""
+    for op in list(fn.regions[0].blocks[0].operations):
+        op = op.operation
+        if op.name != "linalg.generic" or len(op.results) != 1 or not _is_fill(op):
+            continue
+        uses = list(op.results[0].uses)
+        for use in uses[1:]:
+            clone = op.clone(ip=ir.InsertionPoint(op))
+            use.owner.operands[use.operand_number] = clone.results[0]
+
+
+def _plan(ops, shape, tiles):
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    reduces = any(kind(op, len(shape)) != "full" for op in ops)
+    widths = [_bits(v.type.element_type) for op in ops for v in op.operands
+              if isinstance(v.type, ir.ShapedType)]
+    s = gpu_row_schedule(rows, cols, max(1, max(widths) // 8), reduces, tiles)
+    if s is None:
+        return None
+    i64 = ir.IntegerType.get_signless(64)
+    return ir.DictAttr.get({name: ir.IntegerAttr.get(i64, getattr(s, name)) for name in
+                            ("threads", "rows_per_block", "vector", "chunks", "col_tiles")})
+
+
+def _bits(t):
+    return getattr(t, "width", 32)
+
+
+# --- the shape of a row group (shared with euler-gpu-lower-groups) ----------------
+
+def maps(op):
+    return [m.value for m in op.attributes["indexing_maps"]]
+
+
+def iterators(op):
+    return [str(a).split("<")[-1].rstrip(">") for a in op.attributes["iterator_types"]]
+
+
+def num_inputs(op):
+    return op.attributes["operandSegmentSizes"][0]
+
+
+def kind(op, rank):
+    """'full', 'row' or 'reduce' for a member of a row group of `rank` dims, else None."""
+    its, out = iterators(op), maps(op)[-1]
+    dims = [e.position if isinstance(e, ir.AffineDimExpr) else None for e in out.results]
+    if its == ["parallel"] * rank and dims == list(range(rank)):
+        return "full"
+    if its == ["parallel"] * (rank - 1) and dims == list(range(rank - 1)):
+        return "row"
+    if its == ["parallel"] * (rank - 1) + ["reduction"] and dims == list(range(rank - 1)):
+        return "reduce"
+    return None
+
+
+def combiner(op):
+    """The op combining a reduction body's accumulator with its element, if the
+    body is `elem = f(inputs); yield combine(elem, acc)`, else None."""
+    body = op.regions[0].blocks[0]
+    acc = body.arguments[len(body.arguments) - 1]
+    uses = list(acc.uses)
+    if len(uses) != 1:
+        return None
+    comb = uses[0].owner
+    ops = [o.operation for o in body.operations]
+    yield_ = ops[-1]
+    if (comb.name not in COMBINERS or len(yield_.operands) != 1
+            or yield_.operands[0] != comb.results[0] or not 32 == _bits(acc.type)):
+        return None
+    return comb
+
+
+def row_group(ops, producer_of):
+    """The iteration shape (rows..., cols) shared by `ops` if they form a row
+    group, else None. `producer_of(value, reader)` gives the member whose
+    result `value` is (None for values from outside the group)."""
+    rank = max(len(iterators(op)) for op in ops)
+    if rank < 1:
+        return None
+    shape = None
+    for op in ops:
+        k = kind(op, rank)
+        if k is None or any(len(b.operations) and any(len(o.operation.regions)
+                            for o in b.operations) for b in op.regions[0].blocks):
+            return None
+        if k == "reduce" and combiner(op) is None:
+            return None
+        body = op.regions[0].blocks[0]
+        if k != "reduce" and len(list(body.arguments[len(body.arguments) - 1].uses)):
+            return None  # reads its own output
+        ranges = _ranges(op)
+        if None in ranges:
+            return None
+        if k in ("full", "reduce"):
+            shape = shape or ranges
+            if ranges != shape:
+                return None
+    if shape is None:
+        return None
+    for op in ops:
+        k = kind(op, rank)
+        if k == "row" and _ranges(op) != shape[:-1]:
+            return None
+        n_in = num_inputs(op)
+        for i, (value, amap) in enumerate(zip(op.operands, maps(op))):
+            producer, _ = producer_of(value, op) if i < n_in or k == "reduce" else (None, None)
+            results = [e.position if isinstance(e, ir.AffineDimExpr) else -1
+                       for e in amap.results]
+            if producer is None:
+                if not all(isinstance(e, (ir.AffineDimExpr, ir.AffineConstantExpr))
+                           for e in amap.results):
+                    return None
+                continue
+            pk = kind(producer, rank)
+            if pk == "full" and (k == "row" or results != list(range(rank))):
+                return None
+            if pk in ("row", "reduce") and results != list(range(rank - 1)):
+                return None
+    return shape
+
+
+def _ranges(op):
+    its = iterators(op)
+    ranges = [None] * len(its)
+    for value, amap in zip(op.operands, maps(op)):
+        if not isinstance(value.type, ir.ShapedType):
+            continue
+        for size, expr in zip(value.type.shape, amap.results):
+            if isinstance(expr, ir.AffineDimExpr):
+                ranges[expr.position] = size
+    return ranges

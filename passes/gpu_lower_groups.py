@@ -1,0 +1,429 @@
+"""euler-gpu-lower-groups: each planned fusion group becomes one GPU kernel.
+
+Runs in the CUDA pipeline's `gpu` stage, after bufferization and
+`euler-gpu-device-buffers`, on the groups `euler-gpu-form-groups` tagged and
+planned (`euler.gpu_group`, `euler.gpu_schedule`). Each group's linalg
+generics are replaced by one `gpu.launch`:
+
+  * blocks of `threads` x `rows_per_block` threads, one row per y index; a
+    thread takes `chunks` 16-byte vectors of its row, `threads` vectors
+    apart, so that each warp load is contiguous and 128-bit
+    (`vector.load` with 16-byte alignment: `ld.global.v4.f32`);
+  * everything a member computes stays in registers: an input is loaded
+    once and reused by every pass over the row (softmax reads x once, for
+    its max, its sum and its output), an intermediate is never written;
+  * a reduction over the row combines each thread's elements, then the
+    warp's by `gpu.shuffle xor`, then the warps' through shared memory and
+    one more shuffle round, so every thread holds the row's result;
+  * only the group's outputs (buffers used outside it) are stored.
+
+Groups this pass cannot take (a buffer both read and written, a view
+aliasing an output) keep their ops, for the loop-nest path that follows.
+The intermediates' buffers, no longer used, are removed.
+"""
+
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects import arith, gpu, memref, scf, vector
+
+from .gpu_form_groups import (COMBINERS, GROUP, SCHEDULE, combiner, kind, maps, num_inputs,
+                              row_group)
+
+NAME = "euler-gpu-lower-groups"
+SUMMARY = "Lower each planned fusion group to one GPU kernel (row-wise, vectorized, warp reductions)"
+
+_VIEWS = {"memref.subview", "memref.expand_shape", "memref.collapse_shape", "memref.cast",
+          "memref.reinterpret_cast", "memref.transpose"}
+_WORKGROUP = "#gpu.address_space<workgroup>"
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def run(module):
+    for fn in [op.operation for op in module.regions[0].blocks[0].operations
+               if op.operation.name == "func.func" and len(op.operation.regions[0].blocks)]:
+        groups = {}
+        for op in fn.regions[0].blocks[0].operations:
+            op = op.operation
+            if GROUP in op.attributes:
+                groups.setdefault(op.attributes[GROUP].value, []).append(op)
+        for ops in groups.values():
+            try:
+                _Kernel(ops, fn.regions[0].blocks[0]).build()
+            except _Unsupported:
+                pass
+    _strip(module)
+
+
+def _strip(module):
+    def visit(op):
+        for name in (GROUP, SCHEDULE):
+            if name in op.attributes:
+                del op.attributes[name]
+        return ir.WalkResult.ADVANCE
+    module.walk(visit)
+
+
+def _root_buffer(value):
+    while not isinstance(value.owner, ir.Block) and value.owner.name in _VIEWS:
+        value = value.owner.operands[0]
+    return value
+
+
+def _index(v):
+    return arith.constant(ir.IndexType.get(), v)
+
+
+class _Kernel:
+    """One group (`ops`, in program order, the root last) and the kernel built from it."""
+
+    def __init__(self, ops, block):
+        self.ops = ops
+        self.root = next(op for op in ops if SCHEDULE in op.attributes)
+        s = self.root.attributes[SCHEDULE]
+        self.threads, self.rows_per_block, self.vec, self.chunks, self.col_tiles = (
+            ir.IntegerAttr(s[n]).value for n in
+            ("threads", "rows_per_block", "vector", "chunks", "col_tiles"))
+        # Who wrote each buffer last, as each member reads it: bufferization
+        # may reuse one buffer for a fill and the reduction into it.
+        writer, self.producer = {}, {}
+        members = set(ops)
+        for op in ops:
+            for i, value in enumerate(op.operands):
+                self.producer[(op, i)] = writer.get(value)
+            writer[op.operands[len(op.operands) - 1]] = op
+        self.last_writer = writer
+        self.shape = row_group(ops, lambda value, reader: (
+            self.producer.get((reader, list(reader.operands).index(value))), None))
+        if self.shape is None:
+            raise _Unsupported()
+        self.rank = len(self.shape)
+        self.kinds = {op: kind(op, self.rank) for op in ops}
+        # Outputs: buffers some op outside the group uses (deallocs aside).
+        self.outputs, self.internal = [], []
+        external_inputs = set()
+        for buf, op in writer.items():
+            users = [u.owner for u in buf.uses]
+            if all(u in members or u.name == "gpu.dealloc" for u in users) \
+                    and not isinstance(buf.owner, ir.Block) and buf.owner.name == "gpu.alloc":
+                self.internal.append(buf)
+            else:
+                self.outputs.append((op, buf))
+        for op in ops:
+            # A reduction reads its own output buffer as its start value,
+            # each row's element before any thread writes it (see _reduce).
+            for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
+                if self.producer[(op, i)] is None and isinstance(value.type, ir.MemRefType):
+                    external_inputs.add(_root_buffer(value))
+        position = {o.operation: n for n, o in enumerate(block.operations)}
+        for _, buf in self.outputs:
+            if _root_buffer(buf) in external_inputs:
+                raise _Unsupported()  # written while other threads may read it
+            # The kernel runs where the root was: nothing may read an output before.
+            for use in buf.uses:
+                user = use.owner
+                while user not in position and user.parent is not None:
+                    user = user.parent  # a use inside another kernel
+                if user not in members and user.name != "gpu.dealloc" and \
+                        position.get(user, -1) < position[self.root]:
+                    raise _Unsupported()
+        self.memo = {}
+
+    # --- the kernel ---------------------------------------------------------------
+
+    def build(self):
+        rows = 1
+        for s in self.shape[:-1]:
+            rows *= s
+        grid = rows // self.rows_per_block * self.col_tiles
+        reductions = [op for op in self.ops if self.kinds[op] == "reduce"]
+        warps = self.threads // 32
+        smem_types = []
+        if warps > 1:
+            for op in reductions:
+                t = str(op.operands[len(op.operands) - 1].type.element_type)
+                if t not in smem_types:
+                    smem_types.append(t)
+        launch = self._launch(grid, smem_types)
+        body = launch.regions[0].blocks[0]
+        args = list(body.arguments)
+        self.bx, self.tx, self.ty = args[0], args[3], args[4]
+        self.smem = dict(zip(smem_types, args[12:]))
+        with ir.InsertionPoint(body.operations[0]), self.root.location:
+            self._indices()
+            for op in self.ops:
+                if self.kinds[op] == "reduce":
+                    self._reduce(op)
+            for op, buf in self.outputs:
+                self._store(op, buf)
+        for op in reversed(self.ops):
+            op.erase()
+        for buf in self.internal:
+            for use in list(buf.uses):
+                use.owner.erase()
+            buf.owner.erase()
+
+    def _launch(self, grid, smem_types):
+        # A gpu.launch with workgroup buffers has no Python builder: parse one
+        # and move it in place, with this function's sizes as its operands.
+        n = self.rows_per_block * (self.threads // 32)
+        attrs = ", ".join(f"%s{i} : memref<{n}x{t}, {_WORKGROUP}>" for i, t in enumerate(smem_types))
+        text = ("func.func @f(%a: index, %b: index, %c: index, %d: index, %e: index, %g: index) {\n"
+                "  gpu.launch blocks(%bx, %by, %bz) in (%gx = %a, %gy = %b, %gz = %c) "
+                "threads(%tx, %ty, %tz) in (%sx = %d, %sy = %e, %sz = %g) "
+                + (f"workgroup({attrs}) " if attrs else "") + "{\n    gpu.terminator\n  }\n"
+                "  return\n}")
+        skeleton = ir.Module.parse(text)
+        launch = skeleton.body.operations[0].regions[0].blocks[0].operations[0]
+        launch.move_before(self.root)
+        with ir.InsertionPoint(launch), self.root.location:
+            for i, size in enumerate((grid, 1, 1, self.threads, self.rows_per_block, 1)):
+                launch.operands[i] = _index(size)
+        return launch
+
+    def _indices(self):
+        T, C = self.threads, self.chunks
+        if self.col_tiles > 1:
+            tiles = _index(self.col_tiles)
+            row_block, tile = arith.divui(self.bx, tiles), arith.remui(self.bx, tiles)
+        else:
+            row_block, tile = self.bx, None
+        row = self.ty
+        if self.rows_per_block > 1:
+            row = arith.addi(arith.muli(row_block, _index(self.rows_per_block)), self.ty)
+        else:
+            row = row_block
+        self.row_ivs = []
+        inner = 1
+        for size in reversed(self.shape[:-1]):
+            iv = arith.divui(row, _index(inner)) if inner > 1 else row
+            self.row_ivs.insert(0, arith.remui(iv, _index(size)))
+            inner *= size
+        self.nvec = -(-self.shape[-1] // self.vec)
+        self.lane = arith.remui(self.tx, _index(32))
+        base = self.tx
+        if tile is not None:
+            base = arith.addi(arith.muli(tile, _index(T * C)), self.tx)
+        # Vector index of chunk k, clamped so that every load is in bounds;
+        # `valid[k]` is None where every thread's chunk k lies in the row.
+        self.cols, self.valid = [], []
+        last = _index(self.nvec - 1)
+        for k in range(C):
+            j = arith.addi(base, _index(k * T)) if k else base
+            if (self.col_tiles - 1) * T * C + (k + 1) * T > self.nvec:
+                self.valid.append(arith.cmpi(arith.CmpIPredicate.ult, j, _index(self.nvec)))
+                j = arith.minui(j, last)
+            else:
+                self.valid.append(None)
+            self.cols.append(j)
+
+    # --- values -------------------------------------------------------------------
+
+    def _col(self, k, lane):
+        key = ("col", k, lane)
+        if key not in self.memo:
+            j = self.cols[k]
+            c = arith.muli(j, _index(self.vec)) if self.vec > 1 else j
+            self.memo[key] = arith.addi(c, _index(lane)) if lane else c
+        return self.memo[key]
+
+    def value(self, op, k=None, lane=None):
+        """The value `op` computes at chunk k, lane `lane` (full members) or for the row."""
+        key = (op, k, lane) if self.kinds[op] == "full" else (op,)
+        if key not in self.memo:
+            if self.kinds[op] == "reduce":
+                raise AssertionError("reductions are computed in program order")
+            self.memo[key] = self._body(op, k, lane)
+        return self.memo[key]
+
+    def _operand(self, op, i, k, lane):
+        value, amap = op.operands[i], maps(op)[i]
+        if not isinstance(value.type, ir.ShapedType):
+            return value  # a scalar operand, from outside the kernel
+        producer = self.producer[(op, i)]
+        if producer is not None:
+            if self.kinds[producer] == "reduce":
+                return self.memo[(producer,)]  # built in program order, before its readers
+            return self.value(producer, k, lane)
+        return self._load(value, amap, k, lane)
+
+    def _load(self, buf, amap, k, lane):
+        dims = [e.position if isinstance(e, ir.AffineDimExpr) else None for e in amap.results]
+        col_dim = self.rank - 1
+        uses_col = k is not None and col_dim in dims
+        key = ("load", buf, str(amap), k if uses_col else None, lane if uses_col else None)
+        if key in self.memo:
+            return self.memo[key]
+        if uses_col and self._vectorizable(buf, dims):
+            vkey = ("vload", buf, str(amap), k)
+            if vkey not in self.memo:
+                vtype = ir.VectorType.get([self.vec], buf.type.element_type)
+                self.memo[vkey] = vector.LoadOp(vtype, buf, self._indices_of(amap, k, 0),
+                                                alignment=self._alignment(buf)).result
+            self.memo[key] = vector.extract(self.memo[vkey], [], [lane])
+        else:
+            self.memo[key] = memref.load(buf, self._indices_of(amap, k, lane))
+        return self.memo[key]
+
+    def _indices_of(self, amap, k, lane):
+        out = []
+        for e in amap.results:
+            if isinstance(e, ir.AffineConstantExpr):
+                out.append(_index(e.value))
+            elif e.position == self.rank - 1:
+                out.append(self._col(k, lane))
+            else:
+                out.append(self.row_ivs[e.position])
+        return out
+
+    def _alignment(self, buf):
+        bits = getattr(buf.type.element_type, "width", 32)
+        return self.vec * bits // 8
+
+    def _vectorizable(self, buf, dims):
+        """16-byte loads and stores need the column innermost, contiguous, and
+        every vector's first element aligned (the runtime aligns base pointers)."""
+        if self.vec == 1 or dims[-1] != self.rank - 1 or dims.count(self.rank - 1) != 1:
+            return False
+        strides, offset = buf.type.get_strides_and_offset()
+        dyn = ir.ShapedType.get_dynamic_stride_or_offset()
+        if strides[-1] != 1 or offset == dyn or offset % self.vec:
+            return False
+        return all(s != dyn and s % self.vec == 0 for s in strides[:-1])
+
+    def _body(self, op, k, lane, skip=None):
+        body = op.regions[0].blocks[0]
+        mapping = {}
+        n_in = num_inputs(op)
+        for i, arg in enumerate(list(body.arguments)[:n_in]):
+            if len(list(arg.uses)):
+                mapping[arg] = self._operand(op, i, k, lane)
+        result = None
+        for inner in body.operations:
+            inner = inner.operation
+            if inner.name == "linalg.yield":
+                result = inner.operands[0]
+                break
+            if skip is not None and inner == skip:
+                continue
+            if inner.name == "linalg.index":
+                d = ir.IntegerAttr(inner.attributes["dim"]).value
+                mapping[inner.results[0]] = (self._col(k, lane) if d == self.rank - 1
+                                             else self.row_ivs[d])
+                continue
+            new = inner.clone()
+            for i, v in enumerate(inner.operands):
+                if v in mapping:
+                    new.operands[i] = mapping[v]
+            for old, res in zip(inner.results, new.results):
+                mapping[old] = res
+        return mapping.get(result, result) if skip is None else mapping
+
+    # --- reductions ---------------------------------------------------------------
+
+    def _reduce(self, op):
+        comb = combiner(op)
+        body = op.regions[0].blocks[0]
+        acc = body.arguments[len(body.arguments) - 1]
+        elem_of = comb.operands[1] if comb.operands[0] == acc else comb.operands[0]
+        etype = acc.type
+        # The start value first: before this reduction's barriers, so that no
+        # thread reads it after the row's first thread wrote the result there.
+        init = self._operand(op, len(op.operands) - 1, None, None)
+        neutral = COMBINERS[comb.name]
+        if isinstance(etype, ir.FloatType):
+            neutral_v = arith.constant(etype, float(neutral))
+        else:
+            neutral_v = arith.constant(etype, int(neutral))
+        elems = []
+        for k in range(self.chunks):
+            for lane in range(self.vec):
+                mapping = self._body(op, k, lane, skip=comb)
+                e = mapping.get(elem_of, elem_of)
+                if self.valid[k] is not None:
+                    e = arith.select(self.valid[k], e, neutral_v)
+                elems.append(e)
+        # A tree, not a chain: independent combines overlap in the pipeline.
+        while len(elems) > 1:
+            pairs = [self._combine(comb, a, b) for a, b in zip(elems[::2], elems[1::2])]
+            elems = pairs + (elems[-1:] if len(elems) % 2 else [])
+        partial = elems[0]
+        total = self._block_reduce(comb, partial, str(etype))
+        self.memo[(op,)] = self._combine(comb, total, init)
+
+    def _combine(self, comb, a, b):
+        new = comb.clone()
+        new.operands[0], new.operands[1] = a, b
+        return new.results[0]
+
+    def _shuffle_xor(self, comb, v, offsets):
+        i32 = ir.IntegerType.get_signless(32)
+        width = arith.constant(i32, 32)
+        for off in offsets:
+            shuffled = gpu.ShuffleOp(v, arith.constant(i32, off), width, gpu.ShuffleMode.XOR)
+            v = self._combine(comb, v, shuffled.results[0])
+        return v
+
+    def _block_reduce(self, comb, v, type_name):
+        v = self._shuffle_xor(comb, v, [16, 8, 4, 2, 1])
+        warps = self.threads // 32
+        if warps == 1:
+            return v
+        smem = self.smem[type_name]
+        warp = arith.divui(self.tx, _index(32))
+        base = arith.muli(self.ty, _index(warps)) if self.rows_per_block > 1 else None
+        slot = arith.addi(base, warp) if base is not None else warp
+        # The barrier first: the previous reduction's reads of smem are done.
+        gpu.BarrierOp()
+        first = arith.cmpi(arith.CmpIPredicate.eq, self.lane, _index(0))
+        guard = scf.IfOp(first)
+        with ir.InsertionPoint(guard.then_block):
+            memref.store(v, smem, [slot])
+            scf.YieldOp([])
+        gpu.BarrierOp()
+        mine = arith.remui(self.lane, _index(warps))
+        slot = arith.addi(base, mine) if base is not None else mine
+        v = memref.load(smem, [slot])
+        offsets = []
+        o = warps // 2
+        while o:
+            offsets.append(o)
+            o //= 2
+        return self._shuffle_xor(comb, v, offsets)
+
+    # --- stores ---------------------------------------------------------------------
+
+    def _store(self, op, buf):
+        amap = maps(op)[len(op.operands) - 1]
+        dims = [e.position for e in amap.results]
+        if self.kinds[op] != "full":
+            # One thread per row writes the row's value.
+            first = arith.cmpi(arith.CmpIPredicate.eq, self.tx, _index(0))
+            value = self.memo[(op,)]
+            guard = scf.IfOp(first)
+            with ir.InsertionPoint(guard.then_block):
+                memref.store(value, buf, [self.row_ivs[d] for d in dims])
+                scf.YieldOp([])
+            return
+        vectorized = self._vectorizable(buf, dims)
+        for k in range(self.chunks):
+            values = [self.value(op, k, lane) for lane in range(self.vec)]
+            ip = None
+            if self.valid[k] is not None:
+                guard = scf.IfOp(self.valid[k])
+                ip = ir.InsertionPoint(guard.then_block)
+                ip.__enter__()
+            if vectorized:
+                vtype = ir.VectorType.get([self.vec], buf.type.element_type)
+                vec = vector.from_elements(vtype, values)
+                vector.StoreOp(vec, buf, self._indices_of(amap, k, 0),
+                               alignment=self._alignment(buf))
+            else:
+                for lane, v in enumerate(values):
+                    memref.store(v, buf, self._indices_of(amap, k, lane))
+            if ip is not None:
+                scf.YieldOp([])
+                ip.__exit__(None, None, None)

@@ -1,0 +1,84 @@
+// RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-form-groups)' --split-input-file | FileCheck %s
+
+// A softmax row: both reductions, their fills, exp and the divide are one
+// group; the root carries the plan (32 threads x 8 rows a block, 2 chunks of
+// 4-wide vectors a thread for 256 columns).
+// CHECK-LABEL: func.func @softmax
+// CHECK:      linalg.generic {{.*}} ins(%cst_0 : f32) {{.*}} attrs = {euler.gpu_group = "g0"}
+// CHECK:      linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} attrs = {euler.gpu_group = "g0"}
+// CHECK:      math.exp
+// CHECK:      linalg.generic {{.*}} ins(%cst : f32) {{.*}} attrs = {euler.gpu_group = "g0"}
+// CHECK:      arith.addf
+// CHECK:      linalg.generic {{.*}} attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 2 : i64, col_tiles = 1 : i64, rows_per_block = 8 : i64, threads = 32 : i64, vector = 4 : i64}}
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.divf
+func.func @softmax(%arg0: tensor<16x256xf32>) -> tensor<16x256xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %cst_0 = arith.constant 0xFF800000 : f32
+  %0 = tensor.empty() : tensor<16xf32>
+  %1 = linalg.fill ins(%cst_0 : f32) outs(%0 : tensor<16xf32>) -> tensor<16xf32>
+  %reduced = linalg.reduce ins(%arg0 : tensor<16x256xf32>) outs(%1 : tensor<16xf32>) dimensions = [1]
+    (%in: f32, %init: f32) {
+      %8 = arith.maximumf %in, %init : f32
+      linalg.yield %8 : f32
+    }
+  %2 = tensor.empty() : tensor<16x256xf32>
+  %3 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%arg0, %reduced : tensor<16x256xf32>, tensor<16xf32>) outs(%2 : tensor<16x256xf32>) {
+  ^bb0(%in: f32, %in_2: f32, %out: f32):
+    %8 = arith.subf %in, %in_2 : f32
+    %9 = math.exp %8 : f32
+    linalg.yield %9 : f32
+  } -> tensor<16x256xf32>
+  %5 = linalg.fill ins(%cst : f32) outs(%0 : tensor<16xf32>) -> tensor<16xf32>
+  %reduced_1 = linalg.reduce ins(%3 : tensor<16x256xf32>) outs(%5 : tensor<16xf32>) dimensions = [1]
+    (%in: f32, %init: f32) {
+      %8 = arith.addf %in, %init : f32
+      linalg.yield %8 : f32
+    }
+  %7 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%3, %reduced_1 : tensor<16x256xf32>, tensor<16xf32>) outs(%2 : tensor<16x256xf32>) {
+  ^bb0(%in: f32, %in_2: f32, %out: f32):
+    %8 = arith.divf %in, %in_2 : f32
+    linalg.yield %8 : f32
+  } -> tensor<16x256xf32>
+  return %7 : tensor<16x256xf32>
+}
+
+// -----
+
+// A sum over columns (the first dimension) is no row group: no tags, for the
+// loop-nest path.
+// CHECK-LABEL: func.func @column_sum
+// CHECK-NOT:  euler.gpu_group
+// CHECK:      return
+func.func @column_sum(%arg0: tensor<64x32xf32>) -> tensor<32xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %0 = tensor.empty() : tensor<32xf32>
+  %1 = linalg.fill ins(%cst : f32) outs(%0 : tensor<32xf32>) -> tensor<32xf32>
+  %r = linalg.reduce ins(%arg0 : tensor<64x32xf32>) outs(%1 : tensor<32xf32>) dimensions = [0]
+    (%in: f32, %init: f32) {
+      %s = arith.addf %in, %init : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<32xf32>
+}
+
+// -----
+
+// Matmuls stay named, for euler-gpu-schedule-matmul; the bias add after one
+// is a group of its own (32 vectors a row: one warp, one vector a thread).
+// CHECK-LABEL: func.func @matmul_bias
+// CHECK:      linalg.fill
+// CHECK-NEXT: linalg.matmul
+// CHECK:      linalg.generic {{.*}} attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 1 : i64, col_tiles = 1 : i64, rows_per_block = 8 : i64, threads = 32 : i64, vector = 4 : i64}}
+func.func @matmul_bias(%a: tensor<64x128xf32>, %b: tensor<128x128xf32>, %bias: tensor<128xf32>) -> tensor<64x128xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %0 = tensor.empty() : tensor<64x128xf32>
+  %1 = linalg.fill ins(%cst : f32) outs(%0 : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %2 = linalg.matmul ins(%a, %b : tensor<64x128xf32>, tensor<128x128xf32>) outs(%1 : tensor<64x128xf32>) -> tensor<64x128xf32>
+  %3 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%2, %bias : tensor<64x128xf32>, tensor<128xf32>) outs(%0 : tensor<64x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %out: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<64x128xf32>
+  return %3 : tensor<64x128xf32>
+}

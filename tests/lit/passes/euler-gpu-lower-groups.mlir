@@ -1,0 +1,92 @@
+// RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-device-buffers,euler-gpu-lower-groups)' --split-input-file | FileCheck %s
+
+// A row sum: one launch of 8 rows x 32 threads a block; each thread loads its
+// two 16-byte vectors, the warp combines by xor shuffles, and the row's first
+// thread adds the start value and stores. The fill is folded in.
+// CHECK-LABEL: func.func @sum_rows
+// CHECK-NOT:  linalg.generic
+// CHECK:      gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c8{{.*}}, %{{.*}} = %c1{{.*}})
+// CHECK:      vector.load %arg0[%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<8x256xf32>, vector<4xf32>
+// CHECK:      vector.load %arg0[%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<8x256xf32>, vector<4xf32>
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK-NOT:  gpu.barrier
+// CHECK:      scf.if
+// CHECK-NEXT:   memref.store %{{.*}}, %arg1[%{{.*}}] : memref<8xf32>
+// CHECK:      gpu.terminator
+// CHECK-NOT:  linalg.generic
+// CHECK:      return
+func.func @sum_rows(%arg0: memref<8x256xf32>, %arg1: memref<8xf32>) {
+  %cst = arith.constant 0.000000e+00 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%cst : f32) outs(%arg1 : memref<8xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%arg0 : memref<8x256xf32>) outs(%arg1 : memref<8xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 2 : i64, col_tiles = 1 : i64, rows_per_block = 8 : i64, threads = 32 : i64, vector = 4 : i64}} {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
+// x - max(x) over rows of 512, 64 threads (2 warps) a row: the max goes
+// through shared memory between the warps; the intermediate row maxima never
+// reach a buffer (their alloc is gone); x is loaded once, for the max and for
+// the subtraction, and the result stored as 16-byte vectors.
+// CHECK-LABEL: func.func @minus_max
+// CHECK-NOT:  gpu.alloc
+// CHECK:      gpu.launch {{.*}} workgroup(%[[SMEM:.*]] : memref<2xf32, #gpu.address_space<workgroup>>)
+// CHECK:      %[[X0:.*]] = vector.load %arg0
+// CHECK:      %[[X1:.*]] = vector.load %arg0
+// CHECK-NOT:  vector.load
+// CHECK:      arith.maximumf
+// CHECK:      gpu.barrier
+// CHECK:      memref.store %{{.*}}, %[[SMEM]]
+// CHECK:      gpu.barrier
+// CHECK:      memref.load %[[SMEM]]
+// CHECK:      gpu.shuffle  xor
+// CHECK:      arith.subf
+// CHECK:      vector.store %{{.*}}, %arg1[%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<4x512xf32>, vector<4xf32>
+// CHECK:      vector.store %{{.*}}, %arg1[%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<4x512xf32>, vector<4xf32>
+// CHECK:      gpu.terminator
+// CHECK-NOT:  gpu.dealloc
+// CHECK:      return
+func.func @minus_max(%arg0: memref<4x512xf32>, %arg1: memref<4x512xf32>) {
+  %cst = arith.constant 0xFF800000 : f32
+  %max = memref.alloc() : memref<4xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%cst : f32) outs(%max : memref<4xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%arg0 : memref<4x512xf32>) outs(%max : memref<4xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.maximumf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%arg0, %max : memref<4x512xf32>, memref<4xf32>) outs(%arg1 : memref<4x512xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 2 : i64, col_tiles = 1 : i64, rows_per_block = 1 : i64, threads = 64 : i64, vector = 4 : i64}} {
+  ^bb0(%in: f32, %m: f32, %out: f32):
+    %0 = arith.subf %in, %m : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %max : memref<4xf32>
+  return
+}
+
+// -----
+
+// A group whose output is also one of its inputs (in place) is left alone,
+// for the loop-nest path: other threads could read what one has written.
+// CHECK-LABEL: func.func @in_place
+// CHECK-NOT:  gpu.launch
+// CHECK:      linalg.generic
+// CHECK-NOT:  euler.gpu
+func.func @in_place(%arg0: memref<4x512xf32>, %arg1: memref<512xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1 : memref<4x512xf32>, memref<512xf32>) outs(%arg0 : memref<4x512xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 2 : i64, col_tiles = 1 : i64, rows_per_block = 1 : i64, threads = 64 : i64, vector = 4 : i64}} {
+  ^bb0(%x: f32, %b: f32, %out: f32):
+    %0 = arith.addf %x, %b : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
