@@ -73,6 +73,8 @@ def _to_numpy(t):
     t = t.detach()
     if t.device.type != "cpu":
         t = t.cpu()
+    if t.dtype == torch.bfloat16:  # the importer passes bf16 inputs as f32
+        t = t.float()
     return t.contiguous().numpy()
 
 
@@ -98,6 +100,8 @@ class CompiledModel:
         if isinstance(results, np.ndarray):
             results = (results,)
         outs = [torch.from_numpy(r) for r in results]
+        outs = [o if d is None else o.to(d)
+                for o, d in zip(outs, self.program.result_dtypes or [None] * len(outs))]
         spec = self.program.out_spec
         return torch.utils._pytree.tree_unflatten(outs, spec) if spec is not None else (
             outs[0] if len(outs) == 1 else tuple(outs))

@@ -432,16 +432,31 @@ def _pool_out(size, k, s, p, d, ceil):
     return out
 
 
+def _nchw(x):
+    """PyTorch's 2-D pooling also takes unbatched (C, H, W) inputs: add N = 1."""
+    if _rank(x) == 3:
+        return ops.reshape(x, (1,) + _shape(x))
+    if _rank(x) != 4:
+        raise ImportUnsupported(f"2-D pooling needs a 3-D or 4-D input, got rank {_rank(x)}")
+    return x
+
+
+def _unbatched(node, y):
+    """`y` in the shape of the node's (first) result: drops the N that `_nchw` added."""
+    val = node.meta["val"]
+    shape = tuple((val[0] if isinstance(val, (tuple, list)) else val).shape)
+    return y if _shape(y) == shape else ops.reshape(y, shape)
+
+
 @handles("max_pool2d", "max_pool2d_with_indices")
 def _max_pool(imp, node, x, kernel, stride=None, padding=0, dilation=1, ceil_mode=False):
-    x = imp.value(x)
+    x = _nchw(imp.value(x))
     k, s, p, d = _pool_args(kernel, stride, padding, dilation)
-    if _rank(x) != 4:
-        raise ImportUnsupported("only 4-D (NCHW) max pooling is supported")
     if d == (1, 1) and not ceil_mode:
         y = ops.max_pool2d(x, k, s, p)
     else:
         y = _window_max(imp, x, k, s, p, d, ceil_mode)
+    y = _unbatched(node, y)
     return (y, None) if node.target._opname == "max_pool2d_with_indices" else y
 
 
@@ -477,7 +492,7 @@ def _window_max(imp, x, k, s, p, d, ceil):
 @handles("avg_pool2d")
 def _avg_pool(imp, node, x, kernel, stride=None, padding=0, ceil_mode=False,
               count_include_pad=True, divisor_override=None):
-    x = imp.value(x)
+    x = _nchw(imp.value(x))
     k, s, p, _ = _pool_args(kernel, stride, padding)
     n, c, h, w = _shape(x)
     if ceil_mode and any(_pool_out(size, k[i], s[i], p[i], 1, True)
@@ -486,11 +501,11 @@ def _avg_pool(imp, node, x, kernel, stride=None, padding=0, ceil_mode=False,
         raise ImportUnsupported("ceil_mode=True changes the output size here, which is not supported")
     y = ops.avg_pool2d(x, k, s, p)
     if divisor_override:
-        return ops.mul(y, imp.scalar(k[0] * k[1] / divisor_override, y))
-    if not count_include_pad and any(p):
+        y = ops.mul(y, imp.scalar(k[0] * k[1] / divisor_override, y))
+    elif not count_include_pad and any(p):
         ones = ops.constant(np.ones((1, 1, h, w), ops.NUMPY_DTYPES[_dtype(x)]))
         y = ops.div(y, ops.avg_pool2d(ones, k, s, p))
-    return y
+    return _unbatched(node, y)
 
 
 @handles("adaptive_avg_pool2d", "_adaptive_avg_pool2d")
@@ -517,18 +532,16 @@ def _layer_norm(imp, node, x, normalized_shape, weight=None, bias=None, eps=1e-5
     return (y, None, None) if node.target._opname == "native_layer_norm" else y
 
 
+# softmax(x, dim, dtype) and _softmax(x, dim, half_to_float) compute in the
+# result's dtype: the input is cast to it first, as PyTorch does.
 @handles("softmax", "_softmax")
 def _softmax(imp, node, x, dim, dtype_or_half=None):
-    if dtype_or_half not in (None, False) and dtype_or_half != node.meta["val"].dtype:
-        raise ImportUnsupported("softmax with a dtype change is not supported")
-    return ops.softmax(imp.value(x), axis=int(dim))
+    return ops.softmax(imp.value(x, imp.out_type().dtype), axis=int(dim))
 
 
 @handles("log_softmax", "_log_softmax")
 def _log_softmax(imp, node, x, dim, dtype_or_half=None):
-    if dtype_or_half not in (None, False) and dtype_or_half != node.meta["val"].dtype:
-        raise ImportUnsupported("log_softmax with a dtype change is not supported")
-    x = imp.value(x)
+    x = imp.value(x, imp.out_type().dtype)
     shifted = ops.sub(x, ops.reduce_max(x, (dim,), keepdims=True))
     return ops.sub(shifted, ops.log(ops.reduce_sum(ops.exp(shifted), (dim,), keepdims=True)))
 
@@ -537,9 +550,8 @@ def _log_softmax(imp, node, x, dim, dtype_or_half=None):
 
 def _reduce_handler(build):
     def handler(imp, node, x, dim=None, keepdim=False, *, dtype=None):
-        if dtype is not None and dtype != node.meta["val"].dtype:
-            raise ImportUnsupported("reductions with a dtype argument are not supported")
-        x = imp.value(x)
+        # sum(x, dtype=d) casts x to d first; sums of integers are int64 in PyTorch.
+        x = imp.value(x, imp.out_type().dtype)
         dims = range(_rank(x)) if dim is None or (isinstance(dim, (list, tuple)) and not dim) \
             else ([dim] if isinstance(dim, int) else dim)
         return build(x, tuple(dims), keepdims=bool(keepdim))
@@ -672,7 +684,10 @@ def _unbind(imp, node, x, dim=0):
 @handles("index_select")
 def _index_select(imp, node, x, dim, index):
     x = imp.value(x)
-    return ops.gather(x, imp.value(index), axis=_axis(dim, _rank(x)))
+    index = imp.value(index)
+    if _rank(index) == 0:  # a 0-d index selects one entry and keeps the dim
+        index = ops.reshape(index, (1,))
+    return ops.gather(x, index, axis=_axis(dim, _rank(x)))
 
 
 @handles("embedding")

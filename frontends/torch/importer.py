@@ -84,6 +84,9 @@ class ImportedProgram:
     ops: dict                      # ATen name -> [location, ...] of imported nodes
     unsupported: list              # [Unsupported]
     out_spec: object = None
+    # Per flat output, the torch dtype to convert the returned array to (None:
+    # as returned): bf16 results leave the function as f32, numpy has no bf16.
+    result_dtypes: list = dataclasses.field(default_factory=list)
 
     def check(self):
         """Raise `CompileError` listing every unsupported op, if any."""
@@ -163,6 +166,8 @@ class _Importer:
         self.folded_bn = set()     # batch_norm nodes folded into the conv before them
         self.ops = collections.defaultdict(list)
         self.unsupported = []
+        self.bad_args = set()      # placeholders of a dtype euler lacks
+        self.result_dtypes = []
         self.node = None
 
     # -- values --------------------------------------------------------------
@@ -185,13 +190,12 @@ class _Importer:
         if isinstance(x, Const):
             t = x.tensor
             if dtype is None:
-                if t.dtype not in TORCH_DTYPES or t.dtype == torch.bfloat16:
+                if t.dtype not in TORCH_DTYPES:
                     raise ImportUnsupported(f"constant tensors of dtype {t.dtype} are not supported")
                 dtype = TORCH_DTYPES[t.dtype]
             key = (id(x), dtype)
             if key not in self.materialized:
-                arr = self.array(x).astype(ops.NUMPY_DTYPES[dtype])
-                self.materialized[key] = (x, ops.constant(arr))
+                self.materialized[key] = (x, self.constant(self.array(x), dtype))
             return self.materialized[key][1]
         raise ImportUnsupported(f"expected a tensor operand, got {type(x).__name__}")
 
@@ -199,8 +203,15 @@ class _Importer:
         """A tensor operand for an elementwise op; Python scalars become constants of
         shape [1]*rank (they broadcast without changing the result's rank)."""
         if isinstance(x, (bool, int, float)):
-            return ops.constant(np.full((1,) * rank, x, dtype=ops.NUMPY_DTYPES[dtype]))
+            return self.constant(np.full((1,) * rank, x), dtype)
         return self.value(x, dtype)
+
+    @staticmethod
+    def constant(arr, dtype):
+        """euler.constant of `arr` as `dtype`; bf16 (no numpy dtype) as a cast f32 constant."""
+        if dtype == "bf16":
+            return ops.cast(ops.constant(np.asarray(arr, np.float32)), "bf16")
+        return ops.constant(np.asarray(arr).astype(ops.NUMPY_DTYPES[dtype]))
 
     def scalar(self, value, like):
         t = ops.tensor_type(like.type)
@@ -226,10 +237,10 @@ class _Importer:
             with ir.InsertionPoint(module.body):
                 fn = func.FuncOp("main", ir.FunctionType.get(arg_types, []))
             block = fn.add_entry_block()
-            for (node, _), barg in zip(args, block.arguments):
-                self.env[node] = barg
             results = None
             with ir.InsertionPoint(block):
+                for (node, _), barg in zip(args, block.arguments):
+                    self.env[node] = self.argument_value(node, barg)
                 for node in self.ep.graph.nodes:
                     if node.op == "call_function":
                         self.visit(node)
@@ -244,7 +255,8 @@ class _Importer:
                     ir.FunctionType.get(arg_types, [r.type for r in results]))
         return ImportedProgram(None if self.unsupported else module, ctx, [a for _, a in args],
                                dict(self.ops), self.unsupported,
-                               getattr(self.ep.call_spec, "out_spec", None))
+                               getattr(self.ep.call_spec, "out_spec", None),
+                               result_dtypes=self.result_dtypes)
 
     def check_signature(self):
         bad = [s for s in self.ep.graph_signature.output_specs if s.kind.name != "USER_OUTPUT"]
@@ -288,11 +300,27 @@ class _Importer:
         return args
 
     def argument_type(self, node):
+        """The function argument's type: the input's, except that bf16 inputs are
+        passed as f32 (numpy has no bf16) and cast on entry."""
         try:
-            return ops.mlir_type(self.out_type(node))
+            t = self.out_type(node)
+            return ops.mlir_type(t._replace(dtype="f32") if t.dtype == "bf16" else t)
         except (ImportUnsupported, ShapeError) as err:
-            self.unsupported.append(Unsupported("<input>", f"<{node.name}>", str(err)))
+            val = node.meta.get("val")
+            why = (f"inputs of dtype {val.dtype} are not supported"
+                   if isinstance(val, torch.Tensor) else str(err))
+            self.unsupported.append(Unsupported("<input>", f"<{node.name}>", why))
+            self.bad_args.add(node)
             return ir.RankedTensorType.get([], ir.F32Type.get())
+
+    def argument_value(self, node, barg):
+        if node in self.bad_args:
+            return _Poison()  # reported by argument_type; its users are skipped
+        dtype = self.out_type(node).dtype
+        if dtype != ops.tensor_type(barg.type).dtype:
+            with ir.Location.name(node.name):
+                return ops.cast(barg, dtype)
+        return barg
 
     def outputs(self, node):
         results = []
@@ -302,7 +330,11 @@ class _Importer:
                 return None
             with ir.Location.name(f"output {i}"):
                 try:
-                    results.append(self.value(v))
+                    r = self.value(v)
+                    # numpy has no bf16: such results leave as f32 and are converted back.
+                    bf16 = ops.tensor_type(r.type).dtype == "bf16"
+                    results.append(ops.cast(r, "f32") if bf16 else r)
+                    self.result_dtypes.append(torch.bfloat16 if bf16 else None)
                 except ImportUnsupported as err:
                     self.unsupported.append(Unsupported("<output>", f"<output {i}>", str(err)))
                     return None

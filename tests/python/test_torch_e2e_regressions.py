@@ -84,3 +84,61 @@ func.func @main(%a: tensor<2x4096xf32>, %b: tensor<4096x3xf32>) -> tensor<2x3xf3
         y = euler.compile(src, opt_level=level).main(np.ones((2, 4096), np.float32),
                                                       np.ones((4096, 3), np.float32))
         assert (y == 4096).all(), (level, y)
+
+
+# --- dtype bookkeeping in the importer -------------------------------------------------
+
+@pytest.mark.parametrize("opt_level", LEVELS)
+def test_sum_with_dtype(opt_level):  # ReduceSumDtypeFloatModule_basic
+    x = torch.rand(3, 4, 5, dtype=torch.float64)
+    check(lambda m, x: torch.sum(x, dtype=torch.float32), x, opt_level=opt_level)
+
+
+@pytest.mark.parametrize("opt_level", LEVELS)
+def test_mean_dim_with_dtype(opt_level):  # MeanDimDtypeModule_basic
+    x = torch.rand(3, 4, 5, dtype=torch.float64)
+    check(lambda m, x: torch.mean(x, (0,), dtype=torch.float32), x, opt_level=opt_level)
+
+
+@pytest.mark.parametrize("opt_level", LEVELS)
+def test_softmax_with_dtype(opt_level):  # SoftmaxIntNonNoneDtypeModule_basic
+    x = torch.randn(3, 2, 4)
+    check(lambda m, x: torch.ops.aten.softmax(x, 2, dtype=torch.float64), x, opt_level=opt_level)
+    check(lambda m, x: torch.log_softmax(x, 1, dtype=torch.float64), x, opt_level=opt_level)
+
+
+@pytest.mark.parametrize("opt_level", LEVELS)
+def test_bf16_inputs_and_results(opt_level):  # ElementwiseReluModule_bfloat16, ...Clamp..._bfloat16
+    x = torch.randn(4, 5).to(torch.bfloat16)
+    check(lambda m, x: torch.relu(x), x, opt_level=opt_level, exact=True)
+    check(lambda m, x: torch.clamp(x, -0.5, 0.25), x, opt_level=opt_level, exact=True)
+    check(lambda m, x: x * m.w + 1, x, opt_level=opt_level, w=torch.randn(5).to(torch.bfloat16))
+
+
+def test_unsupported_input_dtype_is_a_diagnostic():  # TypeConversionUint8ToF32Module_basic
+    model = Fn(lambda m, x: x.to(torch.float32) / 2)
+    with pytest.raises(euler.CompileError) as err:
+        et.compile(model, (torch.ones(3, dtype=torch.int16),))
+    assert "<xs_0>: error: unsupported op '<input>': inputs of dtype torch.int16 are not " \
+        "supported" in str(err.value)
+    assert "internal error" not in str(err.value)
+
+
+@pytest.mark.parametrize("opt_level", LEVELS)
+def test_index_select_rank0_index(opt_level):  # IndexSelectRank0IdxModule_basic
+    x = torch.randn(5, 4, 3)
+    idx = torch.tensor(2)
+    got, want = run(lambda m, x, i: torch.index_select(x, 1, i), x, idx, opt_level=opt_level)
+    assert want.shape == (5, 1, 3)
+    torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("opt_level", LEVELS)
+def test_pooling_unbatched_chw(opt_level):  # AvgPool2dCHWModule_basic
+    x = torch.randn(3, 8, 8)
+    check(lambda m, x: torch.nn.functional.avg_pool2d(x, 2), x, opt_level=opt_level)
+    check(lambda m, x: torch.nn.functional.avg_pool2d(x, 3, 2, 1, count_include_pad=False), x,
+          opt_level=opt_level)
+    check(lambda m, x: torch.nn.functional.max_pool2d(x, 3, 2, 1), x, opt_level=opt_level)
+    check(lambda m, x: torch.nn.functional.max_pool2d(x, 2, ceil_mode=True), x[:, :7, :7],
+          opt_level=opt_level)
