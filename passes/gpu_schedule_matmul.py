@@ -367,7 +367,8 @@ def _kernel_text(p, t, zero_init, kernel_id):
     elem_bytes = 2
     chunk = 16 // elem_bytes  # elements per 16-byte chunk
     ktiles = -(-K // BK)
-    grid = (-(-N // BN), -(-M // BM), p["batch"])
+    tiles_m, tiles_n = -(-M // BM), -(-N // BN)
+    grid = (tiles_m * tiles_n, 1, p["batch"])
     ta, tb, tc = p["types"]
     sa = f"memref<{S}x{BM}x{BK}x{dt}, {_SMEM}>"
     sb = f"memref<{S}x{BK}x{BN}x{dt}, {_SMEM}>"
@@ -388,8 +389,19 @@ def _kernel_text(p, t, zero_init, kernel_id):
     lane = tx.rem(tid, 32)
     wm = tx.div(warp, warps_n) if warps_n > 1 else warp
     wn = tx.rem(warp, warps_n) if warps_n > 1 else 0
-    m0 = tx.mul("%by", BM)
-    n0 = tx.mul("%bx", BN)
+    # Blocks in groups of `group_m` tile rows, column by column within a
+    # group: the blocks running at once share A rows and B columns in L2.
+    group = min(t.group_m, tiles_m)
+    per_group = group * tiles_n
+    gid = tx.op(f"arith.divui %bx, {tx.idx(per_group)} : index")
+    first = tx.mul(gid, group)
+    rows_left = tx.op(f"arith.subi {tx.idx(tiles_m)}, {first} : index")
+    size = tx.op(f"arith.minui {rows_left}, {tx.idx(group)} : index")
+    in_group = tx.op(f"arith.remui %bx, {tx.idx(per_group)} : index")
+    tile_m = tx.add(first, tx.op(f"arith.remui {in_group}, {size} : index"))
+    tile_n = tx.op(f"arith.divui {in_group}, {size} : index")
+    m0 = tx.mul(tile_m, BM)
+    n0 = tx.mul(tile_n, BN)
 
     def copy_plan(rows, cols, width):
         """Per copy of one tile by this thread: its row and (swizzled) column
@@ -589,13 +601,16 @@ def _async_copy(tx, src, lead, gidx, dst, didx, width, conds, src_t, dst_t, col_
         src_idx = lead + [row, col]
     sidx = ", ".join(tx.idx(v) for v in src_idx)
     didx_s = ", ".join(tx.idx(v) for v in didx)
+    bits = 16
     if width >= 2:
         count = ""
         if conds:
             n = tx.select(_all(tx, conds), tx.idx(width), tx.idx(0))
             count = f", {n}"
-        return tx.op(f"nvgpu.device_async_copy {src}[{sidx}], {dst}[{didx_s}], {width}{count} "
-                     f": {src_t} to {dst_t}")
+        # Whole 16-byte chunks skip L1 (cp.async.cg): each is read once per block.
+        hint = " {bypassL1}" if width * bits // 8 == 16 else ""
+        return tx.op(f"nvgpu.device_async_copy {src}[{sidx}], {dst}[{didx_s}], {width}{count}"
+                     f"{hint} : {src_t} to {dst_t}")
     else:
         # An odd row length: rows are not 4-byte aligned, so plain loads.
         elem = dst_t.split("x")[-1].split(",")[0]

@@ -110,6 +110,8 @@ class GpuMatmulTiles:
     wm: int
     wn: int
     stages: int
+    # Blocks are launched in groups of this many tile rows (L2 reuse).
+    group_m: int = 8
 
     @property
     def threads(self):

@@ -190,7 +190,7 @@ def _matmul_kernel_ptx(src, **kw):
 def test_f16_matmul_ptx_uses_tensor_cores_and_cp_async():
     ptx = _matmul_kernel_ptx(_mm_src(256, 192, 128))
     assert re.search(r"mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32", ptx)
-    assert "cp.async.ca.shared.global" in ptx and "cp.async.wait_group" in ptx
+    assert "cp.async.cg.shared.global" in ptx and "cp.async.wait_group" in ptx
     assert re.search(r"ldmatrix\.sync\.aligned\.m8n8\.x4\.shared\.b16", ptx)
     assert re.search(r"ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16", ptx)
     # The accumulators stay in registers: nothing spills to local memory.
@@ -205,14 +205,14 @@ def test_bf16_matmul_ptx_uses_tensor_cores():
 def test_ragged_matmul_ptx_predicates_copies():
     # Copies outside A or B zero-fill (cp.async with a source size operand).
     ptx = _matmul_kernel_ptx(_mm_src(100, 72, 200))
-    assert re.search(r"cp\.async\.ca\.shared\.global \[[^]]+\], \[[^]]+\], 16, %r\d+;", ptx)
+    assert re.search(r"cp\.async\.cg\.shared\.global \[[^]]+\], \[[^]]+\], 16, %r\d+;", ptx)
 
 
 def test_matmul_tile_override_and_bad_tiles():
     gpu = euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu",
                         tile_sizes={"matmul": (64, 64, 32, 32, 32, 3)}).stages["gpu"]
-    # 4 warps, a 4 x 4 grid of 64 x 64 tiles, 3 stages of (64 + 64) x 32 f16.
-    assert re.search(r"blocks in \(%c4, %c4, %c1\) threads in \(%c128, %c1, %c1\)\s+"
+    # 4 warps, 4 x 4 tiles of 64 x 64 on x, 3 stages of (64 + 64) x 32 f16.
+    assert re.search(r"blocks in \(%c16, %c1, %c1\) threads in \(%c128, %c1, %c1\)\s+"
                      r"dynamic_shared_memory_size %c24576_i32", gpu), gpu
     with pytest.raises(euler.errors.EulerError, match="GPU matmul tiles"):
         euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu",

@@ -2,25 +2,26 @@
 
 // f16 operands, f32 accumulation, and the cast and bias of the generic after
 // it fused into the epilogue: the zero fill and the f32 buffer are gone, the
-// kernel writes the f16 result once. 32x32 block tiles (a 2x2 grid), four
-// 16x16 warps (128 threads), two stages of 2 KiB for A and for B.
+// kernel writes the f16 result once. 32x32 block tiles (4 blocks, grouped by
+// rows of tiles on x), four 16x16 warps (128 threads), two stages of 2 KiB
+// for A and for B, 16-byte copies that bypass L1.
 // CHECK-LABEL: func.func @bias_epilogue
 // CHECK-NOT:     linalg.
 // CHECK-NOT:     gpu.alloc
-// CHECK:         gpu.launch blocks(%{{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c2{{.*}}, %{{.*}} = %c1) threads(%{{.*}}) in (%{{.*}} = %c128, {{.*}}) dynamic_shared_memory_size %c8192_i32 {
+// CHECK:         gpu.launch blocks(%{{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}) in (%{{.*}} = %c128, {{.*}}) dynamic_shared_memory_size %c8192_i32 {
 // CHECK:           %[[SMEM:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK:           %[[SA:.*]] = memref.view %[[SMEM]][%c0{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
 // CHECK:           %[[SB:.*]] = memref.view %[[SMEM]][%c4096{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
 // The prologue: tile 0 in flight (stages - 1 = 1 tile ahead).
-// CHECK:           %[[A0:.*]] = nvgpu.device_async_copy %arg0[%{{.*}}, %{{.*}}], %[[SA]][%c0{{.*}}, %{{.*}}, %{{.*}}], 8 : memref<64x64xf16> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
-// CHECK:           %[[B0:.*]] = nvgpu.device_async_copy %arg1[%{{.*}}, %{{.*}}], %[[SB]][%c0{{.*}}, %{{.*}}, %{{.*}}], 8 : memref<64x64xf16> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[A0:.*]] = nvgpu.device_async_copy %arg0[%{{.*}}, %{{.*}}], %[[SA]][%c0{{.*}}, %{{.*}}, %{{.*}}], 8 {bypassL1} : memref<64x64xf16> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[B0:.*]] = nvgpu.device_async_copy %arg1[%{{.*}}, %{{.*}}], %[[SB]][%c0{{.*}}, %{{.*}}, %{{.*}}], 8 {bypassL1} : memref<64x64xf16> to memref<2x32x32xf16, #gpu.address_space<workgroup>>
 // CHECK:           %[[G0:.*]] = nvgpu.device_async_create_group %[[A0]], %[[B0]]
 // CHECK:           scf.for %[[KT:.*]] = %c0{{.*}} to %c2{{.*}} step %c1{{.*}} iter_args(%[[ACC0:.*]] = %{{.*}}, %[[ACC1:.*]] = %{{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>) {
 // CHECK-NEXT:        nvgpu.device_async_wait %[[G0]] {numGroups = 0 : i32}
 // CHECK-NEXT:        gpu.barrier
 // The next tile, zero-filled past K (srcElements 0).
 // CHECK:             %[[N:.*]] = arith.select %{{.*}}, %c8{{.*}}, %c0{{.*}} : index
-// CHECK-NEXT:        nvgpu.device_async_copy %arg0[%{{.*}}, %{{.*}}], %[[SA]][%{{.*}}, %{{.*}}, %{{.*}}], 8, %[[N]]
+// CHECK-NEXT:        nvgpu.device_async_copy %arg0[%{{.*}}, %{{.*}}], %[[SA]][%{{.*}}, %{{.*}}, %{{.*}}], 8, %[[N]] {bypassL1}
 // CHECK:             nvgpu.device_async_copy %arg1
 // CHECK:             nvgpu.device_async_create_group
 // CHECK:             nvgpu.ldmatrix %[[SA]][%{{.*}}, %{{.*}}, %{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<2x32x32xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
@@ -63,7 +64,7 @@ func.func @bias_epilogue(%a: memref<64x64xf16>, %b: memref<64x64xf16>, %bias: me
 // CHECK:         %[[ROWOK:.*]] = arith.cmpi ult, %{{.*}}, %c40{{.*}} : index
 // CHECK-NEXT:    %[[ROW:.*]] = arith.minui %{{.*}}, %c39{{.*}} : index
 // CHECK:         %[[N:.*]] = arith.select %[[ROWOK]], %c8{{.*}}, %c0{{.*}} : index
-// CHECK-NEXT:    nvgpu.device_async_copy %arg0[%[[ROW]], %{{.*}}], %{{.*}}[%{{.*}}], 8, %[[N]] : memref<40x64xf16>
+// CHECK-NEXT:    nvgpu.device_async_copy %arg0[%[[ROW]], %{{.*}}], %{{.*}}[%{{.*}}], 8, %[[N]] {bypassL1} : memref<40x64xf16>
 // CHECK:         scf.for
 // CHECK:         %[[COLOK:.*]] = arith.cmpi ult, %{{.*}}, %c24{{.*}} : index
 // CHECK-NEXT:    %[[IN:.*]] = arith.andi %{{.*}}, %[[COLOK]] : i1
