@@ -40,6 +40,7 @@ REGISTRY = {
     "euler-gpu-form-groups": "gpu_form_groups",
     "euler-gpu-lower-groups": "gpu_lower_groups",
     "euler-gpu-schedule-matmul": "gpu_schedule_matmul",
+    "euler-split-reductions": "split_reductions",
 }
 
 

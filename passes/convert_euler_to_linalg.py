@@ -163,15 +163,31 @@ def _broadcast(v, out_shape) -> ir.Value:
 
 
 def _reduce(x, axes, kind) -> ir.Value:
-    """linalg.reduce over `axes` (sorted, non-negative); drops those dims."""
+    """linalg.reduce over `axes` (sorted, non-negative); drops those dims.
+
+    Float sums of f16/bf16 accumulate in f32 (`_accumulator`) and the result
+    keeps that type: callers narrow it once, after any division. Long float
+    sums are split into blocks later, by euler-split-reductions."""
     shape, etype = _shape(x), x.type.element_type
     out_shape = [d for i, d in enumerate(shape) if i not in axes]
-    init = _full(out_shape, etype, 0.0 if kind == "sum" else float("-inf"))
+    is_float = _is_float(etype)
+    acc = _accumulator(etype) if kind == "sum" else etype
+    if kind == "sum":
+        init = _full(out_shape, acc, 0.0)
+    elif is_float:
+        init = _full(out_shape, acc, float("-inf"))
+    else:
+        init = _full(out_shape, acc, -(1 << (etype.width - 1)) if etype.width > 1 else 0)
     op = linalg.ReduceOp([init.type], [x], [init], list(axes))
-    block = op.regions[0].blocks.append(etype, etype)
+    block = op.regions[0].blocks.append(etype, acc)
     with ir.InsertionPoint(block):
-        combine = arith.addf if kind == "sum" else arith.maximumf
-        linalg.YieldOp([combine(block.arguments[0], block.arguments[1])])
+        v, total = block.arguments
+        if kind == "sum":
+            combine = arith.addf if is_float else arith.addi
+            result = combine(_convert(v, acc), total)
+        else:
+            result = (arith.maximumf if is_float else arith.maxsi)(v, total)
+        linalg.YieldOp([result])
     return op.result
 
 
@@ -348,8 +364,10 @@ def lower_reduce(op, attrs):
         return x
     res = _reduce(x, axes, "max" if name == "reduce_max" else "sum")
     if name == "reduce_mean":
-        count = _scalar(rt.element_type, math.prod(shape[a] for a in axes))
-        res = _map([res], _shape(res), rt.element_type, lambda s, _: arith.divf(s, count))
+        acc = res.type.element_type
+        count = _scalar(acc, math.prod(shape[a] for a in axes))
+        res = _map([res], _shape(res), acc, lambda s, _: arith.divf(s, count))
+    res = _narrowed(res, rt.element_type)
     if attrs.get("keepdims", False):
         res = _expand(res, _reassociation(list(rt.shape), _shape(res)), list(rt.shape))
     return res
@@ -362,13 +380,15 @@ def lower_softmax(op, attrs):
     axis = normalize_axis(attrs.get("axis", -1), rank)
     ident, reduced = ir.AffineMap.get_identity(rank), _without(rank, axis)
     par = ["parallel"] * rank
+    # f16/bf16 rows in f32, as PyTorch computes them; rounded once at the end.
+    acc = _accumulator(etype)
     # Numerically stable: subtract the max along the axis before exp.
     m = _reduce(x, [axis], "max")
-    e = _generic([x, m], [ident, reduced, ident], tensor.empty(shape, etype), par,
-                 lambda v, mx, _: mmath.exp(arith.subf(v, mx)))
+    e = _generic([x, m], [ident, reduced, ident], tensor.empty(shape, acc), par,
+                 lambda v, mx, _: mmath.exp(_convert(arith.subf(v, mx), acc)))
     s = _reduce(e, [axis], "sum")
     return _generic([e, s], [ident, reduced, ident], tensor.empty(shape, etype), par,
-                    lambda v, sm, _: arith.divf(v, sm))
+                    lambda v, sm, _: _convert(arith.divf(v, sm), etype))
 
 
 def lower_layer_norm(op, attrs):
@@ -378,7 +398,7 @@ def lower_layer_norm(op, attrs):
     axis = normalize_axis(attrs.get("axis", -1), rank)
     eps = attrs.get("epsilon", 1e-5)
     # Statistics in f32 at least: f16/bf16 sums lose too much.
-    ctype = ir.F32Type.get() if etype.width < 32 else etype
+    ctype = _accumulator(etype)
     outer = shape[:axis]
     n = math.prod(shape[axis:])
     ident = ir.AffineMap.get_identity(rank)
@@ -388,21 +408,38 @@ def lower_layer_norm(op, attrs):
     par = ["parallel"] * rank
     ext = lambda v: _convert(v, ctype)  # noqa: E731
 
-    total = _generic([x], [ident, stat], _full(outer, ctype, 0.0), red,
-                     lambda v, acc: arith.addf(acc, ext(v)))
-    mean = _map([total], outer, ctype, lambda s, _: arith.divf(s, _scalar(ctype, n)))
+    def row_sum(inputs, maps, term):
+        return _generic(inputs, maps + [stat], _full(outer, ctype, 0.0), red,
+                        lambda *args: arith.addf(args[-1], term(*args[:-1])))
 
-    def sq_dev(v, mu, acc):
-        d = arith.subf(ext(v), mu)
-        return arith.addf(acc, arith.mulf(d, d))
-    var = _generic([x, mean], [ident, stat, stat], _full(outer, ctype, 0.0), red, sq_dev)
-    rstd = _map([var], outer, ctype, lambda s, _: mmath.rsqrt(
-        arith.addf(arith.divf(s, _scalar(ctype, n)), _scalar(ctype, eps))))
+    def per_row(inputs, fn):
+        return _map(inputs, outer, ctype, lambda *args: fn(*args[:-1]))
 
-    def normalize(v, mu, r, g, b, _):
-        y = arith.mulf(arith.mulf(arith.subf(ext(v), mu), r), ext(g))
+    # Shifted two-pass statistics: a first mean m0, then the deviations from
+    # it, which are small, so their sums keep every digit. mean = m0 + c and
+    # var = E[(x-m0)^2] - c^2 with c = E[x-m0] tiny: no cancellation, unlike
+    # E[x^2] - E[x]^2, and (x - m0) - c normalizes without rounding the mean.
+    inv_n = lambda v: arith.divf(v, _scalar(ctype, n))  # noqa: E731
+    m0 = per_row([row_sum([x], [ident], ext)], inv_n)
+    dev = lambda v, mu: arith.subf(ext(v), mu)  # noqa: E731
+    c = per_row([row_sum([x, m0], [ident, stat], dev)], inv_n)
+
+    def square(v, mu):
+        d = dev(v, mu)
+        return arith.mulf(d, d)
+    sq = row_sum([x, m0], [ident, stat], square)
+
+    def rstd_of(s, shift):
+        var = arith.subf(inv_n(s), arith.mulf(shift, shift))
+        var = arith.maximumf(var, _scalar(ctype, 0.0))  # rounding below zero
+        return mmath.rsqrt(arith.addf(var, _scalar(ctype, eps)))
+    rstd = per_row([sq, c], rstd_of)
+
+    def normalize(v, mu, shift, r, g, b, _):
+        y = arith.mulf(arith.mulf(arith.subf(dev(v, mu), shift), r), ext(g))
         return _convert(arith.addf(y, ext(b)), etype)
-    return _generic([x, mean, rstd, gamma, beta], [ident, stat, stat, norm, norm, ident],
+    return _generic([x, m0, c, rstd, gamma, beta],
+                    [ident, stat, stat, stat, norm, norm, ident],
                     tensor.empty(shape, etype), par, normalize)
 
 

@@ -56,6 +56,10 @@ def tiled(pm, opts: Options):
                    num_threads=opts.num_threads, tile=opts.tile_sizes.get("fusion"),
                    skip=_MATMULS if opts.opt_level >= 3 else "")
         pm.add("canonicalize,cse")
+    # Every level: long float sums become cascades of short ones, so that
+    # "naive loops" never means a sum off by percents. Last: inside the fused
+    # tiles, where the blocks' reshapes are local views and break no group.
+    passes.add(pm, "euler-split-reductions", block=opts.tile_sizes.get("reduction"))
 
 
 def vectorized(pm, opts: Options):

@@ -184,4 +184,5 @@ def test_encoder_layer_tiles_in_seconds_at_O2():
     tiled = euler.compile(w.ir, opt_level=2, emit="tiled").stages["tiled"]
     assert time.process_time() - t0 < 10
     body = tiled[tiled.index("func.func"):]
-    assert body.count("scf.for") == 3 and body.count("linalg.generic") == 36
+    # 36 generics, plus one per layer_norm for its shifted statistics.
+    assert body.count("scf.for") == 3 and body.count("linalg.generic") == 38

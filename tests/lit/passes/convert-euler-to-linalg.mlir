@@ -400,23 +400,37 @@ func.func @softmax(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 
 // -----
 
-// mean, biased variance, (x - mean) * rsqrt(var + eps) * gamma + beta.
+// Shifted statistics: a first mean m0, the mean deviation c from it and the
+// mean squared deviation, var = E[(x-m0)^2] - c^2 (no E[x^2] - E[x]^2), then
+// ((x - m0) - c) * rsqrt(var + eps) * gamma + beta.
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @layer_norm
 // CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%arg0 : tensor<2x8xf32>)
-// CHECK: %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<2xf32>)
+// CHECK: %[[M0:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<2xf32>)
 // CHECK: arith.divf
-// CHECK: %[[VAR:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%arg0, %[[MEAN]] : tensor<2x8xf32>, tensor<2xf32>)
-// CHECK: %[[RSTD:.*]] = linalg.generic {{.*}} ins(%[[VAR]] : tensor<2xf32>)
+// CHECK: %[[DEV:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%arg0, %[[M0]] : tensor<2x8xf32>, tensor<2xf32>)
+// CHECK-NEXT: ^bb0(%[[V1:.*]]: f32, %[[MU1:.*]]: f32, %[[ACC1:.*]]: f32):
+// CHECK-NEXT: %[[D1:.*]] = arith.subf %[[V1]], %[[MU1]] : f32
+// CHECK-NEXT: arith.addf %[[ACC1]], %[[D1]] : f32
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[DEV]] : tensor<2xf32>)
+// CHECK: %[[SQ:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%arg0, %[[M0]] : tensor<2x8xf32>, tensor<2xf32>)
+// CHECK: arith.mulf
+// CHECK: %[[RSTD:.*]] = linalg.generic {{.*}} ins(%[[SQ]], %[[C]] : tensor<2xf32>, tensor<2xf32>)
+// CHECK-NEXT: ^bb0(%[[S:.*]]: f32, %[[SHIFT:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: arith.constant 8.000000e+00 : f32
+// CHECK-NEXT: %[[MSQ:.*]] = arith.divf %[[S]]
+// CHECK-NEXT: %[[C2:.*]] = arith.mulf %[[SHIFT]], %[[SHIFT]] : f32
+// CHECK-NEXT: %[[VAR:.*]] = arith.subf %[[MSQ]], %[[C2]] : f32
 // CHECK: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
 // CHECK-NEXT: %[[VE:.*]] = arith.addf %{{.*}}, %[[EPS]] : f32
 // CHECK-NEXT: math.rsqrt %[[VE]] : f32
-// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[COL]], #[[COL]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%arg0, %[[MEAN]], %[[RSTD]], %arg1, %arg2 : tensor<2x8xf32>, tensor<2xf32>, tensor<2xf32>, tensor<8xf32>, tensor<8xf32>)
-// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[MU:.*]]: f32, %[[R:.*]]: f32, %[[G:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ROW]], #[[ROW]], #[[COL]], #[[COL]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%arg0, %[[M0]], %[[C]], %[[RSTD]], %arg1, %arg2 : tensor<2x8xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<8xf32>, tensor<8xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[MU:.*]]: f32, %[[CC:.*]]: f32, %[[R:.*]]: f32, %[[G:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: %[[D:.*]] = arith.subf %[[X]], %[[MU]] : f32
-// CHECK-NEXT: %[[N:.*]] = arith.mulf %[[D]], %[[R]] : f32
+// CHECK-NEXT: %[[DC:.*]] = arith.subf %[[D]], %[[CC]] : f32
+// CHECK-NEXT: %[[N:.*]] = arith.mulf %[[DC]], %[[R]] : f32
 // CHECK-NEXT: %[[NG:.*]] = arith.mulf %[[N]], %[[G]] : f32
 // CHECK-NEXT: %[[Y:.*]] = arith.addf %[[NG]], %[[B]] : f32
 // CHECK-NEXT: linalg.yield %[[Y]] : f32
