@@ -1,6 +1,7 @@
 """euler's CUDA target against PyTorch eager and torch.compile, on device tensors.
 
     python benchmarks/cuda.py [--out DIR] [--reps 30] [--quick] [--no-inductor]
+    python benchmarks/cuda.py --gemm [f16 bf16 f32 tf32] [--shapes 4096x4096x4096,...]
     python benchmarks/cuda.py --sweep    # row kernels under other schedules
 
 A script, not a test; it needs a GPU and torch with CUDA. Every workload runs
@@ -206,6 +207,111 @@ def sweep(reps):
                   f"{ref / t:.2f} |", flush=True)
 
 
+# --- GEMMs: euler-gpu-schedule-matmul against cuBLAS and torch.compile -----------------
+
+GEMM_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096), (8192, 8192, 8192),
+               (1, 4096, 4096), (16, 4096, 4096), (77, 4096, 4096)]
+
+
+def _gemm_src(M, N, K, dtype):
+    # bf16 has no numpy dtype, so no bf16 arguments: f32 in and out, cast
+    # around the matmul (the result's cast runs in the matmul's epilogue).
+    el = "f32" if dtype == "tf32" else dtype
+    a, b, c = (f"tensor<{x}x{y}x{el}>" for x, y in ((M, K), (K, N), (M, N)))
+    if el != "bf16":
+        return (f"func.func @main(%a: {a}, %b: {b}) -> {c} {{\n"
+                f'  %0 = "euler.matmul"(%a, %b) : ({a}, {b}) -> {c}\n  return %0 : {c}\n}}')
+    a0, b0, c0 = (t.replace("bf16", "f32") for t in (a, b, c))
+    return (f"func.func @main(%a: {a0}, %b: {b0}) -> {c0} {{\n"
+            f'  %0 = "euler.cast"(%a) : ({a0}) -> {a}\n  %1 = "euler.cast"(%b) : ({b0}) -> {b}\n'
+            f'  %2 = "euler.matmul"(%0, %1) : ({a}, {b}) -> {c}\n'
+            f'  %3 = "euler.cast"(%2) : ({c}) -> {c0}\n  return %3 : {c0}\n}}')
+
+
+def _longest_kernel_s(fn, per_call, reps):
+    """Median over calls of the longest of the `per_call` kernels each call of
+    `fn` launches (CUPTI sees the kernels of MLIR's runtime too): the bf16
+    matmul without its operands' casts."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(reps):
+            fn()
+        torch.cuda.synchronize()
+    kernels = sorted((e for e in prof.events() if e.device_type.name == "CUDA"
+                      and "memcpy" not in e.name.lower() and "memset" not in e.name.lower()),
+                     key=lambda e: e.time_range.start)
+    times = [e.time_range.elapsed_us() * 1e-6 for e in kernels]
+    calls = [max(times[i:i + per_call]) for i in range(0, len(times) - per_call + 1, per_call)]
+    return statistics.median(calls)
+
+
+def gemm(args):
+    """One row per (shape, dtype): euler's kernel, cuBLAS (torch.matmul) and
+    torch.compile on the same device tensors, TFLOP/s, and euler's error
+    against float64. f32 is exact on both sides (allow_tf32 off in torch
+    too); tf32 turns it on for both."""
+    import torch
+    dtypes = args.gemm or ["f16", "bf16", "f32", "tf32"]
+    shapes = ([tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
+              if args.shapes else GEMM_SHAPES)
+    tdt = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32,
+           "tf32": torch.float32}
+    print(f"{torch.cuda.get_device_name()}: GEMMs, kernel time (CUDA events; bf16: "
+          "profiler, the matmul kernel alone)", flush=True)
+    rows = []
+    for M, N, K in shapes:
+        for dtype in dtypes:
+            torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
+            a = torch.randn(M, K, device="cuda").to(tdt[dtype])
+            b = torch.randn(K, N, device="cuda").to(tdt[dtype])
+            args_ = (a.float(), b.float()) if dtype == "bf16" else (a, b)
+            t = time.perf_counter()
+            tiles = {"matmul": tuple(int(v) for v in args.tiles.split(","))} if args.tiles else {}
+            mod = euler.compile(_gemm_src(M, N, K, dtype), target="cuda", cache=False,
+                                allow_tf32=dtype == "tf32", tile_sizes=tiles)
+            compile_s = time.perf_counter() - t
+            want = a.double() @ b.double()
+            got = mod.main(*args_)
+            err = float((got.double() - want).abs().max() / want.abs().max())
+            euler_s = kernel_time(lambda: mod.main(*args_), args.reps)
+            kernels = mod.stages["gpu"].count("gpu.launch_func")
+            if kernels > 1:  # bf16: the casts of the operands are kernels too
+                row_all_s = euler_s
+                try:
+                    euler_s = _longest_kernel_s(lambda: mod.main(*args_), kernels, args.reps)
+                except Exception as exc:  # no CUPTI: the whole call, casts included
+                    print(f"  profiler failed ({type(exc).__name__}: {exc}); whole call")
+            row = {"shape": f"{M}x{N}x{K}", "dtype": dtype, "compile_s": compile_s,
+                   "rel_err": err, "euler_s": euler_s, "kernels": kernels,
+                   "euler_call_s": row_all_s if kernels > 1 else euler_s,
+                   "tiles": args.tiles,
+                   "cublas_s": kernel_time(lambda: torch.matmul(a, b), args.reps)}
+            if not args.no_inductor:
+                compiled = torch.compile(torch.matmul, dynamic=False)
+                compiled(a, b)
+                row["inductor_s"] = kernel_time(lambda: compiled(a, b), args.reps)
+            flops = 2.0 * M * N * K
+            row["euler_tflops"] = flops / euler_s / 1e12
+            row["cublas_tflops"] = flops / row["cublas_s"] / 1e12
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    print(f"\n| GEMM | dtype | euler TFLOP/s | cuBLAS TFLOP/s | euler / cuBLAS | "
+          f"torch.compile / cuBLAS | euler max err / max |  (tiles: {args.tiles or 'heuristic'})")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        inductor = (f"{r['cublas_s'] / r['inductor_s']:.2f}" if "inductor_s" in r else "-")
+        print(f"| {r['shape']} | {r['dtype']} | {r['euler_tflops']:.1f} | "
+              f"{r['cublas_tflops']:.1f} | {r['cublas_s'] / r['euler_s']:.2f} | {inductor} | "
+              f"{r['rel_err']:.1e} |")
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "cuda_gemm.json"), "w") as f:
+        json.dump({"device": torch.cuda.get_device_name(), "rows": rows}, f, indent=1)
+
+
 def main():
     import torch
     p = argparse.ArgumentParser()
@@ -215,9 +321,16 @@ def main():
     p.add_argument("--no-inductor", action="store_true")
     p.add_argument("--sweep", action="store_true",
                    help="time row kernels under other schedules than the heuristic's")
+    p.add_argument("--gemm", nargs="*", metavar="DTYPE",
+                   help="GEMM rows against cuBLAS instead (dtypes of f16 bf16 f32 tf32; "
+                        "default all)")
+    p.add_argument("--shapes", help="GEMM shapes MxNxK,... (default: GEMM_SHAPES)")
+    p.add_argument("--tiles", help="GEMM tile override, bm,bn,bk[,wm,wn,stages]")
     args = p.parse_args()
     if args.sweep:
         return sweep(args.reps)
+    if args.gemm is not None:
+        return gemm(args)
     os.makedirs(args.out, exist_ok=True)
     device = torch.cuda.get_device_name()
     copy_bw = copy_bandwidth(args.reps)

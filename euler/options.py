@@ -34,6 +34,9 @@ class Options:
     tile_sizes: dict = dataclasses.field(default_factory=dict)
     # CUDA target: the chip, e.g. "sm_90"; None asks the GPU, or takes sm_90.
     chip: str | None = None
+    # CUDA target: f32 matmuls on the tensor cores' TF32 mode (10-bit
+    # mantissas in, f32 sums), as torch.backends.cuda.matmul.allow_tf32.
+    allow_tf32: bool = False
     # Reuse compiled modules (in process, and from `cache_dir` across processes).
     cache: bool = True
     cache_dir: str | None = None

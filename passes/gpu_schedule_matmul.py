@@ -1,34 +1,42 @@
-"""euler-gpu-schedule-matmul: tensor-core kernels for linalg.matmul and
+"""euler-gpu-schedule-matmul: one kernel for each linalg.matmul and
 linalg.batch_matmul on the GPU (CUDA pipeline, `gpu` stage).
 
 Runs after `euler-gpu-device-buffers` (operands are device buffers) and
 before the loop-nest lowering of the other linalg ops. Each matmul
-C[M,N] += A[M,K] @ B[K,N] with f16 or bf16 operands (static shapes, unit
-innermost strides; a batch is the grid's z) becomes one `gpu.launch`:
+C[M,N] += A[M,K] @ B[K,N] (static shapes, unit innermost strides; a batch is
+the grid's z) becomes one `gpu.launch`:
 
-  * a block computes a BM x BN tile of C, each of its warps a WM x WN part;
+  * a block computes a BM x BN tile of C; blocks are ordered in groups of
+    tile rows so that the ones running together share operands in L2;
   * A and B tiles of BK columns (rows) are staged through shared memory in a
     ring of `stages` buffers filled by `cp.async` (`nvgpu.device_async_copy`),
     stages - 1 tiles ahead of the tile being multiplied, so that global loads
-    overlap the tensor-core work;
+    overlap the arithmetic;
   * shared memory is XOR-swizzled in 16-byte chunks, so that the 8 rows one
     `ldmatrix` phase reads (and the rows `cp.async` writes) fall in distinct
     banks;
-  * fragments come from `nvgpu.ldmatrix` (B transposed on the way, since it
-    is K x N in memory) and are multiplied by `nvgpu.mma.sync` m16n8k16 into
-    f32 accumulators held in registers across the whole K loop;
+  * the arithmetic, by element type:
+      - f16/bf16: warps of WM x WN, fragments from `nvgpu.ldmatrix` (B
+        transposed on the way, since it is K x N in memory), `mma.sync`
+        m16n8k16 into f32 accumulators held in registers over the K loop;
+      - f32 with `allow_tf32`: the same with m16n8k8 TF32 tensor cores;
+      - f32 otherwise (exact, like PyTorch's default): each thread a tm x tn
+        register tile, one FMA per element and k;
   * ragged shapes are predicated: copies of rows or columns outside the
     operands zero-fill (cp.async with a source size of 0), and the epilogue
     stores only what lies inside C;
   * a `linalg.fill` of zero into C just before the matmul is folded into the
     kernel (the accumulators start at zero); any other C is read once in the
-    epilogue and added, as linalg.matmul's semantics ask.
+    epilogue and added, as linalg.matmul's semantics ask;
+  * the elementwise `linalg.generic` right after the matmul that reads C (the
+    rounding of f16 results, a bias, an activation, a residual) runs in the
+    epilogue, on the accumulators: C is never written.
 
 The kernel is written as MLIR text from the tile sizes, parsed, and moved in
 place of the matmul. Tile sizes come from `pipelines/heuristics.gpu_matmul_tiles`,
 overridable with the `tiles` option (`tile_sizes={"matmul": ...}`).
-Matmuls it cannot take (f32/f64 operands, mixed element types, strided
-innermost dimensions) are left to the generic loop-nest lowering.
+Matmuls it cannot take (f64 or integer operands, mixed element types,
+strided innermost dimensions) are left to the generic loop-nest lowering.
 """
 
 from __future__ import annotations
@@ -43,22 +51,22 @@ from . import PassFailure
 NAME = "euler-gpu-schedule-matmul"
 SUMMARY = "Tensor-core (mma.sync) kernels with cp.async shared-memory pipelines for linalg matmuls"
 
-_MMA_TYPES = {"f16": "f16", "bf16": "bf16"}
 _BYTES = {"f16": 2, "bf16": 2, "f32": 4}
 _SMEM = "#gpu.address_space<workgroup>"
 
 
-def run(module, tiles=None):
-    """Replace every eligible matmul in `module` by a tensor-core kernel.
-    `tiles` overrides the heuristic's (BM, BN, BK[, WM, WN, stages])."""
+def run(module, tiles=None, allow_tf32=False):
+    """Replace every eligible matmul in `module` by a kernel of its own.
+    `tiles` overrides the heuristic's (see `gpu_matmul_tiles`); `allow_tf32`
+    lets f32 matmuls use the tensor cores' TF32 mode."""
     ids = itertools.count()
     for op in _matmuls(module):
         problem = _problem(op)
         if problem is None:
             continue
         try:
-            t = gpu_matmul_tiles(problem["M"], problem["N"], problem["K"],
-                                 problem["dtype"], override=tiles, batch=problem["batch"])
+            t = gpu_matmul_tiles(problem["M"], problem["N"], problem["K"], problem["dtype"],
+                                 override=tiles, batch=problem["batch"], allow_tf32=allow_tf32)
         except ValueError as exc:
             op.location.emit_error(f"'{op.name}' op {NAME}: {exc}")
             raise PassFailure() from exc
@@ -98,8 +106,10 @@ def _problem(op):
     if not all(isinstance(t, ir.MemRefType) and t.has_static_shape for t in types):
         return None
     a, b, c = (ir.MemRefType(t) for t in types)
-    if str(a.element_type) != str(b.element_type) or str(a.element_type) not in _MMA_TYPES:
-        return None  # f32 and f64 matmuls: the generic lowering
+    if str(a.element_type) != str(b.element_type) or str(a.element_type) not in _BYTES:
+        return None  # f64 and integer matmuls: the generic lowering
+    if str(a.element_type) == "f32" and str(c.element_type) != "f32":
+        return None
     for t in (a, b, c):
         strides, _ = t.get_strides_and_offset()
         if strides[-1] != 1 or t.memory_space is not None:
@@ -154,8 +164,9 @@ def _epilogue_of(op, fill):
     """The elementwise `linalg.generic` right after `op` that reads its C, when
     it can run in the matmul's epilogue instead of as a kernel of its own: C
     read once through the identity map, every other operand through a
-    projection (a bias, a residual), C used by nothing else, no regions in
-    its body. Then C itself need never be written."""
+    projection (a bias, a residual), no regions in its body, and C used by
+    nothing else unless the generic writes C in place. Then C is written
+    once, with the generic's result, or (not in place) never."""
     ops = [o.operation for o in op.operation.block.operations]
     i = ops.index(op.operation)
     if i + 1 >= len(ops) or ops[i + 1].name != "linalg.generic":
@@ -168,8 +179,9 @@ def _epilogue_of(op, fill):
     ins, outs = list(generic.operands)[:-n_out], list(generic.operands)[-n_out:]
     if len(generic.results) or len(outs) != 1 or any("parallel" not in t for t in iters):
         return None
-    if sum(v == c for v in ins) != 1 or outs[0] == c or len(iters) != rank:
+    if sum(v == c for v in ins) != 1 or len(iters) != rank:
         return None
+    in_place = outs[0] == c  # C = f(C, ...): the epilogue writes C itself
     for v, m in zip(ins + outs, maps):
         identity = [ir.AffineDimExpr(e).position if isinstance(e, ir.AffineDimExpr) else None
                     for e in m.results]
@@ -184,7 +196,7 @@ def _epilogue_of(op, fill):
     if any(len(o.operation.regions) for o in body.operations):
         return None
     allowed = {op.operation, generic} | ({fill} if fill is not None else set())
-    if any(u.owner not in allowed and u.owner.name not in ("gpu.dealloc", "memref.dealloc")
+    if not in_place and any(u.owner not in allowed and u.owner.name not in ("gpu.dealloc", "memref.dealloc")
            for u in c.uses):
         return None
     return generic
@@ -227,15 +239,15 @@ def _epilogue_at(store, c, operands, maps, body, out):
                 at[-1] = arith.addi(at[-1], arith.constant(index_t, e))
             mapping = []
             for arg, operand, m in zip(body.arguments, operands, maps):
+                if not len(list(arg.uses)):
+                    continue
                 if operand == c:
                     elem = vector.extract(value, [], [e]) if lanes > 1 else value
-                elif len(list(arg.uses)):
+                else:
                     idx = [at[ir.AffineDimExpr(x).position] if isinstance(x, ir.AffineDimExpr)
                            else arith.constant(index_t, ir.AffineConstantExpr(x).value)
                            for x in m.results]
                     elem = memref.load(operand, idx)
-                else:
-                    continue
                 mapping.append((arg, elem))
             yielded = None
             for op in body.operations:
@@ -333,6 +345,8 @@ class _Text:
             return a ^ b
         if b == 0:
             return a
+        if a == 0:
+            return b
         return self.op(f"arith.xori {self.idx(a)}, {self.idx(b)} : index")
 
     def lt(self, a, b):
@@ -358,13 +372,11 @@ def _kernel_text(p, t, zero_init, kernel_id):
     launch; its arguments stand for A, B and C."""
     tx = _Text()
     tx.const_lines = []
-    dt, out = p["dtype"], p["out"]
+    dt = p["dtype"]
     M, N, K = p["M"], p["N"], p["K"]
-    BM, BN, BK, WM, WN, S = t.bm, t.bn, t.bk, t.wm, t.wn, t.stages
-    warps_n = BN // WN
-    threads = 32 * (BM // WM) * warps_n
-    MT, NT = WM // 16, WN // 8
-    elem_bytes = 2
+    BM, BN, BK, S = t.bm, t.bn, t.bk, t.stages
+    threads = t.threads
+    elem_bytes = _BYTES[dt]
     chunk = 16 // elem_bytes  # elements per 16-byte chunk
     ktiles = -(-K // BK)
     tiles_m, tiles_n = -(-M // BM), -(-N // BN)
@@ -373,22 +385,19 @@ def _kernel_text(p, t, zero_init, kernel_id):
     sa = f"memref<{S}x{BM}x{BK}x{dt}, {_SMEM}>"
     sb = f"memref<{S}x{BK}x{BN}x{dt}, {_SMEM}>"
     smem_bytes = S * (BM * BK + BK * BN) * elem_bytes
-    # The widest cp.async (16, 8 or 4 bytes) that keeps every copy inside one
-    # row and aligned: it must divide the row length.
-    width_a = next(w for w in (8, 4, 2, 1) if K % w == 0)
-    width_b = next(w for w in (8, 4, 2, 1) if N % w == 0)
+    # The widest copy (16, 8 or 4 bytes) that keeps every copy inside one row
+    # and aligned: it must divide the row length.
+    widths = (chunk, chunk // 2, chunk // 4, 1)
+    width_a = next(w for w in widths if w and K % w == 0)
+    width_b = next(w for w in widths if w and N % w == 0)
     batch_idx = ["%bz"] if p["batched"] else []
+    k = {"tx": tx, "t": t, "p": p, "sa": sa, "sb": sb, "chunk": chunk, "tc": tc,
+         "zero_init": zero_init, "batch_idx": batch_idx}
 
-    def ix(*parts):
-        return ", ".join(tx.idx(v) for v in parts)
-
-    # --- per-thread constants of the copies, outside the K loop ------------------
+    # --- per-thread constants, outside the K loop ----------------------------------
     tx.indent = 2
     tid = "%tx"
-    warp = tx.div(tid, 32)
-    lane = tx.rem(tid, 32)
-    wm = tx.div(warp, warps_n) if warps_n > 1 else warp
-    wn = tx.rem(warp, warps_n) if warps_n > 1 else 0
+    k["tid"] = tid
     # Blocks in groups of `group_m` tile rows, column by column within a
     # group: the blocks running at once share A rows and B columns in L2.
     group = min(t.group_m, tiles_m)
@@ -402,6 +411,7 @@ def _kernel_text(p, t, zero_init, kernel_id):
     tile_n = tx.op(f"arith.divui {in_group}, {size} : index")
     m0 = tx.mul(tile_m, BM)
     n0 = tx.mul(tile_n, BN)
+    k["m0"], k["n0"] = m0, n0
 
     def copy_plan(rows, cols, width):
         """Per copy of one tile by this thread: its row and (swizzled) column
@@ -409,10 +419,13 @@ def _kernel_text(p, t, zero_init, kernel_id):
         are added by the callers."""
         per_row = cols // width
         total = rows * per_row
-        assert total % threads == 0, "the heuristic keeps copies a multiple of the threads"
         plans = []
-        for i in range(total // threads):
+        for i in range(-(-total // threads)):
             ident = tx.add(tid, i * threads)
+            if (i + 1) * threads > total:
+                # Fewer copies than threads: the extra threads repeat the last
+                # copy (same bytes to the same place), so no thread branches.
+                ident = tx.op(f"arith.minui {ident}, {tx.idx(total - 1)} : index")
             r = tx.div(ident, per_row)
             col = tx.mul(tx.rem(ident, per_row), width)
             sc = tx.add(tx.mul(_swizzle(tx, r, tx.div(col, chunk), cols // chunk), chunk),
@@ -432,31 +445,17 @@ def _kernel_text(p, t, zero_init, kernel_id):
         pl["gcol_ok"] = tx.lt(pl["gcol"], N) if N % BN else None
         pl["gcol_c"] = (tx.select(pl["gcol_ok"], pl["gcol"], tx.idx(0))
                         if N % BN else pl["gcol"])
-
-    # --- ldmatrix addresses, outside the K loop ------------------------------------
-    lrow = tx.rem(lane, 16)
-    lhalf = tx.div(lane, 16)
-    a_addr = {}  # (mt, kk) -> (row, col) in the A stage
-    for mt in range(MT):
-        r = tx.add(tx.add(tx.mul(wm, WM), mt * 16), lrow)
-        for kk in range(BK // 16):
-            c = tx.mul(_swizzle(tx, r, tx.add(lhalf, kk * 2), BK // chunk), chunk)
-            a_addr[mt, kk] = (r, c)
-    b_addr = {}  # (np, kk) -> (row, col) in the B stage, two n8 tiles per ldmatrix
-    for kk in range(BK // 16):
-        r = tx.add(lrow, kk * 16)
-        for np_ in range(NT // 2):
-            ch = tx.add(tx.div(tx.add(tx.mul(wn, WN), np_ * 16), chunk), lhalf)
-            b_addr[np_, kk] = (r, tx.mul(_swizzle(tx, r, ch, BN // chunk), chunk))
+    math = _MATH[t.math]
+    state = math.setup(k)
 
     setup = tx.lines
     tx.lines = []
 
     def load_tile(k0, stage, bounded):
-        """cp.async of the A and B tiles at K offset `k0` into `stage`; with
+        """Copies of the A and B tiles at K offset `k0` into `stage`; with
         `bounded`, copies past K zero-fill (the last tile of a ragged K, and
         the tiles past the end that the pipeline's tail issues). Returns the
-        copies' tokens."""
+        cp.async tokens."""
         tokens = []
         for pl in plan_a:
             gcol = tx.add(k0, pl["col"])
@@ -465,7 +464,7 @@ def _kernel_text(p, t, zero_init, kernel_id):
                 conds.append(tx.lt(gcol, K))
             tokens.append(_async_copy(tx, "%A", batch_idx + [pl["grow_c"]], gcol, "%sA",
                                       [stage, pl["r"], pl["sc"]], width_a, conds, ta, sa,
-                                      col_of_k=True))
+                                      elem_bytes, col_of_k=True))
         for pl in plan_b:
             grow = tx.add(k0, pl["r"])
             conds = [pl["gcol_ok"]] if pl["gcol_ok"] else []
@@ -473,7 +472,7 @@ def _kernel_text(p, t, zero_init, kernel_id):
                 conds.append(tx.lt(grow, K))
             tokens.append(_async_copy(tx, "%B", batch_idx, (grow, pl["gcol_c"]), "%sB",
                                       [stage, pl["r"], pl["sc"]], width_b, conds, tb, sb,
-                                      col_of_k=False))
+                                      elem_bytes, col_of_k=False))
         return [t for t in tokens if t]
 
     def commit(name, tokens):
@@ -493,14 +492,13 @@ def _kernel_text(p, t, zero_init, kernel_id):
     tx.lines = []
 
     # --- the K loop -----------------------------------------------------------------
-    acc_names = [f"%acc{mt}_{nt}" for mt in range(MT) for nt in range(NT)]
-    acc_t = "vector<2x2xf32>"
+    accs = math.accumulators(k)  # [(key, type)], in iter_args order
     tx.indent = 3
     if asynchronous:
         # Tile kt has landed once at most stages - 2 younger groups are pending.
         tx.emit(f"nvgpu.device_async_wait %tok{S - 2} {{numGroups = {S - 2} : i32}}")
-    # Tile kt is visible to every warp, and every warp is done with the stage
-    # the next load overwrites (read in iteration kt - 1).
+    # Tile kt is visible to every thread, and every thread is done with the
+    # stage the next load overwrites (read in iteration kt - 1).
     tx.emit("gpu.barrier")
     nxt = tx.add("%kt", S - 1)
     lstage = tx.rem(nxt, S) if S & (S - 1) == 0 else tx.op(
@@ -508,28 +506,10 @@ def _kernel_text(p, t, zero_init, kernel_id):
     commit("%tokl", load_tile(tx.mul(nxt, BK), lstage, bounded=True))
     stage = tx.rem("%kt", S) if S & (S - 1) == 0 else tx.op(
         f"arith.remui %kt, {tx.idx(S)} : index")
-    accs = {(mt, nt): f"%acc{mt}_{nt}" for mt in range(MT) for nt in range(NT)}
-    for kk in range(BK // 16):
-        af = {}
-        for mt in range(MT):
-            r, c = a_addr[mt, kk]
-            af[mt] = tx.op(f"nvgpu.ldmatrix %sA[{ix(stage, r, c)}] {{numTiles = 4 : i32, "
-                           f"transpose = false}} : {sa} -> vector<4x2x{dt}>")
-        bf = {}
-        for np_ in range(NT // 2):
-            r, c = b_addr[np_, kk]
-            both = tx.op(f"nvgpu.ldmatrix %sB[{ix(stage, r, c)}] {{numTiles = 4 : i32, "
-                         f"transpose = true}} : {sb} -> vector<4x2x{dt}>")
-            # Rows 0-1 are the first n8 tile's fragment, rows 2-3 the second's.
-            for half in range(2):
-                bf[2 * np_ + half] = [
-                    tx.op(f"vector.extract {both}[{2 * half + row}] : vector<2x{dt}> "
-                          f"from vector<4x2x{dt}>") for row in range(2)]
-        for mt in range(MT):
-            for nt in range(NT):
-                accs[mt, nt] = _mma(tx, dt, af[mt], bf[nt], accs[mt, nt])
-    tx.emit(f"scf.yield {', '.join(accs[k] for k in sorted(accs))} : "
-            f"{', '.join([acc_t] * len(accs))}")
+    values = {key: f"%acc{i}" for i, (key, _) in enumerate(accs)}
+    values = math.compute(k, state, stage, values)
+    tx.emit(f"scf.yield {', '.join(values[key] for key, _ in accs)} : "
+            f"{', '.join(ty for _, ty in accs)}")
     loop_body = tx.lines
     tx.lines = []
 
@@ -538,25 +518,13 @@ def _kernel_text(p, t, zero_init, kernel_id):
     if asynchronous:
         # Only the zero-filling copies of the tail can still be in flight.
         tx.emit(f"nvgpu.device_async_wait %tok{S - 2} {{numGroups = 0 : i32}}")
-    results = {k: f"%res#{i}" for i, k in enumerate(sorted(accs))}
-    qrow = tx.div(lane, 4)
-    qcol = tx.mul(tx.rem(lane, 4), 2)
-    for mt in range(MT):
-        for h in range(2):
-            row = tx.add(tx.add(m0, tx.add(tx.mul(wm, WM), mt * 16 + 8 * h)), qrow)
-            row_ok = tx.lt(row, M) if M % BM else None
-            for nt in range(NT):
-                col = tx.add(tx.add(n0, tx.mul(wn, WN)), tx.add(qcol, nt * 8))
-                pair = tx.op(f"vector.extract {results[mt, nt]}[{h}] : vector<2xf32> from {acc_t}")
-                _store_pair(tx, pair, row, col, row_ok, N % BN != 0, p, zero_init, tc,
-                            batch_idx)
+    math.epilogue(k, state, {key: f"%res#{i}" for i, (key, _) in enumerate(accs)})
 
     epilogue = tx.lines
     offsets = [tx.idx(0), tx.idx(S * BM * BK * elem_bytes), tx.idx(ktiles), tx.idx(1)]
     consts = tx.const_lines
 
-    acc_zero = "%zacc"
-    inits = ", ".join(f"{n} = {acc_zero}" for n in acc_names)
+    inits = ", ".join(f"%acc{i} = %zero{i}" for i in range(len(accs)))
     lines = [f"func.func @euler_gpu_matmul_{kernel_id}(%A: {ta}, %B: {tb}, %C: {tc}) {{"]
     lines += [f"  %gx = arith.constant {grid[0]} : index",
               f"  %gy = arith.constant {grid[1]} : index",
@@ -568,16 +536,17 @@ def _kernel_text(p, t, zero_init, kernel_id):
               "threads(%tx, %ty, %tz) in (%bsx = %nthreads, %bsy = %one, %bsz = %one) "
               "dynamic_shared_memory_size %smem_bytes {"]
     lines += ["    " + c for c in consts]
-    lines += [f"    %zacc = arith.constant dense<0.0> : {acc_t}",
-              f"    %zfrag = ub.poison : vector<2x2x{dt}>",
+    lines += [f"    %zero{i} = arith.constant dense<0.0> : {ty}" for i, (_, ty) in enumerate(accs)]
+    lines += [f"    %zfrag = ub.poison : vector<2x2x{dt}>",
               "    %zpair = ub.poison : vector<2x2xf32>",
               f"    %smem = gpu.dynamic_shared_memory : memref<?xi8, {_SMEM}>",
               f"    %sA = memref.view %smem[{offsets[0]}][] : memref<?xi8, {_SMEM}> to {sa}",
               f"    %sB = memref.view %smem[{offsets[1]}][] : "
               f"memref<?xi8, {_SMEM}> to {sb}"]
     lines += setup + prologue
-    lines.append(f"    %res:{len(acc_names)} = scf.for %kt = {offsets[0]} to {offsets[2]} "
-                 f"step {offsets[3]} iter_args({inits}) -> ({', '.join([acc_t] * len(acc_names))}) {{")
+    lines.append(f"    %res:{len(accs)} = scf.for %kt = {offsets[0]} to {offsets[2]} "
+                 f"step {offsets[3]} iter_args({inits}) -> "
+                 f"({', '.join(ty for _, ty in accs)}) {{")
     lines += loop_body
     lines.append("    }")
     lines += epilogue
@@ -585,7 +554,176 @@ def _kernel_text(p, t, zero_init, kernel_id):
     return "\n".join(lines)
 
 
-def _async_copy(tx, src, lead, gidx, dst, didx, width, conds, src_t, dst_t, col_of_k):
+class _TensorCores:
+    """Warp tiles of mma.sync: m16n8k16 for f16/bf16, m16n8k8 for tf32. A
+    fragments by ldmatrix; B by ldmatrix.trans (16-bit) or two scalar
+    shared loads per fragment (tf32: ldmatrix cannot transpose 32-bit)."""
+
+    ACC = "vector<2x2xf32>"
+
+    @staticmethod
+    def accumulators(k):
+        t = k["t"]
+        return [((mt, nt), _TensorCores.ACC)
+                for mt in range(t.wm // 16) for nt in range(t.wn // 8)]
+
+    @staticmethod
+    def setup(k):
+        tx, t, chunk = k["tx"], k["t"], k["chunk"]
+        kstep = 8 if t.math == "tf32" else 16
+        warps_n = t.bn // t.wn
+        warp = tx.div(k["tid"], 32)
+        lane = tx.rem(k["tid"], 32)
+        wm = tx.div(warp, warps_n) if warps_n > 1 else warp
+        wn = tx.rem(warp, warps_n) if warps_n > 1 else 0
+        lrow, lhalf = tx.rem(lane, 16), tx.div(lane, 16)
+        # ldmatrix x4 of A: lanes 0-15 address rows 0-15 of the first 16 bytes
+        # of the k-step, lanes 16-31 the same rows 16 bytes on.
+        a_addr = {}
+        for mt in range(t.wm // 16):
+            r = tx.add(tx.add(tx.mul(wm, t.wm), mt * 16), lrow)
+            for kk in range(t.bk // kstep):
+                c = tx.mul(_swizzle(tx, r, tx.add(lhalf, kk * 2), t.bk // chunk), chunk)
+                a_addr[mt, kk] = (r, c)
+        b_addr = {}
+        if t.math == "tf32":
+            # b0 = B[k + lane % 4][n + lane / 4], b1 four rows down.
+            quad, group = tx.rem(lane, 4), tx.div(lane, 4)
+            for kk in range(t.bk // kstep):
+                for nt in range(t.wn // 8):
+                    n = tx.add(tx.add(tx.mul(wn, t.wn), nt * 8), group)
+                    for h in range(2):
+                        r = tx.add(quad, kk * 8 + 4 * h)
+                        c = tx.add(tx.mul(_swizzle(tx, r, tx.div(n, chunk), t.bn // chunk),
+                                          chunk), tx.rem(n, chunk))
+                        b_addr[nt, kk, h] = (r, c)
+        else:
+            # ldmatrix x4 trans of B: rows k of two n8 tiles, transposed.
+            for kk in range(t.bk // kstep):
+                r = tx.add(lrow, kk * 16)
+                for np_ in range(t.wn // 16):
+                    ch = tx.add(tx.div(tx.add(tx.mul(wn, t.wn), np_ * 16), chunk), lhalf)
+                    b_addr[np_, kk] = (r, tx.mul(_swizzle(tx, r, ch, t.bn // chunk), chunk))
+        return {"wm": wm, "wn": wn, "lane": lane, "a": a_addr, "b": b_addr, "kstep": kstep}
+
+    @staticmethod
+    def compute(k, s, stage, accs):
+        tx, t, dt, sa, sb = k["tx"], k["t"], k["p"]["dtype"], k["sa"], k["sb"]
+        MT, NT = t.wm // 16, t.wn // 8
+
+        def ix(*parts):
+            return ", ".join(tx.idx(v) for v in parts)
+
+        for kk in range(t.bk // s["kstep"]):
+            af, bf = {}, {}
+            if t.math == "tf32":
+                for mt in range(MT):
+                    r, c = s["a"][mt, kk]
+                    af[mt] = tx.op(f"nvgpu.ldmatrix %sA[{ix(stage, r, c)}] {{numTiles = 4 : i32, "
+                                   f"transpose = false}} : {sa} -> vector<4x1xf32>")
+                for nt in range(NT):
+                    regs = [tx.op(f"memref.load %sB[{ix(stage, *s['b'][nt, kk, h])}] : {sb}")
+                            for h in range(2)]
+                    bf[nt] = tx.op(f"vector.from_elements {regs[0]}, {regs[1]} : vector<2x1xf32>")
+                for mt in range(MT):
+                    for nt in range(NT):
+                        accs[mt, nt] = tx.op(
+                            f"nvgpu.mma.sync({af[mt]}, {bf[nt]}, {accs[mt, nt]}) "
+                            f"{{mmaShape = [16, 8, 8], tf32Enabled}} : (vector<4x1xf32>, "
+                            f"vector<2x1xf32>, {_TensorCores.ACC}) -> {_TensorCores.ACC}")
+                continue
+            for mt in range(MT):
+                r, c = s["a"][mt, kk]
+                af[mt] = tx.op(f"nvgpu.ldmatrix %sA[{ix(stage, r, c)}] {{numTiles = 4 : i32, "
+                               f"transpose = false}} : {sa} -> vector<4x2x{dt}>")
+            for np_ in range(NT // 2):
+                r, c = s["b"][np_, kk]
+                both = tx.op(f"nvgpu.ldmatrix %sB[{ix(stage, r, c)}] {{numTiles = 4 : i32, "
+                             f"transpose = true}} : {sb} -> vector<4x2x{dt}>")
+                # Rows 0-1 are the first n8 tile's fragment, rows 2-3 the second's.
+                for half in range(2):
+                    bf[2 * np_ + half] = [
+                        tx.op(f"vector.extract {both}[{2 * half + row}] : vector<2x{dt}> "
+                              f"from vector<4x2x{dt}>") for row in range(2)]
+            for mt in range(MT):
+                for nt in range(NT):
+                    accs[mt, nt] = _mma(tx, dt, af[mt], bf[nt], accs[mt, nt])
+        return accs
+
+    @staticmethod
+    def epilogue(k, s, results):
+        # c0, c1: row lane / 4, columns 2 (lane % 4) + {0, 1}; c2, c3: 8 rows down.
+        tx, t, p = k["tx"], k["t"], k["p"]
+        qrow = tx.div(s["lane"], 4)
+        qcol = tx.mul(tx.rem(s["lane"], 4), 2)
+        for mt in range(t.wm // 16):
+            for h in range(2):
+                row = tx.add(tx.add(k["m0"], tx.add(tx.mul(s["wm"], t.wm), mt * 16 + 8 * h)),
+                             qrow)
+                row_ok = tx.lt(row, p["M"]) if p["M"] % t.bm else None
+                for nt in range(t.wn // 8):
+                    col = tx.add(tx.add(k["n0"], tx.mul(s["wn"], t.wn)), tx.add(qcol, nt * 8))
+                    pair = tx.op(f"vector.extract {results[mt, nt]}[{h}] : vector<2xf32> "
+                                 f"from {_TensorCores.ACC}")
+                    _store_run(k, pair, 2, row, col, row_ok)
+
+
+class _RegisterTiles:
+    """Exact f32: each thread a tm x tn tile of C in registers, rows tm
+    consecutive rows, columns tn / 4 runs of 4 spread a warp's width apart
+    (so a warp's B loads are 16-byte vectors side by side), one FMA per
+    element and k."""
+
+    @staticmethod
+    def accumulators(k):
+        t = k["t"]
+        return [((i, g), "vector<4xf32>") for i in range(t.tm) for g in range(t.tn // 4)]
+
+    @staticmethod
+    def setup(k):
+        tx, t, chunk = k["tx"], k["t"], k["chunk"]
+        threads_n = t.bn // t.tn
+        ty, tcol = tx.div(k["tid"], threads_n), tx.rem(k["tid"], threads_n)
+        rows = [tx.add(tx.mul(ty, t.tm), i) for i in range(t.tm)]
+        cols = [tx.add(tx.mul(tcol, 4), g * threads_n * 4) for g in range(t.tn // 4)]
+        # Each row's XOR of the swizzle, applied to each k's chunk in the loop.
+        a_xor = [_swizzle(tx, r, 0, t.bk // chunk) for r in rows]
+        return {"rows": rows, "cols": cols, "a_xor": a_xor}
+
+    @staticmethod
+    def compute(k, s, stage, accs):
+        tx, t, sa, sb, chunk = k["tx"], k["t"], k["sa"], k["sb"], k["chunk"]
+        for kk in range(t.bk):
+            a = []
+            for i, r in enumerate(s["rows"]):
+                c = tx.add(tx.mul(tx.xor(s["a_xor"][i], kk // chunk), chunk), kk % chunk)
+                v = tx.op(f"memref.load %sA[{tx.idx(stage)}, {tx.idx(r)}, {tx.idx(c)}] : {sa}")
+                a.append(tx.op(f"vector.broadcast {v} : f32 to vector<4xf32>"))
+            b = []
+            for col in s["cols"]:
+                c = tx.mul(_swizzle(tx, kk, tx.div(col, chunk), t.bn // chunk), chunk)
+                b.append(tx.op(f"vector.load %sB[{tx.idx(stage)}, {tx.idx(kk)}, {tx.idx(c)}] "
+                               f"{{alignment = 16 : i64}} : {sb}, vector<4xf32>"))
+            for i in range(t.tm):
+                for g in range(t.tn // 4):
+                    accs[i, g] = tx.op(f"vector.fma {a[i]}, {b[g]}, {accs[i, g]} : vector<4xf32>")
+        return accs
+
+    @staticmethod
+    def epilogue(k, s, results):
+        tx, t, p = k["tx"], k["t"], k["p"]
+        for i, r in enumerate(s["rows"]):
+            row = tx.add(k["m0"], r)
+            row_ok = tx.lt(row, p["M"]) if p["M"] % t.bm else None
+            for g, col in enumerate(s["cols"]):
+                _store_run(k, results[i, g], 4, row, tx.add(k["n0"], col), row_ok)
+
+
+_MATH = {"mma": _TensorCores, "tf32": _TensorCores, "ffma": _RegisterTiles}
+
+
+def _async_copy(tx, src, lead, gidx, dst, didx, width, conds, src_t, dst_t, elem_bytes,
+                col_of_k):
     """One cp.async of `width` elements, zero-filled where `conds` fail (its
     address clamped into the operand); its token, or None for a plain load."""
     if col_of_k:
@@ -601,18 +739,18 @@ def _async_copy(tx, src, lead, gidx, dst, didx, width, conds, src_t, dst_t, col_
         src_idx = lead + [row, col]
     sidx = ", ".join(tx.idx(v) for v in src_idx)
     didx_s = ", ".join(tx.idx(v) for v in didx)
-    bits = 16
-    if width >= 2:
+    if width * elem_bytes >= 4:
         count = ""
         if conds:
             n = tx.select(_all(tx, conds), tx.idx(width), tx.idx(0))
             count = f", {n}"
         # Whole 16-byte chunks skip L1 (cp.async.cg): each is read once per block.
-        hint = " {bypassL1}" if width * bits // 8 == 16 else ""
+        hint = " {bypassL1}" if width * elem_bytes == 16 else ""
         return tx.op(f"nvgpu.device_async_copy {src}[{sidx}], {dst}[{didx_s}], {width}{count}"
                      f"{hint} : {src_t} to {dst_t}")
     else:
-        # An odd row length: rows are not 4-byte aligned, so plain loads.
+        # An odd row length of 2-byte elements: rows are not 4-byte aligned,
+        # and cp.async copies 4 bytes at least: plain loads.
         elem = dst_t.split("x")[-1].split(",")[0]
         v = tx.op(f"memref.load {src}[{sidx}] : {src_t}")
         if conds:
@@ -663,42 +801,45 @@ def _all(tx, conds):
     return acc
 
 
-def _store_pair(tx, pair, row, col, row_ok, ragged_n, p, zero_init, tc, batch_idx):
-    """Store accumulator elements (row, col) and (row, col + 1) into C, those
-    inside it when the tile is ragged."""
+def _store_run(k, vec, lanes, row, col, row_ok):
+    """Store `lanes` accumulator elements (row, col ...) into C (a
+    vector<lanes x f32>), adding C's value unless it was zero-filled, only
+    those inside C when the tile is ragged."""
+    tx, p, tc = k["tx"], k["p"], k["tc"]
     out, N = p["out"], p["N"]
+    batch_idx, zero_init = k["batch_idx"], k["zero_init"]
     idx = ", ".join(tx.idx(v) for v in batch_idx + [row, col])
     conds = [c for c in (row_ok,) if c]
-    col_ok = tx.lt(col, N) if ragged_n else None
-    if col_ok:
-        conds.append(col_ok)
-    vt = f"vector<2x{out}>"
-    if N % 2 == 0:
+    col_ok = tx.lt(col, N) if N % k["t"].bn else None
+    ft, vt = f"vector<{lanes}xf32>", f"vector<{lanes}x{out}>"
+    if N % lanes == 0:
+        if col_ok:
+            conds.append(col_ok)
         if conds:
             tx.emit(f"scf.if {_all(tx, conds)} {{")
             tx.indent += 1
-        value = pair
+        value = vec
         if not zero_init:
             old = tx.op(f"vector.load %C[{idx}] : {tc}, {vt}")
             if out != "f32":
-                old = tx.op(f"arith.extf {old} : {vt} to vector<2xf32>")
-            value = tx.op(f"arith.addf {value}, {old} : vector<2xf32>")
+                old = tx.op(f"arith.extf {old} : {vt} to {ft}")
+            value = tx.op(f"arith.addf {value}, {old} : {ft}")
         if out != "f32":
-            value = tx.op(f"arith.truncf {value} : vector<2xf32> to {vt}")
-        # Aligned to the pair (N and col are even): one 2-element store, not two.
-        tx.emit(f"vector.store {value}, %C[{idx}] {{alignment = {2 * _BYTES[out]} : i64}} "
+            value = tx.op(f"arith.truncf {value} : {ft} to {vt}")
+        # Aligned to the run (N and col are multiples of it): one store, not
+        # one per element.
+        tx.emit(f"vector.store {value}, %C[{idx}] {{alignment = {lanes * _BYTES[out]} : i64}} "
                 f": {tc}, {vt}")
         if conds:
             tx.indent -= 1
             tx.emit("}")
         return
-    # An odd N: element by element, each with its own column guard.
-    for e in range(2):
+    # N not a multiple of the run: element by element, each with its guard.
+    for e in range(lanes):
         c = tx.add(col, e)
-        cc = conds[:-1] + [tx.lt(c, N)] if col_ok else conds + [tx.lt(c, N)]
-        tx.emit(f"scf.if {_all(tx, cc)} {{")
+        tx.emit(f"scf.if {_all(tx, conds + [tx.lt(c, N)])} {{")
         tx.indent += 1
-        value = tx.op(f"vector.extract {pair}[{e}] : f32 from vector<2xf32>")
+        value = tx.op(f"vector.extract {vec}[{e}] : f32 from {ft}")
         eidx = ", ".join(tx.idx(v) for v in batch_idx + [row, c])
         if not zero_init:
             old = tx.op(f"memref.load %C[{eidx}] : {tc}")

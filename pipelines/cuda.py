@@ -60,7 +60,8 @@ def gpu(pm, opts: Options):
     if opts.opt_level >= 2:
         # Matmul groups: tensor-core kernels, first, so that they see the
         # matmuls whole.
-        passes.add(pm, "euler-gpu-schedule-matmul", tiles=opts.tile_sizes.get("matmul"))
+        passes.add(pm, "euler-gpu-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),
+                   allow_tf32=opts.allow_tf32)
         # Planned row groups (euler-gpu-form-groups): one kernel each.
         passes.add(pm, "euler-gpu-lower-groups")
     # The rest: one kernel per linalg op, one thread per output element.

@@ -101,8 +101,10 @@ GPU_SMEM_BYTES = 227 * 1024
 @dataclasses.dataclass(frozen=True)
 class GpuMatmulTiles:
     """How one (batch) matmul is tiled on the GPU: a block computes bm x bn
-    of C, stepping K by bk with `stages` shared-memory buffers in flight;
-    each of its warps computes wm x wn (16 x 8 mma.sync tiles)."""
+    of C, stepping K by bk with `stages` shared-memory buffers in flight.
+    `math` is "mma" (f16/bf16 tensor cores), "tf32" (f32 on tensor cores) or
+    "ffma" (exact f32). For the tensor cores each warp computes wm x wn
+    (16 x 8 mma tiles); for "ffma" each thread computes tm x tn."""
 
     bm: int
     bn: int
@@ -112,30 +114,52 @@ class GpuMatmulTiles:
     stages: int
     # Blocks are launched in groups of this many tile rows (L2 reuse).
     group_m: int = 8
+    math: str = "mma"
+    tm: int = 8
+    tn: int = 8
 
     @property
     def threads(self):
+        if self.math == "ffma":
+            return (self.bm // self.tm) * (self.bn // self.tn)
         return 32 * (self.bm // self.wm) * (self.bn // self.wn)
 
 
-def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1) -> GpuMatmulTiles:
-    """Tiles for `batch` tensor-core matmuls of M x K by K x N in `dtype`.
+def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
+                     allow_tf32=False) -> GpuMatmulTiles:
+    """Tiles for `batch` matmuls of M x K by K x N in `dtype`.
 
-    `override` is (bm, bn, bk) or (bm, bn, bk, wm, wn, stages), e.g. from
+    `override` is (bm, bn, bk) or (bm, bn, bk, wm, wn, stages) -- for exact
+    f32, (bm, bn, bk, tm, tn, stages) -- e.g. from
     `euler.compile(..., target="cuda", tile_sizes={"matmul": (...)})`."""
     bytes_ = {"f32": 4, "f16": 2, "bf16": 2}.get(dtype, 2)
-    # 128 x 128 x 32 with four 64 x 64 warps (128 f32 accumulators a thread)
-    # and 4 stages: 64 KiB of shared memory, two blocks per multiprocessor.
-    bm, bn, bk, wm, wn, stages = 128, 128, 32, 64, 64, 4
+    math = "mma" if bytes_ == 2 else ("tf32" if allow_tf32 else "ffma")
+    tm = tn = 8
+    if math == "mma":
+        # 128 x 128 x 32 with four 64 x 64 warps (128 f32 accumulators a
+        # thread) and 4 stages: 64 KiB of shared memory, two blocks per
+        # multiprocessor. Measured on the H200 at 4096^3 f16 against
+        # 128x128x64/3 stages (the same) and 128x256x32 with 8 warps (-10%).
+        bm, bn, bk, wm, wn, stages = 128, 128, 32, 64, 64, 4
+    elif math == "tf32":
+        # The same warps on 4-byte elements: 3 stages of 32 KiB.
+        bm, bn, bk, wm, wn, stages = 128, 128, 32, 64, 64, 3
+    else:
+        # 256 threads of 8 x 8 (64 accumulators and 16 operands a thread);
+        # 3 stages of 16 KiB.
+        bm, bn, bk, wm, wn, stages = 128, 128, 16, 64, 64, 3
     if M <= 64:
         # Thin M (inference): a block as tall as M, narrower and deeper in K
         # so that enough blocks stream B with enough bytes in flight.
         bm = max(16, 1 << (M - 1).bit_length())
-        wm, bk = bm if bm <= 64 else 64, 64
-        bn = 128
-        while bn > 32 and batch * _ceil(N, bn) < GPU_MULTIPROCESSORS:
-            bn //= 2
-        wn = 32
+        if math == "ffma":
+            tm = max(1, bm // 16)
+        else:
+            wm, bk = bm if bm <= 64 else 64, 64 if math == "mma" else 32
+            bn = 128
+            while bn > 32 and batch * _ceil(N, bn) < GPU_MULTIPROCESSORS:
+                bn //= 2
+            wn = 32
     if override is not None:
         override = tuple(int(v) for v in override)
         if len(override) not in (3, 6) or min(override) <= 0:
@@ -144,17 +168,26 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1) -> GpuMatmulT
         bm, bn, bk = override[:3]
         wm, wn = min(wm, bm), min(wn, bn)
         if len(override) == 6:
-            wm, wn, stages = override[3:]
-    t = GpuMatmulTiles(bm, bn, bk, wm, wn, stages)
+            if math == "ffma":
+                tm, tn, stages = override[3:]
+            else:
+                wm, wn, stages = override[3:]
+    t = GpuMatmulTiles(bm, bn, bk, wm, wn, stages, math=math, tm=tm, tn=tn)
     pow2 = lambda v: v & (v - 1) == 0  # noqa: E731
-    chunk = 16 // bytes_
-    if not (wm % 16 == 0 and wn % 16 == 0 and bk % 16 == 0 and bm % wm == 0 and bn % wn == 0
-            and all(pow2(v) for v in (bm, bn, bk, wm, wn)) and stages >= 2):
-        raise ValueError(f"GPU matmul tiles {t}: warp tiles must be multiples of 16 dividing "
-                         "the block tile, bk a multiple of 16, all powers of two, stages >= 2")
-    if t.threads > 1024 or (bm * bk // chunk) % t.threads or (bk * bn // chunk) % t.threads:
-        raise ValueError(f"GPU matmul tiles {t}: {t.threads} threads must divide the 16-byte "
-                         "copies of each tile (and be at most 1024)")
+    if math == "ffma":
+        ok = (tn % 4 == 0 and bm % tm == 0 and bn % tn == 0
+              and all(pow2(v) for v in (bm, bn, bk, tm, tn)))
+        what = "thread tiles must divide the block tile, tn a multiple of 4"
+    else:
+        kstep = 8 if math == "tf32" else 16
+        ok = (wm % 16 == 0 and wn % 16 == 0 and bk % kstep == 0 and bm % wm == 0
+              and bn % wn == 0 and all(pow2(v) for v in (bm, bn, bk, wm, wn)))
+        what = (f"warp tiles must be multiples of 16 dividing the block tile, bk a multiple "
+                f"of {kstep}")
+    if not ok or stages < 2:
+        raise ValueError(f"GPU matmul tiles {t}: {what}, all powers of two, stages >= 2")
+    if t.threads > 1024:
+        raise ValueError(f"GPU matmul tiles {t}: {t.threads} threads, more than 1024")
     if stages * (bm + bn) * bk * bytes_ > GPU_SMEM_BYTES:
         raise ValueError(f"GPU matmul tiles {t}: the shared-memory stages take more than "
                          f"{GPU_SMEM_BYTES} bytes")

@@ -48,7 +48,8 @@ def _ptx(source, **kw):
 # --- PTX, on any machine -----------------------------------------------------------
 
 def test_matmul_ptx():
-    kernels = _ptx(MATMUL)
+    # The generic lowering (-O1; from -O2 on, euler-gpu-schedule-matmul's kernel).
+    kernels = _ptx(MATMUL, opt_level=1)
     assert len(kernels) == 2  # zero-fill C, then accumulate into it
     (ptx,) = [p for p in kernels.values() if "ld.global" in p]
     assert ".target sm_90" in ptx
@@ -61,7 +62,7 @@ def test_matmul_ptx():
 
 def test_matmul_launch_shape():
     # 2-D blocks over the output, innermost dimension on x: 128 x 2 threads.
-    gpu = euler.compile(MATMUL, target="cuda", emit="gpu").stages["gpu"]
+    gpu = euler.compile(MATMUL, target="cuda", emit="gpu", opt_level=1).stages["gpu"]
     assert re.search(r"gpu.launch_func async .* blocks in \(%c1, %c50, %c1\) "
                      r"threads in \(%c128, %c2, %c1\)", gpu), gpu
 
@@ -202,6 +203,16 @@ def test_bf16_matmul_ptx_uses_tensor_cores():
     assert re.search(r"mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32", ptx)
 
 
+def test_f32_matmul_ptx_is_exact_fma_unless_tf32():
+    src = _mm_src(256, 192, 128, "f32")
+    ptx = [p for p in _ptx(src).values() if "cp.async" in p]
+    assert len(ptx) == 1 and "mma.sync" not in ptx[0]
+    # 8 x 8 accumulators a thread, 16 k a tile, no rounding of the operands.
+    assert ptx[0].count("fma.rn.f32") >= 8 * 8 * 16 and ".local" not in ptx[0]
+    ptx = _matmul_kernel_ptx(src, allow_tf32=True)
+    assert re.search(r"mma\.sync\.aligned\.m16n8k8\.row\.col\.f32\.tf32\.tf32\.f32", ptx)
+
+
 def test_ragged_matmul_ptx_predicates_copies():
     # Copies outside A or B zero-fill (cp.async with a source size operand).
     ptx = _matmul_kernel_ptx(_mm_src(100, 72, 200))
@@ -284,6 +295,23 @@ def test_bf16_matmul_on_gpu():
     want = a.astype(np.float64) @ b.astype(np.float64)
     # bf16 operands: 8 bits of mantissa each.
     _check_matmul(_mm_src(200, 136, 512, "bf16", cast_from="f32"), a, b, want, 2e-2)
+
+
+@needs_gpu
+@pytest.mark.parametrize("M,N,K,batch", [(256, 384, 512, None), (100, 70, 300, None),
+                                         (16, 1000, 512, None), (5, 7, 9, None),
+                                         (64, 96, 80, 3)])
+@pytest.mark.parametrize("tf32", [False, True])
+def test_f32_matmul_on_gpu(M, N, K, batch, tf32):
+    rng = np.random.default_rng(M + N + K)
+    lead = (batch,) if batch else ()
+    a, b = _rand(rng, lead + (M, K), np.float32), _rand(rng, lead + (K, N), np.float32)
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    got = euler.compile(_mm_src(M, N, K, "f32", batch=batch), target="cuda",
+                        allow_tf32=tf32).main(a, b)
+    err = np.max(np.abs(got - want)) / np.max(np.abs(want))
+    # Exact f32 sums: rounding of K products; TF32: 10-bit mantissas in.
+    assert err <= (3e-3 if tf32 else 1e-5), err
 
 
 @needs_gpu
@@ -551,3 +579,24 @@ def test_compiled_modules_are_cached_in_process_and_on_disk(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     print(run.stdout)
     assert not euler.compile(src, target="cuda", cache=False) is first
+
+
+@needs_gpu
+def test_torch_models_keep_their_weights_on_the_device():
+    import euler.torch as et
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.GELU(approximate="tanh"),
+                                torch.nn.LayerNorm(128), torch.nn.Linear(128, 32)).eval()
+    x = torch.randn(16, 64)
+    with torch.no_grad():
+        want = model(x)
+        cm = et.compile(model, (x,), target="cuda")
+        # Weights are arguments, already on the device: no per-call constant copies.
+        assert "memref.get_global" not in cm.stages["bufferized"]
+        assert all(p.is_cuda for p in cm._params.values())
+        got = cm(x.cuda())
+    assert got.is_cuda
+    torch.testing.assert_close(got.cpu(), want, rtol=1e-4, atol=1e-4)
+    with torch.no_grad():
+        opt = torch.compile(model.cuda(), backend="euler")
+        torch.testing.assert_close(opt(x.cuda()).cpu(), want, rtol=1e-4, atol=1e-4)

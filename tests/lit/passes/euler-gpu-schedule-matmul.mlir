@@ -91,10 +91,25 @@ func.func @bf16(%a: memref<32x32xbf16>, %b: memref<32x32xbf16>, %c: memref<32x32
 
 // -----
 
-// f32 operands are not this pass's (exact f32: the generic lowering).
-// CHECK-LABEL: func.func @f32
-// CHECK-NEXT:    linalg.matmul
-func.func @f32(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32xf32>) {
-  linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>)
+// An epilogue that writes C in place (a relu on the function's result): C
+// written once, with the relu's result; C's other uses see that value.
+// CHECK-LABEL: func.func @in_place
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[X:.*]] = vector.extract %{{.*}}[0] : f32 from vector<2xf32>
+// CHECK-NEXT:    %[[R:.*]] = arith.maximumf %[[X]], %{{.*}} : f32
+// CHECK:         %[[V:.*]] = vector.from_elements %[[R]], %{{.*}} : vector<2xf32>
+// CHECK-NEXT:    vector.store %[[V]], %arg2[%{{.*}}, %{{.*}}] {alignment = 8 : i64} : memref<32x32xf32>, vector<2xf32>
+// CHECK:       gpu.memcpy %arg3, %arg2
+func.func @in_place(%a: memref<32x32xf16>, %b: memref<32x32xf16>, %c: memref<32x32xf32>, %host: memref<32x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<32x32xf32>)
+  linalg.matmul ins(%a, %b : memref<32x32xf16>, memref<32x32xf16>) outs(%c : memref<32x32xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<32x32xf32>) outs(%c : memref<32x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  gpu.memcpy %host, %c : memref<32x32xf32>, memref<32x32xf32>
   return
 }
