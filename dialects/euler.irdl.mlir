@@ -235,18 +235,37 @@ irdl.dialect @euler {
     irdl.results(result: %result)
     irdl.attributes {"kernel" = %kernel}
   }
-  // numpy.concatenate along `axis`.
+  // numpy.concatenate along `axis`. IRDL 22 binds every operand of one
+  // variadic group to one type, so the operands come in 8 groups (in order,
+  // each possibly empty) that each hold one run of equal types; the required
+  // `operandSegmentSizes` (array<i32: 8 sizes>) says how many are in each.
+  // Any mix of shapes that agree off the axis is legal up to 8 runs;
+  // `euler.dialects.ops.concat` computes the sizes and chains longer mixes.
   irdl.operation @concat {
     %result = irdl.base "!builtin.tensor"
     %axis = irdl.base "#builtin.integer"
-    // IRDL 22 binds all operands of one variadic group to a single type, so
-    // `first` may differ from the rest but the rest must share a type; chain
-    // concats to join three or more tensors of different shapes.
-    %first = irdl.base "!builtin.tensor"
-    %rest = irdl.base "!builtin.tensor"
-    irdl.operands(first: %first, rest: variadic %rest)
+    %a = irdl.base "!builtin.tensor"
+    %b = irdl.base "!builtin.tensor"
+    %c = irdl.base "!builtin.tensor"
+    %d = irdl.base "!builtin.tensor"
+    %e = irdl.base "!builtin.tensor"
+    %f = irdl.base "!builtin.tensor"
+    %g = irdl.base "!builtin.tensor"
+    %h = irdl.base "!builtin.tensor"
+    irdl.operands(a: variadic %a, b: variadic %b, c: variadic %c, d: variadic %d, e: variadic %e, f: variadic %f, g: variadic %g, h: variadic %h)
     irdl.results(result: %result)
     irdl.attributes {"axis" = %axis}
+  }
+  // numpy.pad in constant mode: `low`/`high` elements before/after each dim;
+  // optional `fill` (default 0.0).
+  irdl.operation @pad {
+    %tensor = irdl.base "!builtin.tensor"
+    %result = irdl.base "!builtin.tensor"
+    %low = irdl.base "#builtin.dense_array"
+    %high = irdl.base "#builtin.dense_array"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %result)
+    irdl.attributes {"low" = %low, "high" = %high}
   }
   // Element type conversion to the result type.
   irdl.operation @cast {

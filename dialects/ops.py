@@ -73,7 +73,8 @@ def elements_to_numpy(attr: ir.DenseElementsAttr) -> np.ndarray:
 
 _EXPECTED_KIND = {"perm": tuple, "axes": tuple, "kernel": tuple, "strides": tuple,
                   "padding": tuple, "dilations": tuple, "axis": int, "groups": int,
-                  "keepdims": bool, "epsilon": float, "approximate": str}
+                  "keepdims": bool, "epsilon": float, "approximate": str, "low": tuple,
+                  "high": tuple, "fill": float}
 
 
 def attrs_of(op: ir.Operation) -> dict:
@@ -222,13 +223,42 @@ def avg_pool2d(x, kernel, strides=None, padding=(0, 0)):
                                      "padding": tuple(padding)})
 
 
+CONCAT_GROUPS = 8  # operand groups of euler.concat (see euler.irdl.mlir)
+
+
+def concat_segments(types) -> list:
+    """`operandSegmentSizes` of an euler.concat of operands of `types`: the
+    lengths of the runs of equal consecutive types, padded to CONCAT_GROUPS."""
+    runs = []
+    for i, t in enumerate(types):
+        if i and t == types[i - 1]:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+    if len(runs) > CONCAT_GROUPS:
+        raise ShapeError(f"concat of {len(runs)} runs of operand types; at most {CONCAT_GROUPS}")
+    return runs + [0] * (CONCAT_GROUPS - len(runs))
+
+
 def concat(inputs, axis=0):
+    """numpy.concatenate(inputs, axis) of any shapes that agree off the axis."""
     inputs = list(inputs)
-    # IRDL binds the variadic tail to one type (see euler.irdl.mlir): chain
-    # pairwise when the tail's types differ.
-    while len({str(v.type) for v in inputs[1:]}) > 1:
-        inputs = [build("concat", inputs[:2], {"axis": int(axis)})] + inputs[2:]
-    return build("concat", inputs, {"axis": int(axis)})
+    types = [str(v.type) for v in inputs]
+    while True:
+        # More runs of equal types than operand groups: join the leading ones first.
+        starts = [i for i in range(len(types)) if i == 0 or types[i] != types[i - 1]]
+        if len(starts) <= CONCAT_GROUPS:
+            break
+        head = concat(inputs[:starts[CONCAT_GROUPS]], axis)
+        inputs = [head] + inputs[starts[CONCAT_GROUPS]:]
+        types = [str(v.type) for v in inputs]
+    segments = ir.DenseI32ArrayAttr.get(concat_segments(types))
+    return build("concat", inputs, {"axis": int(axis), "operandSegmentSizes": segments})
+
+
+def pad(x, low, high, fill=0.0):
+    """numpy.pad(x, zip(low, high), constant_values=fill)."""
+    return build("pad", [x], {"low": tuple(low), "high": tuple(high), "fill": float(fill)})
 
 
 def cast(x, dtype):

@@ -268,6 +268,15 @@ def _concat(ops, attrs, result):
     return TensorType(tuple(shape), dtype)
 
 
+def _pad(ops, attrs, result):
+    (x,) = ops
+    low, high = tuple(attrs.get("low", ())), tuple(attrs.get("high", ()))
+    _check(len(low) == x.rank and len(high) == x.rank,
+           f"'low' and 'high' must have {x.rank} values (one per dim), got {len(low)} and {len(high)}")
+    _check(all(p >= 0 for p in low + high), f"padding must be non-negative, got {list(low)}, {list(high)}")
+    return TensorType(tuple(d + lo + hi for d, lo, hi in zip(x.shape, low, high)), x.dtype)
+
+
 def _cast(ops, attrs, result):
     (x,) = ops
     _check(result is not None, "needs its result type")
@@ -286,7 +295,7 @@ def _gather(ops, attrs, result):
 _RULES = {
     "constant": _constant, "matmul": _matmul, "transpose": _transpose, "reshape": _reshape,
     "broadcast_to": _broadcast_to, "softmax": _softmax, "layer_norm": _layer_norm,
-    "conv2d": _conv2d, "concat": _concat, "cast": _cast, "gather": _gather,
+    "conv2d": _conv2d, "concat": _concat, "cast": _cast, "gather": _gather, "pad": _pad,
     **{n: _binary for n in BINARY_OPS}, **{n: _unary for n in UNARY_OPS},
     **{n: _reduce for n in REDUCE_OPS}, **{n: _pool2d for n in POOL_OPS},
 }

@@ -20,6 +20,7 @@ import dataclasses
 import numpy as np
 
 from ..dialects import shapes
+from ..dialects.ops import concat_segments
 from ..dialects.shapes import ShapeError, TensorType
 
 # Ops the generator draws from, with relative weights.
@@ -27,7 +28,7 @@ OP_WEIGHTS = {
     **{n: 3 for n in shapes.BINARY_OPS}, **{n: 2 for n in shapes.UNARY_OPS},
     "matmul": 4, "transpose": 2, "reshape": 2, "broadcast_to": 1, "reduce_sum": 2,
     "reduce_max": 2, "reduce_mean": 2, "softmax": 2, "layer_norm": 2, "conv2d": 3,
-    "max_pool2d": 2, "avg_pool2d": 2, "concat": 2, "cast": 1, "gather": 1,
+    "max_pool2d": 2, "avg_pool2d": 2, "concat": 2, "cast": 1, "gather": 1, "pad": 1,
 }
 # Operands these ops take through abs(x) + GUARD, to stay in their domain.
 GUARDED = {"log": (0,), "sqrt": (0,), "rsqrt": (0,), "pow": (0,), "div": (1,)}
@@ -119,6 +120,9 @@ def to_mlir(program: Program, func_name: str = "main") -> str:
         operands = ", ".join(_name(v) for v in node.operands)
         attrs = ", ".join(f"{k} = {_attr(k, v, node)}" for k, v in sorted(node.attrs.items()))
         types = ", ".join(str(program.type_of(v)) for v in node.operands)
+        if node.name == "concat":  # from the operand types, which the reducer may change
+            sizes = concat_segments([program.type_of(v) for v in node.operands])
+            attrs += ", operandSegmentSizes = array<i32: " + ", ".join(map(str, sizes)) + ">"
         lines.append(f'  %{j} = "euler.{node.name}"({operands})' + (f" {{{attrs}}}" if attrs else "")
                      + f" : ({types}) -> {node.result}")
     lines.append(f"  return {', '.join(_name(v) for v in program.outputs)} : {results}")
@@ -350,12 +354,13 @@ class _Builder:
         axis = int(self.rng.integers(-t.rank, t.rank))
         shape = list(t.shape)
         shape[axis] = int(self.rng.integers(1, MAX_DIM + 1))
-        # IRDL binds every operand after the first to one type.
         y = self.operand(lambda u: u.rank == t.rank and all(
             a == b for i, (a, b) in enumerate(zip(u.shape, t.shape)) if i != axis % t.rank),
             fallback=tuple(shape))
         rest = [y] * int(self.rng.integers(1, 3))
-        return self.add("concat", [x] + rest, {"axis": axis})
+        # Mixed runs of shapes (x, y, y, x): each run is one operand group.
+        tail = [x] if self.rng.random() < 0.5 else []
+        return self.add("concat", [x] + rest + tail, {"axis": axis})
 
     def cast(self):
         x = self.operand()
@@ -375,6 +380,13 @@ class _Builder:
         idx = self.add("constant", [], {"value": indices.astype(np.int64)},
                        TensorType(idx_shape, "i64"))
         return self.add("gather", [table, idx], {"axis": axis})
+
+    def pad(self):
+        x = self.operand(_ranked)
+        t = self.program.type_of(x)
+        low, high = (tuple(int(p) for p in self.rng.integers(0, 3, t.rank)) for _ in range(2))
+        fill = float(self.rng.choice([0.0, -1.0, 2.5]))
+        return self.add("pad", [x], {"low": low, "high": high, "fill": fill})
 
     def step(self, name):
         if name in shapes.BINARY_OPS:

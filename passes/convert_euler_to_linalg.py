@@ -506,6 +506,10 @@ def lower_concat(op, attrs):
     return out
 
 
+def lower_pad(op, attrs):
+    return _pad(op.operands[0], attrs["low"], attrs["high"], attrs.get("fill", 0.0))
+
+
 def lower_cast(op, attrs):
     x = op.operands[0]
     rt = op.results[0].type
@@ -554,6 +558,7 @@ LOWERINGS = {
     "concat": lower_concat,
     "cast": lower_cast,
     "gather": lower_gather,
+    "pad": lower_pad,
 }
 
 

@@ -193,6 +193,9 @@ def _evaluate(name, args, attrs, result: TensorType, op):
         return _pool(name, args[0], attrs)
     if name == "concat":
         return np.concatenate(args, axis=shapes.normalize_axis(attrs.get("axis", 0), args[0].ndim))
+    if name == "pad":
+        return np.pad(args[0], list(zip(attrs["low"], attrs["high"])),
+                      constant_values=attrs.get("fill", 0.0))
     if name == "cast":
         return args[0]  # the conversion happens in _store
     if name == "gather":

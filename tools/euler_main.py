@@ -3,7 +3,7 @@
     euler run examples/mlp.mlir [--func main] [--inputs random|file.npz]
               [--emit STAGE] [--dump-dir DIR] [-O N]
     euler pipeline --show -O3
-    euler torch-coverage pkg.module:factory [--decompose]
+    euler torch-coverage pkg.module:factory [--decompose euler|core|none]
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def _parser():
     c = sub.add_parser("torch-coverage", help="list the ATen ops of a PyTorch model that euler "
                        "supports and does not (exit 1 if any is unsupported)")
     c.add_argument("factory", help="pkg.module:function returning (model, example_inputs)")
-    c.add_argument("--decompose", action="store_true", help="report on the core-ATen form")
+    c.add_argument("--decompose", choices=("euler", "core", "none"), default="euler",
+                   help="euler (default): PyTorch decomposes the ops euler does not keep whole; "
+                   "core: the whole core-ATen form; none: no decompositions")
     c.set_defaults(handler=cmd_torch_coverage)
 
     from ..fuzz.cli import add_subcommands
@@ -152,7 +154,8 @@ def cmd_torch_coverage(args):
         import euler.torch
     except ImportError as exc:
         raise errors.EulerError(f"error: {exc}") from None
-    return euler.torch.coverage_command(args.factory, decompose=args.decompose)
+    decompose = {"euler": True, "core": "core", "none": False}[args.decompose]
+    return euler.torch.coverage_command(args.factory, decompose=decompose)
 
 
 def main(argv=None):

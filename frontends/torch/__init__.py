@@ -6,9 +6,10 @@
     opt = torch.compile(model, backend="euler")           # registered on import
     print(euler.torch.coverage(model, example_inputs))   # supported/unsupported ATen ops
 
-The model is captured with `torch.export` (no decompositions, so linear,
-conv2d and layer_norm stay whole), imported into the euler dialect by
-`importer.py` and compiled by `euler.compile`. Compiled models are for
+The model is captured with `torch.export`, functionalized and decomposed by
+PyTorch except for the ops euler keeps whole (`decompose.py`: linear,
+conv2d, layer_norm, softmax, attention, ...), imported into the euler dialect
+by `importer.py` and compiled by `euler.compile`. Compiled models are for
 inference: parameters are frozen into the code as constants unless
 `params_as_args=True`, and no autograd graph is recorded.
 """
@@ -27,9 +28,12 @@ try:
 except ImportError as _exc:  # pragma: no cover - the extra is optional
     raise ImportError("euler.torch needs PyTorch: pip install 'euler[torch]'") from _exc
 
-from .importer import SUPPORTED_OPS, ImportedProgram, import_program
+from .aten import aten_name, handler_for
+from .decompose import decompose as _decompose
+from .decompose import decomposition_table
+from .importer import SUPPORTED_OPS, ImportedProgram, _location_text, import_program
 
-__all__ = ["compile", "coverage", "import_model", "export", "CompiledModel", "CoverageReport",
+__all__ = ["compile", "coverage", "import_model", "import_exported", "export", "CompiledModel", "CoverageReport",
            "EulerFallbackWarning", "SUPPORTED_OPS", "backend"]
 
 
@@ -37,34 +41,61 @@ class EulerFallbackWarning(UserWarning):
     """The euler torch.compile backend ran a graph eagerly instead."""
 
 
-def export(model, example_inputs, decompose=False):
-    """`torch.export.export` with euler's error reporting.
-
-    `decompose=True` lowers to the core ATen op set first; the default keeps
-    the ops euler has whole (linear, conv2d, layer_norm, softmax).
-    """
+def export(model, example_inputs):
+    """`torch.export.export` with euler's error reporting (no decompositions)."""
     try:
-        ep = torch.export.export(model, tuple(example_inputs))
-        if not decompose:
-            return ep
-        # Core ATen expands attention into masks guarded by data-dependent
-        # `where`s that euler has no ops for; it stays whole, as euler imports it.
-        table = torch.export.default_decompositions()
-        table.pop(torch.ops.aten.scaled_dot_product_attention.default, None)
-        return ep.run_decompositions(table)
+        return torch.export.export(model, tuple(example_inputs))
     except Exception as exc:  # torch reports capture failures with many exception types
         raise CompileError(f"<torch.export>: error: cannot capture the model: "
                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                            ) from exc
 
 
-def import_model(model, example_inputs, params_as_args=False, decompose=False) -> ImportedProgram:
+def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None
+                    ) -> ImportedProgram:
+    """Decompose an exported program and import it into an euler module.
+
+    `decompose=True` keeps the ops euler has whole and lets PyTorch decompose
+    the rest; an op euler keeps but cannot import in the form the model uses
+    (a handler's ImportUnsupported) is decomposed in a second round, if
+    PyTorch can. "core" imports the whole core-ATen form, False only
+    functionalizes. `.decomposed` of the result names the expanded ops.
+    """
+    if decompose not in (True, False, "core"):
+        raise EulerError(f"decompose must be True, False or 'core', got {decompose!r}")
+    keep = None
+    while True:
+        table = decomposition_table(keep) if decompose is True else (decompose or None)
+        try:
+            dec = _decompose(ep, table)
+        except Exception as exc:  # decompositions retrace the program: any torch error
+            raise CompileError(f"<torch.export>: error: cannot decompose the model: "
+                               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                               ) from exc
+        program = import_program(dec.program, params_as_args=params_as_args,
+                                 frozen_inputs=frozen_inputs)
+        if decompose is True and program.unsupported:
+            if keep is None:
+                keep = {op for op in torch.export.default_decompositions().keys()
+                        if handler_for(op) is not None}
+            failed = {op for op in keep if aten_name(op) in {u.op for u in program.unsupported}}
+            if failed:
+                keep -= failed
+                continue
+        break
+    program.decomposed = {name: [_location_text(n) for n in nodes]
+                          for name, nodes in dec.decomposed.items()}
+    return program
+
+
+def import_model(model, example_inputs, params_as_args=False, decompose=True) -> ImportedProgram:
     """Export `model` on `example_inputs` and import it into an euler module.
 
     Returns an `ImportedProgram`; `.module` is None and `.unsupported` lists
-    the ops in the way when some could not be imported.
+    the ops in the way when some could not be imported. See `import_exported`
+    for `decompose`.
     """
-    return import_program(export(model, example_inputs, decompose), params_as_args=params_as_args)
+    return import_exported(export(model, example_inputs), params_as_args, decompose)
 
 
 def _to_numpy(t):
@@ -115,7 +146,7 @@ def _compile_program(program: ImportedProgram, target, opt_level, params=None, *
 
 
 def compile(model, example_inputs, target="cpu", opt_level=2, params_as_args=False,
-            decompose=False, **kw) -> CompiledModel:
+            decompose=True, **kw) -> CompiledModel:
     """Compile a torch model for euler's `target`.
 
     Args:
@@ -124,7 +155,9 @@ def compile(model, example_inputs, target="cpu", opt_level=2, params_as_args=Fal
         target, opt_level, **kw: passed to `euler.compile`.
         params_as_args: read parameters and buffers at each call instead of
             freezing them into the compiled code.
-        decompose: import the core-ATen form of the program.
+        decompose: True (default): PyTorch decomposes the ops euler does not
+            keep whole; "core": import the whole core-ATen form; False: no
+            decompositions (functionalization only).
 
     Returns:
         A `CompiledModel`, called with tensors of the example inputs' shapes.
@@ -133,11 +166,17 @@ def compile(model, example_inputs, target="cpu", opt_level=2, params_as_args=Fal
         CompileError: the model cannot be captured, or uses ops euler does
             not support (each listed with its source line).
     """
+    if target == "cuda" and isinstance(model, torch.nn.Module):
+        # Frozen into the code, weights would be copied to the GPU on every
+        # call: they are arguments instead, moved to the device once, here.
+        params_as_args = True
     program = import_model(model, example_inputs, params_as_args, decompose)
     params = {}
     if params_as_args and isinstance(model, torch.nn.Module):
         params = dict(model.named_parameters(remove_duplicate=False))
         params.update(dict(model.named_buffers(remove_duplicate=False)))
+    if target == "cuda":
+        params = {k: _to_cuda(v) for k, v in params.items()}
     return _compile_program(program, target, opt_level, params, **kw)
 
 
@@ -146,10 +185,13 @@ class CoverageReport:
     """ATen ops of a model, split into those euler imports and those it does not.
 
     `supported` maps each ATen op to the source locations of its uses;
-    `unsupported` maps each to [(location, reason)].
+    `unsupported` maps each to [(location, reason)]; both describe the program
+    after decomposition. `decomposed` maps each op of the exported program
+    that PyTorch decomposed (into the ops above) to its source locations.
     """
     supported: dict
     unsupported: dict
+    decomposed: dict = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -158,7 +200,13 @@ class CoverageReport:
     def __str__(self):
         n_ok = sum(map(len, self.supported.values()))
         n_bad = sum(map(len, self.unsupported.values()))
-        lines = [f"euler ATen coverage: {n_ok} op uses supported, {n_bad} unsupported"]
+        n_dec = sum(map(len, self.decomposed.values()))
+        lines = [f"euler ATen coverage: {n_ok} op uses supported, {n_bad} unsupported "
+                 f"(after decomposing {n_dec} op uses)"]
+        if self.decomposed:
+            lines.append("decomposed by PyTorch:")
+            for op, locs in sorted(self.decomposed.items()):
+                lines.append(f"  {op:45} x{len(locs):<3} {_first_locations(locs)}")
         if self.supported:
             lines.append("supported:")
             for op, locs in sorted(self.supported.items()):
@@ -176,13 +224,14 @@ def _first_locations(locs, n=2):
     return ", ".join(shown[:n]) + (f", ... ({len(shown) - n} more)" if len(shown) > n else "")
 
 
-def coverage(model, example_inputs, decompose=False) -> CoverageReport:
-    """Report which ATen ops of `model` euler supports, with counts and source lines."""
+def coverage(model, example_inputs, decompose=True) -> CoverageReport:
+    """Report which ATen ops of `model` euler supports, with counts and source lines,
+    after PyTorch's decompositions (see `import_exported`), and which it decomposed."""
     program = import_model(model, example_inputs, decompose=decompose)
     unsupported = {}
     for u in program.unsupported:
         unsupported.setdefault(u.op, []).append((u.location, u.reason))
-    return CoverageReport(dict(program.ops), unsupported)
+    return CoverageReport(dict(program.ops), unsupported, program.decomposed)
 
 
 # --- the torch.compile backend ---------------------------------------------------------
@@ -249,7 +298,7 @@ class _BackendGraph:
             # gives the same ATen graph as euler.torch.compile, with the user's
             # stack traces, which dynamo recorded and export preserves.
             ep = torch.export.export(self.gm, tuple(example_inputs))
-            program = import_program(ep, frozen_inputs=self.frozen)
+            program = import_exported(ep, frozen_inputs=self.frozen)
             if program.unsupported:
                 raise CompileError([u.diagnostic() for u in program.unsupported])
             return _compile_program(program, self.target, self.opt_level)
@@ -288,7 +337,7 @@ def _register():
 _register()
 
 
-def coverage_command(spec: str, decompose=False) -> int:
+def coverage_command(spec: str, decompose=True) -> int:
     """`euler torch-coverage pkg.module:factory`: print the coverage report of the
     model that `factory()` returns as `(model, example_inputs)`; 1 if any op is unsupported."""
     import importlib

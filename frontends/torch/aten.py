@@ -673,6 +673,53 @@ def _split(imp, node, x, sizes, dim=0):
     return tuple(outs)
 
 
+def _pad_widths(x, pad):
+    """torch's pad list (last dim first, (before, after) pairs) as per-dim lists."""
+    rank = _rank(x)
+    if len(pad) % 2 or len(pad) // 2 > rank:
+        raise ImportUnsupported(f"a pad list of {len(pad)} values for a rank-{rank} tensor")
+    low, high = [0] * rank, [0] * rank
+    for i in range(len(pad) // 2):
+        low[rank - 1 - i], high[rank - 1 - i] = int(pad[2 * i]), int(pad[2 * i + 1])
+    return low, high
+
+
+@handles("constant_pad_nd", "pad")
+def _pad(imp, node, x, pad, mode="constant", value=None):
+    x = imp.value(x)
+    low, high = _pad_widths(x, pad)
+    # Negative widths crop: slice first, then pad what is left.
+    for axis in range(_rank(x)):
+        if low[axis] < 0 or high[axis] < 0:
+            size = _shape(x)[axis]
+            x = _slice(imp, x, axis, max(-low[axis], 0), size - max(-high[axis], 0))
+            low[axis], high[axis] = max(low[axis], 0), max(high[axis], 0)
+    if node.target._opname == "constant_pad_nd":
+        mode = "constant"
+    if mode == "constant":
+        return ops.pad(x, low, high, 0.0 if value is None else float(value)) \
+            if any(low) or any(high) else x
+    # The other modes read x at mirrored, clamped or wrapped indices: one gather per dim.
+    for axis in range(_rank(x)):
+        n, lo, hi = _shape(x)[axis], low[axis], high[axis]
+        if not lo and not hi:
+            continue
+        index = np.arange(-lo, n + hi)
+        if mode == "reflect":
+            if lo >= n or hi >= n:
+                raise ImportUnsupported("reflect padding must be smaller than the dimension")
+            index = np.abs(index)
+            index = np.where(index >= n, 2 * (n - 1) - index, index)
+        elif mode == "replicate":
+            index = np.clip(index, 0, n - 1)
+        elif mode == "circular":
+            index = index % n
+        else:
+            raise ImportUnsupported(f"padding mode {mode!r} is not supported")
+        x = _take(imp, x, axis, index)
+    return x
+
+
 @handles("unbind")
 def _unbind(imp, node, x, dim=0):
     x = imp.value(x)

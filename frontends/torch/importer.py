@@ -76,7 +76,8 @@ class ImportedProgram:
 
     `arguments` lists, per function argument, ("input", i) for the i-th flat
     user input or ("param", fqn) for a parameter/buffer passed as an argument.
-    `ops` counts the imported ATen ops by name, with their source locations.
+    `ops` counts the imported ATen ops by name, with their source locations;
+    `decomposed` names the ops of the exported program that PyTorch decomposed.
     """
     module: ir.Module | None
     context: ir.Context
@@ -87,6 +88,7 @@ class ImportedProgram:
     # Per flat output, the torch dtype to convert the returned array to (None:
     # as returned): bf16 results leave the function as f32, numpy has no bf16.
     result_dtypes: list = dataclasses.field(default_factory=list)
+    decomposed: dict = dataclasses.field(default_factory=dict)  # ATen name -> [location, ...]
 
     def check(self):
         """Raise `CompileError` listing every unsupported op, if any."""

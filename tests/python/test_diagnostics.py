@@ -53,7 +53,8 @@ BAD_PROGRAMS = [
                          '(tensor<2x3xf32>) -> tensor<2x3xf32>', ["tensor<2x3xf32>"],
                          "tensor<2x3xf32>"),
      errors.VerifyError, "'perm' [0, 2] is not a permutation of 0..1"),
-    ("axis out of range", _one_op('%0 = "euler.concat"(%a0, %a0) {axis = -3 : i64} : '
+    ("axis out of range", _one_op('%0 = "euler.concat"(%a0, %a0) {axis = -3 : i64, '
+                                  'operandSegmentSizes = array<i32: 2, 0, 0, 0, 0, 0, 0, 0>} : '
                                   '(tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<4x3xf32>',
                                   ["tensor<2x3xf32>"], "tensor<4x3xf32>"),
      errors.VerifyError, "axis -3 is out of range for rank 2"),
@@ -225,7 +226,7 @@ def test_nan_and_inf_propagate_as_numpy(level):
 ZERO_SIZE = """func.func @main(%x: tensor<0x4xf32>, %y: tensor<3x4xf32>) -> (tensor<0x4xf32>, tensor<4xf32>, tensor<3x4xf32>, tensor<3x0xf32>) {
   %0 = "euler.exp"(%x) : (tensor<0x4xf32>) -> tensor<0x4xf32>
   %1 = "euler.reduce_sum"(%x) {axes = array<i64: 0>} : (tensor<0x4xf32>) -> tensor<4xf32>
-  %2 = "euler.concat"(%x, %y) {axis = 0 : i64} : (tensor<0x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %2 = "euler.concat"(%x, %y) {axis = 0 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0, 0, 0, 0>} : (tensor<0x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
   %3 = "euler.matmul"(%y, %0) : (tensor<3x4xf32>, tensor<0x4xf32>) -> tensor<3x0xf32>
   return %0, %1, %2, %3 : tensor<0x4xf32>, tensor<4xf32>, tensor<3x4xf32>, tensor<3x0xf32>
 }"""

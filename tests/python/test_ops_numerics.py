@@ -254,6 +254,19 @@ FAMILIES = {
         Case("concat3", lambda a, b, c: ops.concat([a, b, c], axis=-1),
              (rand(2, 3, 1), rand(2, 3, 2), rand(2, 3, 2)),
              lambda a, b, c: np.concatenate([a, b, c], axis=-1)),
+        # Any mix of shapes in one op (issue 11: once a parse error), and more
+        # runs of shapes than euler.concat has operand groups (chained).
+        Case("concat_mixed", lambda a, b: ops.concat([a, b, a], axis=0), (rand(1), rand(3)),
+             lambda a, b: np.concatenate([a, b, a])),
+        Case("concat_many_runs", lambda a, b: ops.concat([a, b] * 5, axis=1),
+             (rand(2, 1), rand(2, 2)), lambda a, b: np.concatenate([a, b] * 5, axis=1)),
+    ],
+    # Constant padding (numpy.pad), a zero-pad dim included.
+    "pad": [
+        Case("pad_nchw", lambda x: ops.pad(x, (0, 0, 1, 0), (0, 0, 2, 1)), (rand(2, 3, 4, 5),),
+             lambda x: np.pad(x, [(0, 0), (0, 0), (1, 2), (0, 1)])),
+        Case("pad_fill", lambda x: ops.pad(x, (2, 0), (1, 3), fill=-1.5), (rand(3, 4),),
+             lambda x: np.pad(x, [(2, 1), (0, 3)], constant_values=-1.5)),
     ],
     # Casts.
     "cast": [

@@ -123,7 +123,7 @@ OPS = {
                           [r(2, 3, 4)], ["transpose", "permute"]),
     "view_reshape_flatten": (lambda m, x: (x.view(6, 4) * 2, x.reshape(-1) + 1, x.flatten(1) - 1,
                                            x.unflatten(2, (2, 2)) * 3),
-                             [r(2, 3, 4)], ["view", "reshape", "flatten", "unflatten"]),
+                             [r(2, 3, 4)], ["view"]),
     "squeeze_unsqueeze_expand": (lambda m, x: (x.unsqueeze(0).expand(4, 3, 1, 5) * 2,
                                                x.squeeze(1) + 1),
                                  [r(3, 1, 5)], ["unsqueeze", "expand", "squeeze"]),
@@ -132,7 +132,7 @@ OPS = {
                   [r(2, 3), r(2, 5)], ["cat", "stack"]),
     "split_chunk_slice_select": (lambda m, x: (*x.split(3, dim=1), *x.chunk(2, dim=0),
                                                x[:, 1:7:2] * 1, x[1] * 1, x[..., -1] * 1),
-                                 [r(4, 8)], ["split", "chunk", "slice", "select"]),
+                                 [r(4, 8)], ["split", "slice", "select"]),
     "embedding": (lambda m, idx: F.embedding(idx, m.table), [torch.tensor([[1, 0, 9], [3, 3, 2]])],
                   ["embedding"]),
     "sdpa_causal": (lambda m, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
@@ -146,7 +146,7 @@ OPS = {
                                         torch.where(m.keep, x, 0.5 * x)),
                           [r(5, 6)], ["masked_fill", "where"]),
     "batch_norm_eval": (lambda m, x: F.batch_norm(x, m.mean, m.var, m.gamma, m.beta, False, 0.1, 1e-3),
-                        [r(4, 6, 5, 5)], ["batch_norm"]),
+                        [r(4, 6, 5, 5)], ["_native_batch_norm_legit_no_training"]),
 }
 
 _BUFFERS = {
@@ -175,7 +175,7 @@ def test_float64_runs_as_float64():
 def test_core_aten_form_and_params_as_args():
     model = SmallCNN()
     x = r(2, 3, 16, 16)
-    cm = check(model, x, decompose=True, expect=["convolution", "addmm"])
+    cm = check(model, x, decompose="core", expect=["convolution", "addmm"])
     assert "aten.linear.default" not in cm.program.ops
     cm = check(model, x, params_as_args=True)
     assert cm.program.arguments[-1] == ("input", 0)

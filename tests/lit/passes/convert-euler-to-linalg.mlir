@@ -462,8 +462,22 @@ func.func @layer_norm_f16(%x: tensor<4xf16>, %g: tensor<4xf16>, %b: tensor<4xf16
 // CHECK-NEXT: %[[C:.*]] = tensor.insert_slice %arg2 into %[[B]][0, 4] [2, 1] [1, 1] : tensor<2x1xf32> into tensor<2x5xf32>
 // CHECK-NEXT: return %[[C]]
 func.func @concat(%a: tensor<2x3xf32>, %b: tensor<2x1xf32>, %c: tensor<2x1xf32>) -> tensor<2x5xf32> {
-  %0 = "euler.concat"(%a, %b, %c) {axis = -1 : i64} : (tensor<2x3xf32>, tensor<2x1xf32>, tensor<2x1xf32>) -> tensor<2x5xf32>
+  %0 = "euler.concat"(%a, %b, %c) {axis = -1 : i64, operandSegmentSizes = array<i32: 1, 2, 0, 0, 0, 0, 0, 0>} : (tensor<2x3xf32>, tensor<2x1xf32>, tensor<2x1xf32>) -> tensor<2x5xf32>
   return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @pad
+// CHECK-NEXT: %[[F:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK-NEXT: %[[P:.*]] = tensor.pad %arg0 low[0, 1] high[2, 0] {
+// CHECK-NEXT: ^bb0(%{{.*}}: index, %{{.*}}: index):
+// CHECK-NEXT: tensor.yield %[[F]] : f32
+// CHECK-NEXT: } : tensor<2x3xf32> to tensor<4x4xf32>
+// CHECK-NEXT: return %[[P]]
+func.func @pad(%x: tensor<2x3xf32>) -> tensor<4x4xf32> {
+  %0 = "euler.pad"(%x) {low = array<i64: 0, 1>, high = array<i64: 2, 0>, fill = 0.5 : f32} : (tensor<2x3xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
 }
 
 // -----

@@ -1,0 +1,166 @@
+"""Hugging Face `transformers` models built from configs, with random weights.
+
+    from hf_models import model, FAMILIES, OTHER_FAMILIES
+    m, inputs = model("llama", "small")      # or "bench"
+
+No hub download: every model is built from a config here. `small` sizes keep
+tests/python/test_hf_models.py fast; `bench` sizes (224x224 images, 128
+tokens, d = 256, 2 layers) are what benchmarks/hf_models.py times. Weights
+are re-initialized with PyTorch's default schemes and batch-norm statistics
+randomized (see `reinit`). Also usable from the CLI, e.g.
+`euler torch-coverage hf_models:llama` with examples/ on PYTHONPATH.
+"""
+
+import torch
+import transformers as T
+
+IMAGE = {"small": 32, "bench": 224}
+TOKENS = {"small": 8, "bench": 128}
+VOCAB = 1000
+
+
+def _text(size, d):
+    """(hidden, heads, layers, ffn) of a text model."""
+    return (32, 4, 2, 64) if size == "small" else (d, 4, 2, 4 * d)
+
+
+def reinit(model, seed=0):
+    """PyTorch's default init for every layer, random batch-norm statistics.
+
+    transformers' std-0.02 init makes deep CNN outputs vanish, which would let
+    a wrong result pass an absolute tolerance.
+    """
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    for m in model.modules():
+        if hasattr(m, "reset_parameters") and m is not model:
+            m.reset_parameters()
+        if isinstance(m, torch.nn.BatchNorm2d):
+            with torch.no_grad():
+                m.running_mean.uniform_(-0.5, 0.5, generator=g)
+                m.running_var.uniform_(0.5, 2.0, generator=g)
+                m.weight.uniform_(0.5, 1.5, generator=g)
+                m.bias.uniform_(-0.5, 0.5, generator=g)
+    return model.eval()
+
+
+def _ids(size, seed=0):
+    return (torch.randint(0, VOCAB, (1, TOKENS[size]), generator=torch.Generator().manual_seed(seed)),)
+
+
+def _image(size, seed=0):
+    s = IMAGE[size]
+    return (torch.randn(1, 3, s, s, generator=torch.Generator().manual_seed(seed)),)
+
+
+# --- the five families of issue 11 ---------------------------------------------------
+
+def resnet(size="small"):
+    if size == "small":
+        cfg = T.ResNetConfig(embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1],
+                             layer_type="basic")
+    else:  # ResNet-18
+        cfg = T.ResNetConfig(embedding_size=64, hidden_sizes=[64, 128, 256, 512],
+                             depths=[2, 2, 2, 2], layer_type="basic")
+    return reinit(T.ResNetModel(cfg)), _image(size)
+
+
+def mobilenet_v2(size="small"):
+    cfg = T.MobileNetV2Config(image_size=IMAGE[size],
+                              depth_multiplier=0.35 if size == "small" else 1.0)
+    return reinit(T.MobileNetV2Model(cfg)), _image(size)
+
+
+def bert(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.BertConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                       num_attention_heads=heads, intermediate_size=ffn,
+                       max_position_embeddings=512)
+    return reinit(T.BertModel(cfg)), _ids(size)
+
+
+def gpt2(size="small"):
+    d, heads, layers, _ = _text(size, 256)
+    cfg = T.GPT2Config(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads,
+                       n_positions=512, use_cache=False, bos_token_id=0, eos_token_id=0)
+    return reinit(T.GPT2Model(cfg)), _ids(size)
+
+
+def llama(size="small", cls=T.LlamaModel, config=T.LlamaConfig, **extra):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = config(vocab_size=VOCAB, hidden_size=d, intermediate_size=ffn,
+                 num_hidden_layers=layers, num_attention_heads=heads,
+                 num_key_value_heads=heads // 2, max_position_embeddings=512, use_cache=False,
+                 **extra)
+    return reinit(cls(cfg)), _ids(size)
+
+
+FAMILIES = {"resnet": resnet, "mobilenet_v2": mobilenet_v2, "bert": bert, "gpt2": gpt2,
+            "llama": llama}
+
+
+# --- further families from transformers' configs -------------------------------------
+
+def vit(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.ViTConfig(image_size=IMAGE[size], patch_size=8 if size == "small" else 16,
+                      hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
+                      intermediate_size=ffn)
+    return reinit(T.ViTModel(cfg, add_pooling_layer=False)), _image(size)
+
+
+def convnext(size="small"):
+    if size == "small":
+        cfg = T.ConvNextConfig(hidden_sizes=[16, 32], depths=[1, 1], num_stages=2)
+    else:  # ConvNeXt-tiny
+        cfg = T.ConvNextConfig(hidden_sizes=[96, 192, 384, 768], depths=[3, 3, 9, 3])
+    return reinit(T.ConvNextModel(cfg)), _image(size)
+
+
+def distilbert(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.DistilBertConfig(vocab_size=VOCAB, dim=d, n_layers=layers, n_heads=heads,
+                             hidden_dim=ffn, max_position_embeddings=512)
+    return reinit(T.DistilBertModel(cfg)), _ids(size)
+
+
+def roberta(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.RobertaConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                          num_attention_heads=heads, intermediate_size=ffn,
+                          max_position_embeddings=514)
+    return reinit(T.RobertaModel(cfg)), _ids(size)
+
+
+def t5_encoder(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.T5Config(vocab_size=VOCAB, d_model=d, d_kv=d // heads, d_ff=ffn, num_layers=layers,
+                     num_heads=heads, use_cache=False)
+    return reinit(T.T5EncoderModel(cfg)), _ids(size)
+
+
+def bart_encoder(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.BartConfig(vocab_size=VOCAB, d_model=d, encoder_layers=layers, decoder_layers=layers,
+                       encoder_attention_heads=heads, decoder_attention_heads=heads,
+                       encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
+                       use_cache=False)
+    return reinit(T.BartModel(cfg).get_encoder()), _ids(size)
+
+
+def mistral(size="small"):
+    return llama(size, T.MistralModel, T.MistralConfig, sliding_window=None)
+
+
+def qwen2(size="small"):
+    return llama(size, T.Qwen2Model, T.Qwen2Config)
+
+
+OTHER_FAMILIES = {"vit": vit, "convnext": convnext, "distilbert": distilbert, "roberta": roberta,
+                  "t5_encoder": t5_encoder, "bart_encoder": bart_encoder, "mistral": mistral,
+                  "qwen2": qwen2}
+
+
+def model(name, size="small"):
+    """(model in eval mode, example inputs) of family `name` at `size`."""
+    return {**FAMILIES, **OTHER_FAMILIES}[name](size)

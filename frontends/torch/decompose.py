@@ -1,0 +1,110 @@
+"""Capture and decomposition: nn.Module -> functional ATen graph for the importer.
+
+Sits between `torch.export` and `importer.py`. The exported program is
+functionalized and decomposed with PyTorch's own core-ATen table, minus the
+ops euler imports whole (linear, conv, layer_norm, softmax, gelu, attention,
+every op with a handler in `aten.py`), so an op outside euler's table reaches
+the importer as core-ATen ops it knows instead of being a dead end, and
+in-place ops (`add_`, `copy_`, ...) never reach it. Ops without an effect on
+values (shape asserts, eval dropout, aliases, clones) are removed from the
+graph, so that reports do not list them.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import warnings
+
+import torch
+
+from .aten import aten_name, handler_for
+
+__all__ = ["decompose", "decomposition_table", "Decomposed"]
+
+aten = torch.ops.aten
+
+# Nodes that check or constrain but compute nothing: erased when unused.
+VALUELESS = {aten._assert_tensor_metadata.default, aten._assert_async.default,
+             aten._assert_async.msg, aten._assert_scalar.default,
+             aten.sym_constrain_range.default, aten.sym_constrain_range_for_size.default,
+             aten._functional_assert_async.msg, aten._functional_sym_constrain_range.default,
+             aten._functional_sym_constrain_range_for_size.default}
+# Nodes whose value is their first operand in a functional inference graph.
+IDENTITY = {aten.alias.default, aten.detach.default, aten.clone.default,
+            aten.lift_fresh_copy.default, aten.contiguous.default}
+
+
+def decomposition_table(keep=None):
+    """The core-ATen decomposition table without the ops in `keep` (OpOverloads).
+
+    `keep=None` keeps every op that euler has a handler for.
+    """
+    table = torch.export.default_decompositions()
+    for op in list(table.keys()):
+        if (handler_for(op) is not None) if keep is None else (op in keep):
+            table.pop(op)
+    return table
+
+
+@dataclasses.dataclass
+class Decomposed:
+    """A decomposed program and which ops of the original it expanded."""
+    program: torch.export.ExportedProgram
+    decomposed: dict     # ATen name -> [node, ...] of the original graph
+
+
+def _call_targets(ep):
+    return collections.Counter(n.target for n in ep.graph.nodes if n.op == "call_function")
+
+
+def _is_eval_dropout(node):
+    if node.target is aten.dropout.default:
+        return not node.args[2] or node.args[1] == 0
+    return False
+
+
+def strip_valueless(ep):
+    """Erase value-less nodes and forward identities, in place."""
+    graph = ep.graph_module.graph
+    changed = False
+    for node in list(graph.nodes):
+        if node.op != "call_function":
+            continue
+        if node.target in VALUELESS and not node.users:
+            graph.erase_node(node)
+            changed = True
+        elif (node.target in IDENTITY or _is_eval_dropout(node)) and \
+                isinstance(node.args[0], torch.fx.Node):
+            node.replace_all_uses_with(node.args[0])
+            graph.erase_node(node)
+            changed = True
+    if changed:
+        ep.graph_module.recompile()
+    return ep
+
+
+def decompose(ep, table) -> Decomposed:
+    """Functionalize and decompose `ep` with `table`; strip value-less nodes.
+
+    `table` is a decomposition table, "core" for the whole core-ATen table
+    (attention kept whole: core ATen expands it into data-dependent masks),
+    or None for functionalization alone.
+    """
+    if table == "core":
+        table = torch.export.default_decompositions()
+        table.pop(aten.scaled_dot_product_attention.default, None)
+    before = [n for n in ep.graph.nodes if n.op == "call_function"]
+    with warnings.catch_warnings():
+        # torch 2.13's own pytree use inside run_decompositions warns; not the user's business.
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+        out = ep.run_decompositions({} if table is None else table)
+    after = _call_targets(out)
+    decomposed = collections.defaultdict(list)
+    for node in before:
+        # In-place ops are functionalized, not decomposed: not reported.
+        if (isinstance(node.target, torch._ops.OpOverload) and node.target not in after
+                and not node.target._schema.is_mutable
+                and node.target not in VALUELESS and node.target not in IDENTITY):
+            decomposed[aten_name(node.target)].append(node)
+    return Decomposed(strip_valueless(out), dict(decomposed))
