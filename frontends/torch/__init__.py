@@ -109,6 +109,12 @@ def _to_numpy(t):
     return t.contiguous().numpy()
 
 
+def _to_cuda(t):
+    if not isinstance(t, torch.Tensor):
+        raise EulerError(f"expected a torch.Tensor argument, got {type(t).__name__}")
+    return t.detach().to("cuda")  # no copy for a tensor on the GPU already
+
+
 class CompiledModel:
     """A model compiled by euler: call it with torch tensors like the model."""
 
@@ -124,13 +130,15 @@ class CompiledModel:
     def __call__(self, *inputs):
         flat = torch.utils._pytree.tree_leaves(inputs)
         args = []
+        # CUDA: tensors go in as they are, and come out on the GPU.
+        to_arg = _to_cuda if self.compiled.options.target == "cuda" else _to_numpy
         for kind, key in self.program.arguments:
-            args.append(_to_numpy(flat[key] if kind == "input" else self._params[key]))
+            args.append(to_arg(flat[key] if kind == "input" else self._params[key]))
         with torch.profiler.record_function("euler"):
             results = self.compiled.main(*args)
-        if isinstance(results, np.ndarray):
+        if not isinstance(results, tuple):
             results = (results,)
-        outs = [torch.from_numpy(r) for r in results]
+        outs = [r if isinstance(r, torch.Tensor) else torch.from_numpy(r) for r in results]
         outs = [o if d is None else o.to(d)
                 for o, d in zip(outs, self.program.result_dtypes or [None] * len(outs))]
         spec = self.program.out_spec
@@ -272,7 +280,8 @@ class _BackendGraph:
 
     def __init__(self, gm, example_inputs, target="cpu", opt_level=2):
         self.gm, self.target, self.opt_level = gm, target, opt_level
-        self.frozen = _frozen_inputs(gm, example_inputs)
+        # On the GPU weights stay arguments (device tensors, no per-call copy).
+        self.frozen = {} if target == "cuda" else _frozen_inputs(gm, example_inputs)
         self.cache = {}
         if not any(_symbolic(a) for a in example_inputs):
             self._get(example_inputs)
@@ -325,6 +334,9 @@ def backend(gm, example_inputs, **options):
     recompiled if they change in place); a graph with ops euler does not
     support runs eagerly, with an `EulerFallbackWarning` naming them.
     """
+    if "target" not in options and any(isinstance(a, torch.Tensor) and a.is_cuda
+                                       for a in example_inputs):
+        options = dict(options, target="cuda")
     return _BackendGraph(gm, example_inputs, **options)
 
 
