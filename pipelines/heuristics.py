@@ -1,4 +1,4 @@
-"""Tile-size heuristics for the CPU pipeline: the one place that picks them.
+"""Tile-size heuristics for the CPU and CUDA pipelines: the one place that picks them.
 
 The passes that tile (`euler-schedule-matmul`, ...) ask here and accept a
 per-call override from `Options.tile_sizes`, so an experiment never needs a
@@ -58,10 +58,8 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> Mat
     # instead of 0.94 / 0.76-0.85.
     mc, nc, kc = 256, 128, 512
     if override is not None:
-        override = tuple(int(v) for v in override)
-        if len(override) not in (3, 6) or min(override) <= 0:
-            raise ValueError("matmul tile sizes are (mc, nc, kc) or (mc, nc, kc, mr, nr, kr), "
-                             f"all positive; got {override}")
+        override = _tile_override(override, "matmul tile sizes are (mc, nc, kc) or "
+                                  "(mc, nc, kc, mr, nr, kr)")
         mc, nc, kc = override[:3]
         if len(override) == 6:
             mr, nr, kr = override[3:]
@@ -80,6 +78,15 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> Mat
     if batch * M * N * K < MIN_PARALLEL_MACS:
         threads = 1
     return MatmulTiles(mc, nc, kc, mr, nr, kr, parallel, max(1, threads))
+
+
+def _tile_override(override, what):
+    """`override` as a tuple of 3 or 6 positive ints, else a ValueError
+    saying `what` they should be."""
+    override = tuple(int(v) for v in override)
+    if len(override) not in (3, 6) or min(override) <= 0:
+        raise ValueError(f"{what}, all positive; got {override}")
+    return override
 
 
 def _balanced(size, tile, unit):
@@ -161,10 +168,8 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
                 bn //= 2
             wn = 32
     if override is not None:
-        override = tuple(int(v) for v in override)
-        if len(override) not in (3, 6) or min(override) <= 0:
-            raise ValueError("GPU matmul tile sizes are (bm, bn, bk) or "
-                             f"(bm, bn, bk, wm, wn, stages), all positive; got {override}")
+        override = _tile_override(override, "GPU matmul tile sizes are (bm, bn, bk) or "
+                                  "(bm, bn, bk, wm, wn, stages)")
         bm, bn, bk = override[:3]
         wm, wn = min(wm, bm), min(wn, bn)
         if len(override) == 6:
