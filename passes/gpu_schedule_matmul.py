@@ -53,6 +53,14 @@ SUMMARY = "Tensor-core (mma.sync) kernels with cp.async shared-memory pipelines 
 
 _BYTES = {"f16": 2, "bf16": 2, "f32": 4}
 _SMEM = "#gpu.address_space<workgroup>"
+_DEFAULT_MAPS = {
+    "linalg.matmul": ["affine_map<(d0, d1, d2) -> (d0, d2)>",
+                      "affine_map<(d0, d1, d2) -> (d2, d1)>",
+                      "affine_map<(d0, d1, d2) -> (d0, d1)>"],
+    "linalg.batch_matmul": ["affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>",
+                            "affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>",
+                            "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>"],
+}
 
 
 def run(module, tiles=None, allow_tf32=False):
@@ -95,10 +103,9 @@ def _matmuls(module):
 def _problem(op):
     """Shapes and element type of `op`, or None when this pass cannot take it."""
     # Only the default (non-transposed, non-broadcast) indexing maps.
-    if "indexing_maps" in op.attributes and op.name == "linalg.matmul":
+    if "indexing_maps" in op.attributes:
         maps = [str(m) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
-        if maps != ["affine_map<(d0, d1, d2) -> (d0, d2)>", "affine_map<(d0, d1, d2) -> (d2, d1)>",
-                    "affine_map<(d0, d1, d2) -> (d0, d1)>"]:
+        if maps != _DEFAULT_MAPS[op.name]:
             return None
     if len(op.operands) != 3 or len(op.results):
         return None  # on tensors: not bufferized yet
@@ -117,6 +124,8 @@ def _problem(op):
     batch = op.name == "linalg.batch_matmul"
     *bs, M, K = a.shape
     N = b.shape[-1]
+    if min(bs + [M, N, K]) == 0:
+        return None  # nothing to compute, or only C's fill: the generic lowering
     return {"batch": bs[0] if batch else 1, "M": M, "N": N, "K": K,
             "dtype": str(a.element_type), "out": str(c.element_type),
             "types": [str(t) for t in (a, b, c)], "batched": batch}

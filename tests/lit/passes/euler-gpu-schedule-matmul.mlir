@@ -113,3 +113,20 @@ func.func @in_place(%a: memref<32x32xf16>, %b: memref<32x32xf16>, %c: memref<32x
   gpu.memcpy %host, %c : memref<32x32xf32>, memref<32x32xf32>
   return
 }
+
+// -----
+
+// Left to the generic lowering: a transposed B (other indexing maps), and
+// an empty M.
+// CHECK-LABEL: func.func @transposed_b
+// CHECK-NEXT:    linalg.matmul indexing_maps
+// CHECK-LABEL: func.func @empty
+// CHECK-NEXT:    linalg.matmul ins
+func.func @transposed_b(%a: memref<32x32xf16>, %b: memref<32x32xf16>, %c: memref<32x32xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] ins(%a, %b : memref<32x32xf16>, memref<32x32xf16>) outs(%c : memref<32x32xf32>)
+  return
+}
+func.func @empty(%a: memref<0x32xf16>, %b: memref<32x32xf16>, %c: memref<0x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<0x32xf16>, memref<32x32xf16>) outs(%c : memref<0x32xf32>)
+  return
+}
