@@ -205,8 +205,9 @@ def _epilogue_of(op, fill):
     if any(len(o.operation.regions) for o in body.operations):
         return None
     allowed = {op.operation, generic} | ({fill} if fill is not None else set())
-    if not in_place and any(u.owner not in allowed and u.owner.name not in ("gpu.dealloc", "memref.dealloc")
-           for u in c.uses):
+    frees = ("gpu.dealloc", "memref.dealloc")
+    if not in_place and any(u.owner not in allowed and u.owner.name not in frees
+                            for u in c.uses):
         return None
     return generic
 
