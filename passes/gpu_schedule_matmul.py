@@ -202,6 +202,8 @@ def _epilogue_of(op, fill):
         if not isinstance(v.type, ir.MemRefType):
             return None
     body = generic.regions[0].blocks[0]
+    # Each body op is cloned into the kernel as it stands (linalg.index
+    # becomes the element's index): no regions.
     if any(len(o.operation.regions) for o in body.operations):
         return None
     allowed = {op.operation, generic} | ({fill} if fill is not None else set())
@@ -265,6 +267,9 @@ def _epilogue_at(store, c, operands, maps, body, out):
                 if op.name == "linalg.yield":
                     yielded = op.operands[0]
                     break
+                if op.name == "linalg.index":
+                    mapping.append((op.results[0], at[ir.IntegerAttr(op.attributes["dim"]).value]))
+                    continue
                 clone = op.clone()
                 for i, v in enumerate(clone.operands):
                     for old, new in mapping:

@@ -130,3 +130,27 @@ func.func @empty(%a: memref<0x32xf16>, %b: memref<32x32xf16>, %c: memref<0x32xf3
   linalg.matmul ins(%a, %b : memref<0x32xf16>, memref<32x32xf16>) outs(%c : memref<0x32xf32>)
   return
 }
+
+// -----
+
+// An epilogue that reads its indices: linalg.index becomes the element's
+// row (the store's first index).
+// CHECK-LABEL: func.func @indexed_epilogue
+// CHECK-NOT:     linalg.generic
+// CHECK:         %[[I:.*]] = arith.index_cast %[[ROW:.*]] : index to i64
+// CHECK-NEXT:    %[[F:.*]] = arith.sitofp %[[I]] : i64 to f32
+// CHECK-NEXT:    %[[R:.*]] = arith.addf %{{.*}}, %[[F]] : f32
+// CHECK:         vector.store %{{.*}}, %arg3[%[[ROW]], %{{.*}}]
+func.func @indexed_epilogue(%a: memref<32x32xf16>, %b: memref<32x32xf16>, %c: memref<32x32xf32>, %d: memref<32x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<32x32xf16>, memref<32x32xf16>) outs(%c : memref<32x32xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<32x32xf32>) outs(%d : memref<32x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 0 : index
+    %j = arith.index_cast %i : index to i64
+    %f = arith.sitofp %j : i64 to f32
+    %r = arith.addf %x, %f : f32
+    linalg.yield %r : f32
+  }
+  return
+}
