@@ -105,6 +105,7 @@ class _Runtime:
     ahead of the library's own)."""
 
     def __init__(self):
+        require()  # cuInit, before any other driver call
         jit._load_runtime_libs(RUNTIME_LIBS)
         # Memory and copies outside compiled code go through the driver, in
         # the primary context (the one MLIR's runtime and torch use): MLIR's
