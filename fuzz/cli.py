@@ -3,7 +3,7 @@
 `tools/euler_main.py` calls `add_subcommands` on its subparsers, so these
 commands live with the code they drive.
 
-    euler fuzz --seed S --count N [--target cpu|cuda] [--max-ops K] [--out DIR]
+    euler fuzz --seed S --count N [--large L] [--target cpu|cuda] [--max-ops K] [--out DIR]
     euler bisect FILE.mlir [-O N] [--inputs random|file.npz]
     euler compare FILE.mlir [-O N ...] [--inputs random|file.npz]
 """
@@ -17,6 +17,9 @@ def add_subcommands(sub) -> None:
     f.add_argument("--count", type=int, default=100)
     f.add_argument("--target", default="cpu", choices=("cpu", "cuda"))
     f.add_argument("--max-ops", type=int, default=10)
+    f.add_argument("--large", type=int, default=2,
+                   help="large-shape programs after the others: one reduction over >= 10**6 "
+                   "terms each (default 2)")
     f.add_argument("--out", default="fuzz-out", help="where reduced failures are written")
     f.add_argument("--opt-levels", default="0,1,2,3", help="comma-separated, e.g. 0,3")
     f.add_argument("--rotate", action="store_true",

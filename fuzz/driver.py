@@ -121,7 +121,7 @@ class Summary:
     ops: int = 0
     compiles: int = 0
     rejected: int = 0
-    failures: list = dataclasses.field(default_factory=list)  # (index, Failure, path)
+    failures: list = dataclasses.field(default_factory=list)  # (label, Failure, path)
     seconds: float = 0.0
 
     def __str__(self):
@@ -134,19 +134,22 @@ class Summary:
                     if kinds else "")]
         if self.rejected:
             lines.append(f"{self.rejected} programs rejected by the interpreter (generator bugs)")
-        for index, f, path in self.failures:
-            lines.append(f"  program {index}: {f}" + (f"\n    reduced: {path}" if path else ""))
+        for label, f, path in self.failures:
+            lines.append(f"  {label}: {f}" + (f"\n    reduced: {path}" if path else ""))
         return "\n".join(lines)
 
 
 def run_fuzz(seed: int, count: int, target: str = "cpu", max_ops: int = 10,
              opt_levels=(0, 1, 2, 3), out_dir: str | None = None, rotate: bool = False,
-             isolate: bool = True, reduce: bool = True, log=print, start: int = 0) -> Summary:
+             isolate: bool = True, reduce: bool = True, log=print, start: int = 0,
+             large: int = 0) -> Summary:
     """Fuzz `count` programs of stream `seed`; return a `Summary`.
 
     Args:
         seed: the stream; program i is a pure function of (seed, i).
         count: how many programs, starting at index `start`.
+        large: how many large-shape programs (one reduction over >= 10**6
+            terms, `generate.generate_large`) follow, from their own stream.
         target: "cpu" or "cuda".
         max_ops: upper bound on generated ops per program (guards come on top).
         opt_levels: levels to compile each program at.
@@ -163,8 +166,11 @@ def run_fuzz(seed: int, count: int, target: str = "cpu", max_ops: int = 10,
     summary = Summary()
     t0 = time.perf_counter()
     try:
-        for index in range(start, start + count):
-            program, inputs = program_and_inputs(seed, index, max_ops)
+        jobs = [(i, False) for i in range(start, start + count)] + \
+            [(i, True) for i in range(start, start + large)]
+        for done, (index, is_large) in enumerate(jobs, start=1):
+            program, inputs = program_and_inputs(seed, index, max_ops, large=is_large)
+            label = f"large program {index}" if is_large else f"program {index}"
             levels = (opt_levels[index % len(opt_levels)],) if rotate else tuple(opt_levels)
             text = to_mlir(program)
             summary.programs += 1
@@ -174,11 +180,11 @@ def run_fuzz(seed: int, count: int, target: str = "cpu", max_ops: int = 10,
                 failures = checker(text, inputs, levels, target)
             except Exception as exc:
                 summary.rejected += 1
-                log(f"program {index}: rejected by the interpreter: {exc}")
+                log(f"{label}: rejected by the interpreter: {exc}")
                 continue
             if failures:
                 failure = failures[0]
-                log(f"program {index}: {failure}"
+                log(f"{label}: {failure}"
                     + (f" (and {len(failures) - 1} more levels)" if len(failures) > 1 else ""))
                 path = None
                 if reduce:
@@ -186,17 +192,19 @@ def run_fuzz(seed: int, count: int, target: str = "cpu", max_ops: int = 10,
                                                       checker=checker)
                     if out_dir:
                         os.makedirs(out_dir, exist_ok=True)
-                        name = f"{failure.kind}-s{seed}-p{index}-O{failure.opt_level}.mlir"
+                        tag = f"L{index}" if is_large else f"p{index}"
+                        name = f"{failure.kind}-s{seed}-{tag}-O{failure.opt_level}.mlir"
+                        origin = (f"large program {index} of `euler fuzz --seed {seed} --large N`"
+                                  if is_large else f"program {index} of `euler fuzz --seed {seed}`")
                         path = write_test(os.path.join(out_dir, name), small, xs, failure,
-                                          f"program {index} of `euler fuzz --seed {seed}`", target,
-                                          checker)
+                                          origin, target, checker)
                     log(f"  reduced to {count_ops(small)} ops in {tests} tests"
                         + (f": {path}" if path else ""))
-                summary.failures.append((index, failure, path))
-            done = index - start + 1
-            if done % 50 == 0 or done == count:
+                summary.failures.append((label, failure, path))
+            if done % 50 == 0 or done == len(jobs):
                 rate = done / (time.perf_counter() - t0)
-                log(f"[{done}/{count}] {len(summary.failures)} failing, {rate:.1f} programs/s")
+                log(f"[{done}/{len(jobs)}] {len(summary.failures)} failing, "
+                    f"{rate:.1f} programs/s")
     finally:
         if worker:
             worker.close()
@@ -209,6 +217,7 @@ def main(args) -> int:
     levels = tuple(int(v) for v in str(args.opt_levels).split(","))
     summary = run_fuzz(args.seed, args.count, target=args.target, max_ops=args.max_ops,
                        opt_levels=levels, out_dir=args.out, rotate=args.rotate,
-                       isolate=not args.no_isolate, reduce=not args.no_reduce)
+                       isolate=not args.no_isolate, reduce=not args.no_reduce,
+                       large=args.large)
     print(summary)
     return 1 if summary.failures else 0

@@ -445,8 +445,66 @@ def generate(rng: np.random.Generator, max_ops: int = 10, dtype: str | None = No
     return p
 
 
-def program_and_inputs(seed: int, index: int, max_ops: int = 10):
-    """Program number `index` of the fuzz run with `seed`, and its inputs."""
+# Large-shape mode: one reduction over at least this many terms, where a
+# sequential f32 accumulator drifts by up to percents and blocked sums must not.
+LARGE_TERMS = 10 ** 6
+
+
+def generate_large(rng: np.random.Generator) -> Program:
+    """A program around one long reduction: a big f32 argument, shifted by a
+    constant (a large mean, small spread: where running sums drift most) and
+    maybe mapped elementwise, then reduced over >= LARGE_TERMS terms along
+    contiguous, strided or several axes (a sum, a mean, a softmax or a
+    layer_norm), with a small op after it."""
+    b = _Builder(rng, "f32")
+    long = int(rng.choice([1 << 20, (1 << 20) + 7, 1000003]))  # 1000003 is prime
+    kind = str(rng.choice(["rows", "columns", "two_axes", "flat"]))
+    if kind == "rows":  # contiguous: the last axis
+        shape, axes = (int(rng.integers(1, 4)), long), (1,)
+    elif kind == "columns":  # strided: the first axis of a few columns
+        shape, axes = (long, int(rng.integers(2, 5))), (0,)
+    elif kind == "two_axes":  # an outer and an inner axis (e.g. aten.var's planes)
+        inner = int(rng.choice([1024, 1031]))
+        shape, axes = (-(-long // inner), int(rng.integers(1, 4)), inner), (0, 2)
+    else:
+        shape, axes = (long,), (0,)
+    x = b.new_arg(shape)
+    mapped = str(rng.choice(["none", "abs", "relu", "sigmoid", "mul"]))
+    if mapped == "mul":
+        x = b.add("mul", [x, b.constant(np.full((1,), float(rng.uniform(0.5, 2.0))))])
+    elif mapped != "none":
+        x = b.add(mapped, [x])
+    # Sums of ~1e9 (1M terms of ~1000): a running f32 total then rounds each
+    # term to a multiple of 64, percents off; unshifted sums cancel instead.
+    shift = float(rng.choice([0.0, 1000.0, 10000.0]))
+    if shift:
+        x = b.add("add", [x, b.constant(np.full((1,), shift))])
+    rank = len(shape)
+    op = str(rng.choice(["reduce_sum", "reduce_mean", "softmax", "layer_norm"]))
+    if op == "softmax" and kind in ("rows", "flat"):
+        # Scaled by the row length, so that outputs are not all below atol.
+        y = b.add("softmax", [x], {"axis": rank - 1})
+        y = b.add("mul", [y, b.constant(np.full((1,), float(shape[-1])))])
+    elif op == "layer_norm" and kind in ("rows", "flat"):
+        c = shape[-1]
+        gamma, beta = b.new_arg((c,)), b.new_arg((c,))
+        y = b.add("layer_norm", [x, gamma, beta], {"axis": rank - 1, "epsilon": 1e-5})
+    else:
+        name = op if op.startswith("reduce") else "reduce_sum"
+        y = b.add(name, [x], {"axes": axes, "keepdims": bool(rng.random() < 0.3)})
+    if b.program.type_of(y).numel <= 64 and rng.random() < 0.5:
+        y = b.add(str(rng.choice(["neg", "sqrt", "tanh"])), [b.guard(y)])
+    b.program.outputs = [y]
+    return b.program
+
+
+def program_and_inputs(seed: int, index: int, max_ops: int = 10, large: bool = False):
+    """Program number `index` of the fuzz run with `seed`, and its inputs;
+    `large` draws from the run's separate stream of large-shape programs."""
+    if large:
+        rng = np.random.default_rng([seed, index, 1])
+        program = generate_large(rng)
+        return program, inputs(program, rng)
     rng = np.random.default_rng([seed, index])
     program = generate(rng, max_ops)
     special = 0.02 if rng.random() < 0.05 else 0.0
@@ -457,5 +515,5 @@ def count_ops(program: Program) -> int:
     return sum(n.name != "constant" for n in program.nodes)
 
 
-__all__ = ["Node", "Program", "generate", "inputs", "infer_node", "program_and_inputs",
-           "to_mlir", "count_ops"]
+__all__ = ["Node", "Program", "generate", "generate_large", "inputs", "infer_node",
+           "program_and_inputs", "to_mlir", "count_ops"]

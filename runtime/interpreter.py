@@ -102,26 +102,48 @@ def _reduce(name, x, attrs):
         # numpy refuses an empty max; euler returns max's identity, -inf, as
         # the compiled reduction (initialized with -inf) does.
         return np.max(x, axis=axes, keepdims=keep, initial=-np.inf)
-    if name == "reduce_sum":
-        return np.sum(x, axis=axes, keepdims=keep)
-    return np.mean(x, axis=axes, keepdims=keep)
+    # Float sums accumulate in float64 and round once: numpy's own f32 sum is
+    # sequential along non-contiguous axes, not a reference for any order.
+    acc = np.float64 if np.issubdtype(x.dtype, np.floating) else None
+    reduce = np.sum if name == "reduce_sum" else np.mean
+    return reduce(x, axis=axes, keepdims=keep, dtype=acc).astype(x.dtype)
 
 
 def _softmax(x, attrs):
     axis = shapes.normalize_axis(attrs.get("axis", -1), x.ndim)
     m = np.max(x, axis=axis, keepdims=True) if x.size else x
     e = np.exp(x - m)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return (e / np.sum(e, axis=axis, keepdims=True, dtype=np.float64)).astype(x.dtype)
 
 
 def _layer_norm(x, gamma, beta, attrs):
     axis = shapes.normalize_axis(attrs.get("axis", -1), x.ndim)
-    eps = x.dtype.type(attrs.get("epsilon", 1e-5))
+    eps = attrs.get("epsilon", 1e-5)
     axes = tuple(range(axis, x.ndim))
-    mean = np.mean(x, axis=axes, keepdims=True)
-    centered = x - mean
+    # The statistics in float64, the result rounded once.
+    x64 = x.astype(np.float64)
+    mean = np.mean(x64, axis=axes, keepdims=True)
+    centered = x64 - mean
     var = np.mean(centered * centered, axis=axes, keepdims=True)
-    return centered / np.sqrt(var + eps) * gamma + beta
+    return (centered / np.sqrt(var + eps) * gamma + beta).astype(x.dtype)
+
+
+def _sum_rounding(name, x, attrs, dtype) -> np.ndarray:
+    """How far rounding may move a correctly computed K-term sum (or mean):
+    the pairwise-summation bound log2(K) * u * sum|x|, per result element.
+    Any blocked or tree order meets it; one running total over K terms does
+    not (its bound grows with K * u). The "ulp" run moves sums this far."""
+    if not np.issubdtype(x.dtype, np.floating):
+        return np.zeros(())
+    axes = shapes.normalize_axes(attrs.get("axes", range(x.ndim)), x.ndim)
+    k = math.prod(x.shape[a] for a in axes)
+    if k < 2:
+        return np.zeros(())
+    # f16/bf16 sums accumulate in f32 (rounded once, which `store` nudges).
+    u = 2.0 ** -53 if dtype == "f64" else 2.0 ** -24
+    keep = bool(attrs.get("keepdims", False))
+    bound = math.log2(k) * u * np.sum(np.abs(x.astype(np.float64)), axis=axes, keepdims=keep)
+    return bound / k if name == "reduce_mean" else bound
 
 
 def _windows(x, kernel, strides, padding, dilations, pad_value):
@@ -319,7 +341,11 @@ def interpret(module, func_name: str = "main", *arrays, precision: str = "op") -
                 name = euler_ops.op_name(op)
                 args = [env[v].astype(compute(euler_ops.tensor_type(v.type).dtype), copy=False)
                         for v in op.operands]
-                value = store(_evaluate(name, args, attrs, result, op), result.dtype)
+                value = _evaluate(name, args, attrs, result, op)
+                if precision == "ulp" and name in ("reduce_sum", "reduce_mean"):
+                    value = value + _sum_rounding(name, args[0], attrs, result.dtype) * \
+                        np.where(rng.random(np.shape(value)) < 0.5, -1.0, 1.0)
+                value = store(value, result.dtype)
             except ShapeError as err:
                 raise _error(op, err) from None
             except InputError as err:

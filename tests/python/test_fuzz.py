@@ -26,6 +26,38 @@ def test_ci_fixed_seed_fuzz(tmp_path):
     assert not summary.failures, str(summary)
 
 
+def test_large_shape_mode_catches_running_sums(monkeypatch):
+    # Large programs (one reduction over >= 2**20 terms) agree at -O0 and -O3;
+    # with euler-split-reductions switched off (one running f32 total per
+    # sum, as before it existed) the oracle rejects most of them.
+    from euler.fuzz.generate import LARGE_TERMS
+    from euler.pipelines import heuristics
+    programs = [program_and_inputs(7, i, large=True) for i in range(8)]
+    texts = [to_mlir(p) for p, _ in programs]
+    refs = [oracle.reference(t, xs) for t, (_, xs) in zip(texts, programs)]
+    for (p, xs), text, ref in zip(programs, texts, refs):
+        assert max(t.numel for t in p.args) >= LARGE_TERMS
+        assert not oracle.check(text, xs, (0, 3), ref=ref), text
+    monkeypatch.setattr(heuristics, "REDUCTION_BLOCK", 1 << 40)
+    caught = sum(bool(oracle.check(t, xs, (0,), ref=ref))
+                 for t, (_, xs), ref in zip(texts, programs, refs))
+    assert caught >= 4, f"only {caught} of 8 running sums caught"
+
+
+def test_sum_rounding_is_the_pairwise_bound():
+    # The "ulp" reference run moves a K-term sum by log2(K) * u * sum|x|.
+    from euler.runtime.interpreter import interpret_text
+    x = np.full((4, 1024), 3.0, np.float32)
+    text = """func.func @main(%x: tensor<4x1024xf32>) -> tensor<4xf32> {
+  %0 = "euler.reduce_sum"(%x) {axes = array<i64: 1>} : (tensor<4x1024xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}"""
+    (exact,), (moved,) = interpret_text(text, "main", x), interpret_text(text, "main", x,
+                                                                          precision="ulp")
+    # ... then rounded to f32 and moved one ulp more (2**-12 at 3072).
+    np.testing.assert_allclose(np.abs(moved - exact), 10 * 2.0 ** -24 * 3072, atol=2 * 2.0 ** -12)
+
+
 def test_generator_is_deterministic_and_covers_the_op_set():
     seen = collections.Counter()
     for i in range(300):
@@ -124,7 +156,7 @@ def test_bisect_names_the_pass_that_breaks_results(monkeypatch):
 
 
 @pytest.mark.parametrize("argv", [["fuzz", "--seed", "1", "--count", "3", "--max-ops", "3",
-                                   "--opt-levels", "0", "--no-isolate"]])
+                                   "--opt-levels", "0", "--no-isolate", "--large", "1"]])
 def test_fuzz_cli(argv, capsys, tmp_path):
     assert euler_main(argv + ["--out", str(tmp_path)]) == 0
-    assert "3 programs" in capsys.readouterr().out
+    assert "4 programs" in capsys.readouterr().out  # 3, then 1 large-shape one
