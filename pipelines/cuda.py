@@ -31,6 +31,10 @@ from . import cpu
 # 8.0 is the first with sm_90, and reads as well on older chips.
 CHIP = "sm_90"
 PTX_FEATURES = "+ptx80"
+# Chips that need a newer PTX ISA than 8.0 (LLVM aborts the process, not the
+# pass, on a version too old for the chip).
+_PTX_FOR_CHIP = {"sm_100": "+ptx86", "sm_101": "+ptx86", "sm_103": "+ptx88",
+                 "sm_110": "+ptx90", "sm_120": "+ptx87", "sm_121": "+ptx88"}
 THREADS_PER_BLOCK = 256
 
 
@@ -76,7 +80,9 @@ def gpu(pm, opts: Options):
 
 
 def nvvm(pm, opts: Options):
-    pm.add(f"nvvm-attach-target{{chip={opts.chip or CHIP} features={PTX_FEATURES} O=3}}")
+    chip = opts.chip or CHIP
+    features = _PTX_FOR_CHIP.get(chip.rstrip("af"), PTX_FEATURES)
+    pm.add(f"nvvm-attach-target{{chip={chip} features={features} O=3}}")
     pm.add("gpu.module(lower-affine,convert-scf-to-cf,convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
            "canonicalize,cse,reconcile-unrealized-casts)")
 

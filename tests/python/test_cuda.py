@@ -380,9 +380,12 @@ def test_column_reduction_takes_the_loop_path():
     assert len(kernels) == 2  # fill, then one thread per column
 
 
-def test_chip_option():
-    (ptx,) = _ptx(softmax_src(64, 256), chip="sm_80").values()
-    assert ".target sm_80" in ptx
+@pytest.mark.parametrize("chip,version", [("sm_80", "8.0"), ("sm_90", "8.0"),
+                                          ("sm_100a", "8.6"), ("sm_120", "8.7")])
+def test_chip_option(chip, version):
+    # Newer chips need a newer PTX ISA (an old one aborts LLVM, the process with it).
+    (ptx,) = _ptx(softmax_src(64, 256), chip=chip).values()
+    assert f".target {chip}" in ptx and f".version {version}" in ptx
 
 
 def test_every_stage_can_be_emitted_without_gpu():
