@@ -73,6 +73,24 @@ def _root_buffer(value):
     return value
 
 
+def _written_operands(op):
+    """The memrefs `op` may write (all it touches, for ops not known here)."""
+    memrefs = [v for v in op.operands if isinstance(v.type, ir.MemRefType)]
+    if len(op.regions):  # a kernel or loop: whatever its body touches
+        def visit(inner):
+            memrefs.extend(v for v in inner.operands if isinstance(v.type, ir.MemRefType))
+            return ir.WalkResult.ADVANCE
+        op.walk(visit)
+        return memrefs
+    if op.name.startswith("linalg.") and "operandSegmentSizes" in op.attributes:
+        return list(op.operands)[num_inputs(op):]
+    if op.name in ("memref.copy", "gpu.memcpy"):
+        return memrefs[:1] if op.name == "gpu.memcpy" else memrefs[1:]
+    if op.name in _VIEWS or op.name in ("gpu.alloc", "gpu.dealloc", "memref.get_global"):
+        return []
+    return memrefs
+
+
 def _index(v):
     return arith.constant(ir.IndexType.get(), v)
 
@@ -119,6 +137,13 @@ class _Kernel:
                 if self.producer[(op, i)] is None and isinstance(value.type, ir.MemRefType):
                     external_inputs.add(_root_buffer(value))
         position = {o.operation: n for n, o in enumerate(block.operations)}
+        # The kernel reads its inputs where the root was: nothing between the
+        # first member and the root may write them (a buffer reused in place).
+        ordered = [o.operation for o in block.operations]
+        for op in ordered[position[ops[0]]:position[self.root]]:
+            if op not in members and any(_root_buffer(v) in external_inputs
+                                         for v in _written_operands(op)):
+                raise _Unsupported()
         for _, buf in self.outputs:
             if _root_buffer(buf) in external_inputs:
                 raise _Unsupported()  # written while other threads may read it

@@ -90,3 +90,30 @@ func.func @in_place(%arg0: memref<4x512xf32>, %arg1: memref<512xf32>) {
   }
   return
 }
+
+// -----
+
+// Something between the members writes a buffer the group reads (here the
+// bias, in place): the kernel, which runs where the root is, would read the
+// new values instead of the old, so the group is left alone.
+// CHECK-LABEL: func.func @input_written_between
+// CHECK-NOT:  gpu.launch
+// CHECK:      linalg.generic
+// CHECK:      linalg.copy
+// CHECK:      linalg.generic
+func.func @input_written_between(%x: memref<4x512xf32>, %b: memref<512xf32>, %c: memref<512xf32>, %out: memref<4x512xf32>) {
+  %t = memref.alloc() : memref<4x512xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %b : memref<4x512xf32>, memref<512xf32>) outs(%t : memref<4x512xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%v: f32, %w: f32, %o: f32):
+    %0 = arith.addf %v, %w : f32
+    linalg.yield %0 : f32
+  }
+  memref.copy %c, %b : memref<512xf32> to memref<512xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%t : memref<4x512xf32>) outs(%out : memref<4x512xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 2 : i64, col_tiles = 1 : i64, rows_per_block = 1 : i64, threads = 64 : i64, vector = 4 : i64}} {
+  ^bb0(%v: f32, %o: f32):
+    %0 = arith.mulf %v, %v : f32
+    linalg.yield %0 : f32
+  }
+  memref.dealloc %t : memref<4x512xf32>
+  return
+}
