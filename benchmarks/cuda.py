@@ -3,6 +3,7 @@
     python benchmarks/cuda.py [--out DIR] [--reps 30] [--quick] [--no-inductor]
     python benchmarks/cuda.py --gemm [f16 bf16 f32 tf32] [--shapes 4096x4096x4096,...]
     python benchmarks/cuda.py --sweep    # row kernels under other schedules
+    python benchmarks/cuda.py --zoo      # the PyTorch models, by euler.torch.compile
 
 A script, not a test; it needs a GPU and torch with CUDA. Every workload runs
 on torch CUDA tensors already on the device (euler takes them without
@@ -318,6 +319,43 @@ def gemm(args):
         json.dump({"device": torch.cuda.get_device_name(), "rows": rows}, f, indent=1)
 
 
+def zoo(reps, inductor=True):
+    """euler.torch.compile(model, inputs, target="cuda") on the PyTorch models of
+    examples/pytorch_models.py (bench sizes), on device tensors, with the
+    weights on the device, against eager and torch.compile."""
+    import torch
+    import euler.torch as et
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                    "examples"))
+    import pytorch_models
+    print("| model | euler kernels | euler ms | eager ms | torch.compile ms | eager / euler "
+          "| rel. err |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (factory, make_inputs) in pytorch_models.models("bench").items():
+        torch.manual_seed(0)
+        model = factory().eval().cuda()
+        inputs = tuple(x.cuda() for x in make_inputs())
+        with torch.no_grad():
+            try:
+                compiled = et.compile(model, inputs, target="cuda")
+            except euler.EulerError as exc:
+                print(f"| {name} | euler failed: {str(exc).splitlines()[0][:120]} | | | | | |")
+                continue
+            want = model(*inputs)
+            err = float((compiled(*inputs).double() - want.double()).norm()
+                        / want.double().norm())
+            euler_s = kernel_time(lambda: compiled(*inputs), reps)
+            eager_s = kernel_time(lambda: model(*inputs), reps)
+            ind = "-"
+            if inductor:
+                fast = torch.compile(model)
+                fast(*inputs)
+                ind = f"{kernel_time(lambda: fast(*inputs), reps) * 1e3:.3f}"
+        kernels = compiled.stages["gpu"].count("gpu.launch_func")
+        print(f"| {name} | {kernels} | {euler_s * 1e3:.3f} | {eager_s * 1e3:.3f} | {ind} | "
+              f"{eager_s / euler_s:.2f} | {err:.1e} |", flush=True)
+
+
 def main():
     import torch
     p = argparse.ArgumentParser()
@@ -327,6 +365,8 @@ def main():
     p.add_argument("--no-inductor", action="store_true")
     p.add_argument("--sweep", action="store_true",
                    help="time row kernels under other schedules than the heuristic's")
+    p.add_argument("--zoo", action="store_true",
+                   help="the PyTorch models of examples/pytorch_models.py instead")
     p.add_argument("--gemm", nargs="*", metavar="DTYPE",
                    help="GEMM rows against cuBLAS instead (dtypes of f16 bf16 f32 tf32; "
                         "default all)")
@@ -335,6 +375,8 @@ def main():
     args = p.parse_args()
     if args.sweep:
         return sweep(args.reps)
+    if args.zoo:
+        return zoo(args.reps, not args.no_inductor)
     if args.gemm is not None:
         return gemm(args)
     os.makedirs(args.out, exist_ok=True)
