@@ -183,7 +183,7 @@ def compile(model, example_inputs, target="cpu", opt_level=2, params_as_args=Fal
     if params_as_args and isinstance(model, torch.nn.Module):
         params = dict(model.named_parameters(remove_duplicate=False))
         params.update(dict(model.named_buffers(remove_duplicate=False)))
-    if target == "cuda":
+    if target == "cuda" and kw.get("emit") is None:  # emit= needs no GPU
         params = {k: _to_cuda(v) for k, v in params.items()}
     return _compile_program(program, target, opt_level, params, **kw)
 
