@@ -569,6 +569,15 @@ def test_compiled_modules_are_cached_in_process_and_on_disk(tmp_path):
     assert not euler.compile(src, target="cuda", cache=False) is first
 
 
+def test_torch_model_emits_ptx_without_gpu():
+    torch_ = pytest.importorskip("torch")
+    import euler.torch as et
+    model = torch_.nn.Sequential(torch_.nn.Linear(16, 32), torch_.nn.ReLU()).eval()
+    with torch_.no_grad():
+        cm = et.compile(model, (torch_.randn(4, 16),), target="cuda", emit="ptx")
+    assert cuda_pipeline.ptx_of(cm.stages["ptx"])
+
+
 @needs_gpu
 def test_torch_models_keep_their_weights_on_the_device():
     import euler.torch as et
