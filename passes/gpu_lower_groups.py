@@ -113,7 +113,6 @@ class _Kernel:
             for i, value in enumerate(op.operands):
                 self.producer[(op, i)] = writer.get(value)
             writer[op.operands[len(op.operands) - 1]] = op
-        self.last_writer = writer
         self.shape = row_group(ops, lambda value, reader: (
             self.producer.get((reader, list(reader.operands).index(value))), None))
         if self.shape is None:
