@@ -29,6 +29,7 @@ REGISTRY = {
     "euler-expand-math": "expand_math",
     "euler-tile-and-fuse": "tile_and_fuse",
     "euler-vectorize": "vectorize",
+    "euler-dedup-kernels": "dedup_kernels",
     "euler-simplify": "simplify",
     "euler-fold-constants": "fold_constants",
     "euler-cse": "cse",

@@ -60,6 +60,10 @@ def tiled(pm, opts: Options):
     # "naive loops" never means a sum off by percents. Last: inside the fused
     # tiles, where the blocks' reshapes are local views and break no group.
     passes.add(pm, "euler-split-reductions", block=opts.tile_sizes.get("reduction"))
+    if opts.opt_level >= 2:
+        # Last: what each kernel is is settled now, and every later stage
+        # (LLVM most of all) then compiles each distinct kernel once.
+        passes.add(pm, "euler-dedup-kernels")
 
 
 def vectorized(pm, opts: Options):
@@ -77,6 +81,12 @@ def bufferized(pm, opts: Options):
     # Canonicalize first: a result still routed through loop results is not
     # recognized as an alloc, and would be computed aside and then copied.
     pm.add("canonicalize")
+    # A kernel updating a tensor in place returns its argument's buffer
+    # (euler-dedup-kernels): the caller has it already, and as an out-param
+    # it would be copied. The kernels' results go first, so that the public
+    # functions return allocations, which become their out-params uncopied.
+    pm.add("drop-equivalent-buffer-results")
+    pm.add("buffer-results-to-out-params{hoist-static-allocs=true}")
     pm.add("buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true}")
     pm.add("buffer-deallocation-pipeline")
     pm.add("canonicalize,cse")
