@@ -48,7 +48,10 @@ _CLONED = {"tensor.empty", "ub.poison", "tensor.extract_slice", "tensor.expand_s
            "tensor.collapse_shape", "linalg.fill"}
 
 
-def run(module):
+def run(module, ops=""):
+    """`ops` (comma-separated op names): outline only these ops, with no
+    other kernel merged into theirs (for dedup before a schedule of them)."""
+    only = tuple(o for o in ops.split(",") if o) if isinstance(ops, str) else tuple(ops)
     with module.context:
         top = module.regions[0].blocks[0]
         table = ir.SymbolTable(module)
@@ -56,7 +59,7 @@ def run(module):
         for fn in [op.operation for op in top.operations]:
             if (fn.name == "func.func" and "sym_visibility" not in fn.attributes
                     and len(fn.regions[0].blocks)):
-                outlined += _outline(fn, table, ids)
+                outlined += _outline(fn, table, ids, only)
         if not outlined:
             return
         # Folding left undone in the whole function would make copies of one
@@ -96,18 +99,19 @@ def _constant_key(op):
     return op.name, str(value)
 
 
-def _outline(fn, table, ids):
+def _outline(fn, table, ids, only):
     """Moves each kernel of `fn` into a function of its own: [(func, call)]."""
     block = fn.regions[0].blocks[0]
     # Consumers first, so that producers read by one kernel only (a fill, the
     # packs of a matmul) go into it instead of becoming kernels of their own.
-    roots = [op.operation for op in reversed(block.operations) if len(op.operation.regions)]
+    roots = [op.operation for op in reversed(block.operations) if len(op.operation.regions)
+             and (not only or op.operation.name in only)]
     outlined, clonable = [], {}
     for root in roots:
         if root in clonable:
             continue  # in a consumer's kernel already
-        body = [root] + _insert_of(root, fn)
-        cloned, args = _inputs(body, fn)
+        body = [root] + ([] if only else _insert_of(root, fn))
+        cloned, args = _inputs(body, fn, merge=not only)
         clonable.update(dict.fromkeys(cloned))
         results = list(body[-1].results)
         name = next(n for n in (f"{_TEMP}{i}" for i in ids) if n not in table)
@@ -206,7 +210,7 @@ def _captured(ops, fn):
     return order
 
 
-def _inputs(body, fn):
+def _inputs(body, fn, merge=True):
     """(ops to clone into the kernel of the ops `body`, in an order defining each before
     its users; the kernel's arguments). Both follow first use, so that equal
     kernels come out as equal text wherever their operands were defined."""
@@ -217,7 +221,7 @@ def _inputs(body, fn):
     def need(v):
         op = _defining_op(v)
         if op is not None and op not in decided:
-            decided[op] = _clonable(op, inside, fn)
+            decided[op] = _clonable(op, inside, fn, merge)
             if decided[op]:
                 inside.add(op)
                 for w in _captured([op], fn):
@@ -231,7 +235,7 @@ def _inputs(body, fn):
     return cloned, args
 
 
-def _clonable(op, inside, fn):
+def _clonable(op, inside, fn, merge):
     """Whether `op` goes into the kernel of the ops `inside`, rather than
     being passed as a value."""
     if op.name in _CLONED:
@@ -241,7 +245,7 @@ def _clonable(op, inside, fn):
         return not isinstance(value, ir.DenseElementsAttr) or value.is_splat
     # Work read by this kernel alone is part of it; work read elsewhere too
     # is done once, where it is.
-    return len(op.regions) > 0 and _read_inside(op, inside, fn)
+    return merge and len(op.regions) > 0 and _read_inside(op, inside, fn)
 
 
 def _read_inside(op, inside, fn):

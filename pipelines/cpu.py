@@ -43,6 +43,9 @@ def tiled(pm, opts: Options):
         # Convolutions become matmuls over an im2col patch matrix, for the
         # matmul schedule below.
         passes.add(pm, "euler-conv-to-matmul", num_threads=opts.num_threads)
+        # Each distinct matmul once: the schedule's patterns act on the
+        # whole function around a matmul, which grew with the model.
+        passes.add(pm, "euler-dedup-kernels", ops=_MATMULS)
         # Packed, cache- and register-tiled, threaded and vectorized matmuls.
         # First: linalg-fuse-elementwise-ops would push reshapes of a matmul's
         # result into it, turning it into a 4-D generic no schedule knows.
