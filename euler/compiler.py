@@ -81,7 +81,7 @@ def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> C
             return result
     ctx = dialects.context()
     module = driver.parse(source, ctx)
-    input_text = str(module)
+    input_text = str(module) if opts.dump_dir else None  # only dumps print it
     signatures = jit.prepare_abi(module)
     start = driver.detect_stage(module, opts.target)
     stages = driver.run_stages(module, opts, start_after=start, input_text=input_text)

@@ -8,8 +8,8 @@ files when a dump directory is set, and turns MLIR failures into euler errors.
 from __future__ import annotations
 
 import collections
+import collections.abc
 import os
-import re
 
 from mlir import ir, passmanager
 
@@ -63,25 +63,36 @@ def _parse_module(source: str, filename: str) -> ir.Module:
 def detect_stage(module: ir.Module, target: str):
     """The name of the last stage whose output `module` looks like, or None
     for euler IR, so that compilation can start from IR of any stage."""
-    text = str(module)
-    if "euler." in text:
+    # By op names and types, not the printed module: a model's weights would
+    # be printed just to be searched.
+    names = set()
+
+    def visit(op):
+        names.add(op.name)
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    if any(n.startswith("euler.") for n in names):
         return None
-    if "llvm.func" in text and "func.func" not in text:
+    if "llvm.func" in names and "func.func" not in names:
         return "llvm"
-    if re.search(r"func\.func @\w+\([^)]*memref<", text):
-        return "bufferized"
+    for op in module.body.operations:
+        if op.operation.name == "func.func" and any(
+                isinstance(t, ir.MemRefType) for t in op.operation.attributes["function_type"].value.inputs):
+            return "bufferized"
     return "linalg"
 
 
 def run_stages(module: ir.Module, opts: Options, start_after=None, input_text=None):
     """Run the target's stages on `module` in place; return {stage: IR text}."""
-    recorded = collections.OrderedDict()
+    recorded = _Stages()
     names = [name for name, _ in target_stages(opts.target)]
     if opts.emit is not None and opts.emit not in names:
         raise errors.CompileError(f"<options>: error: unknown stage '{opts.emit}' "
                                   f"(stages: {', '.join(names)})")
     dump = _Dumper(opts.dump_dir)
-    dump.write(0, "input", input_text if input_text is not None else str(module))
+    if dump.directory:
+        dump.write(0, "input", input_text if input_text is not None else str(module))
     started = start_after is None
     for index, (name, stage) in enumerate(target_stages(opts.target), start=1):
         if not started:
@@ -94,8 +105,9 @@ def run_stages(module: ir.Module, opts: Options, start_after=None, input_text=No
             pm.enable_timing()
         stage(pm, opts)
         _run(pm, module, name, dump, index)
-        recorded[name] = str(module)
-        dump.write(index, name, recorded[name])
+        recorded[name] = module.operation.clone()
+        if dump.directory:
+            dump.write(index, name, recorded[name])
         if name == opts.emit:
             break
     return recorded
@@ -117,6 +129,30 @@ def _run(pm, module, stage_name, dump, index):
             raise errors.InternalError(f"stage '{stage_name}' failed:\n"
                                        + "\n".join(err.diagnostics)) from None
         raise err from None
+
+
+class _Stages(collections.abc.Mapping):
+    """{stage: IR text}, printed on first access: a model's weights are most
+    of its IR, and printing it after every stage took a third of the compile
+    time of a 12-layer GPT-2. Each stage's IR is kept as a copy until then
+    (its constants are shared with the module, not copied)."""
+
+    def __init__(self):
+        self._ir = collections.OrderedDict()
+
+    def __setitem__(self, name, op):
+        self._ir[name] = op
+
+    def __getitem__(self, name):
+        if not isinstance(self._ir[name], str):
+            self._ir[name] = str(self._ir[name])
+        return self._ir[name]
+
+    def __iter__(self):
+        return iter(self._ir)
+
+    def __len__(self):
+        return len(self._ir)
 
 
 class _Dumper:
