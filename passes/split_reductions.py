@@ -1,6 +1,7 @@
 """euler-split-reductions: blocked (cascade) summation for long float sums.
 
-Runs first in the `tiled` stage of the CPU pipeline, at every opt level. A
+Runs last in the `tiled` stage of the CPU pipeline and of the CUDA
+pipeline's `gpu-tiled` stage, at every opt level. A
 float sum accumulated in one running total loses digits as the total grows:
 over 8M terms of ~100 in f32 the error reaches percents. This pass rewrites
 every additive float reduction (a `linalg.reduce` or `linalg.generic` whose
@@ -37,13 +38,16 @@ NAME = "euler-split-reductions"
 SUMMARY = "Split long float sums into blocks summed in a cascade (accurate at any length)"
 
 
-def run(module, block=None):
-    """`block` overrides the heuristic's block size (terms per accumulator)."""
+def run(module, block=None, skip_marked=""):
+    """`block` overrides the heuristic's block size (terms per accumulator);
+    ops carrying the attribute `skip_marked` are left alone (on the GPU, the
+    row groups planned as one kernel, which sum each row as a tree)."""
     limit = reduction_block(override=block)
     work = []
 
     def visit(op):
-        if op.name in ("linalg.generic", "linalg.reduce"):
+        if op.name in ("linalg.generic", "linalg.reduce") and not (
+                skip_marked and skip_marked in op.attributes):
             work.append(op)
         return ir.WalkResult.ADVANCE
 

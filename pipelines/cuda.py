@@ -4,7 +4,8 @@ The same story as the CPU's (`pipelines/cpu.py`), with a GPU at the end:
 
   gpu-tiled   (-O2) elementwise fusion, then the CPU's fusion groups
               (`euler-tile-and-fuse`'s grouping), each row group planned as
-              one kernel: rows on blocks, 16-byte vectors on threads;
+              one kernel: rows on blocks, 16-byte vectors on threads; (every
+              level) the other long sums split into blocks, as on the CPU;
   bufferized  one-shot bufferization on the host; results become
               caller-allocated out-params, which are device buffers;
   gpu         every buffer on the device; matmul groups get the matmul
@@ -25,6 +26,7 @@ from mlir import ir
 
 from .. import passes
 from ..options import Options
+from ..passes.gpu_form_groups import GROUP as GPU_GROUP
 from . import cpu
 
 # Without a GPU to ask (`Options.chip` unset): Hopper (H100/H200). PTX ISA
@@ -48,6 +50,11 @@ def gpu_tiled(pm, opts: Options):
         pm.add("linalg-fuse-elementwise-ops,canonicalize,cse")
         # Fusion groups as on the CPU; row groups planned as one kernel each.
         passes.add(pm, "euler-gpu-form-groups", tiles=opts.tile_sizes.get("gpu_row"))
+    # Every level, as on the CPU: the sums left to one thread per output
+    # element (column sums, rows too long for one block) summed in blocks,
+    # which is both accurate and more parallel. Planned rows are trees already.
+    passes.add(pm, "euler-split-reductions", block=opts.tile_sizes.get("reduction"),
+               skip_marked=GPU_GROUP)
 
 
 def bufferized(pm, opts: Options):
