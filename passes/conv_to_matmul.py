@@ -36,7 +36,8 @@ from mlir.dialects import arith, linalg, scf, tensor, vector
 # become a matmul no schedule touches, i.e. naive loops plus an im2col copy.
 from .schedule_matmul import _FLOAT_TYPES
 from .convert_euler_to_linalg import _reassociation
-from ..pipelines.heuristics import MIN_PARALLEL_ELEMENTS, matmul_tiles
+from ..pipelines import heuristics
+from ..pipelines.heuristics import matmul_tiles
 
 NAME = "euler-conv-to-matmul"
 SUMMARY = "Lower linalg NCHW convolutions to (batch) matmuls over an im2col patch matrix"
@@ -278,8 +279,10 @@ def _im2col(x, pshape, strides, dilations, threads, images_outer=False) -> ir.Va
         return dims[2:3] + dims[:2] + dims[3:] if images_outer else dims
 
     out = tensor.empty(order([channels, taps, n, oh, ow]), etype)
-    if threads > 1 and channels % threads == 0 and \
-            channels * taps * n * oh * ow >= MIN_PARALLEL_ELEMENTS:
+    # The work: one copied element per patch entry.
+    copies = channels * taps * n * oh * ow
+    if channels % threads == 0 and \
+            heuristics.parallel_threads(copies / heuristics.OPS_PER_S, threads) > 1:
         chunk = channels // threads
         forall = scf.ForallOp([0], [threads], [1], [out])
         with ir.InsertionPoint(forall.body):

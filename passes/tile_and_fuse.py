@@ -31,7 +31,8 @@ import math
 
 from mlir import ir
 
-from ..pipelines.heuristics import MIN_PARALLEL_ELEMENTS, fusion_tile
+from ..pipelines import heuristics
+from ..pipelines.heuristics import fusion_tile
 from . import transform_script
 
 NAME = "euler-tile-and-fuse"
@@ -180,8 +181,11 @@ def _tag_and_script(index, members, num_threads, parallel, tile_override):
     for o, d in members:
         out = o.op.results[0].type
         bytes_per_index += math.prod(out.shape) // max(1, o.ranges[d]) * _elem_bytes(out)
-    threaded = parallel and num_threads > 1 and math.prod(root.op.results[0].type.shape) \
-        >= MIN_PARALLEL_ELEMENTS
+    # The work: every member's output, times the ops computing each element.
+    ops = sum(math.prod(o.op.results[0].type.shape)
+              * max(1, len(o.op.regions[0].blocks[0].operations)) for o, _ in members)
+    threaded = parallel and heuristics.parallel_threads(ops / heuristics.OPS_PER_S,
+                                                        num_threads) > 1
     tile = fusion_tile(extent, bytes_per_index, num_threads if threaded else 1, tile_override)
     if tile >= extent:
         return None

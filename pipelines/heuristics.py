@@ -13,8 +13,33 @@ import dataclasses
 
 # Bytes of one vector register: 64 with AVX-512, the JIT's host target.
 VECTOR_BYTES = 64
-# Matmuls of fewer multiply-adds than this (256^3 and below) run on one thread.
-MIN_PARALLEL_MACS = 1 << 25
+
+# --- threads: when a parallel loop pays for itself (euler-schedule-matmul,
+# euler-tile-and-fuse, euler-conv-to-matmul) ----------------------------------
+
+# An scf.forall on MLIR's async runtime costs about this much however little
+# it does: waking the workers, handing out the tasks, waiting for the last.
+# benchmarks/parallel_dispatch.py on the 2-core machine (load average 10):
+# t2 - t1/2 = 61-63 us for 256-4096 elements, 91-150 us above, and two
+# threads lost up to 64K elements of a fused GELU (1.46x slower there) and
+# won at 256K (0.73x).
+DISPATCH_S = 60e-6
+# One core's throughput the work estimates assume: multiply-adds of the packed
+# f32 matmul micro-kernel (an estimate, not measured here), and arith/math ops
+# of vectorized elementwise code, one op on one element (the same benchmark:
+# 256K elements of its 53-op body in 0.67 ms on one thread, 21e9 ops/s; the
+# estimate then puts the break-even between 64K and 256K, as measured).
+MACS_PER_S = 30e9
+OPS_PER_S = 20e9
+
+
+def parallel_threads(seconds, threads) -> int:
+    """Workers for a parallel loop estimated to take `seconds` on one thread:
+    `threads` where splitting saves at least twice the dispatch cost, else 1
+    (two threads must never be slower than one)."""
+    if threads > 1 and seconds * (1 - 1 / threads) >= 2 * DISPATCH_S:
+        return threads
+    return 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,10 +98,8 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> Mat
     # Split the dimension with more register tiles over the threads: thin-M
     # (inference) matmuls still use every core.
     parallel = "m" if _ceil(M, mr) >= _ceil(N, nr) else "n"
-    # Waking the async runtime's workers costs tens of microseconds per
-    # parallel loop (two: the packs, merged, and the kernel).
-    if batch * M * N * K < MIN_PARALLEL_MACS:
-        threads = 1
+    # Two parallel loops: the packs (merged) and the kernel.
+    threads = parallel_threads(batch * M * N * K / MACS_PER_S / 2, threads)
     return MatmulTiles(mc, nc, kc, mr, nr, kr, parallel, max(1, threads))
 
 
@@ -205,9 +228,6 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
 # A fused group's tile (its slice of every member's output) should sit in L2
 # with room to spare, so the producers' tiles are still there for the consumer.
 FUSION_TILE_BYTES = 256 * 1024
-# Below this many output elements a group is not split over threads: waking the
-# async runtime's workers costs more than the work.
-MIN_PARALLEL_ELEMENTS = 1 << 15
 
 
 def fusion_tile(size, bytes_per_index, threads=1, override=None) -> int:

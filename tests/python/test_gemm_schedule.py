@@ -48,7 +48,7 @@ def test_matches_numpy(m, n, k):
 @pytest.fixture
 def small_parallel(monkeypatch):
     """Let the small test shapes run on several threads."""
-    monkeypatch.setattr(heuristics, "MIN_PARALLEL_MACS", 0)
+    monkeypatch.setattr(heuristics, "parallel_threads", lambda seconds, threads: threads)
 
 
 @pytest.mark.parametrize("threads", [2, 3])
