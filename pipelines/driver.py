@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import collections.abc
 import os
+import time
 
 from mlir import ir, passmanager
 
@@ -104,7 +105,9 @@ def run_stages(module: ir.Module, opts: Options, start_after=None, input_text=No
         if opts.timing:
             pm.enable_timing()
         stage(pm, opts)
+        started_at = time.perf_counter()
         _run(pm, module, name, dump, index)
+        recorded.seconds[name] = time.perf_counter() - started_at
         recorded[name] = module.operation.clone()
         if dump.directory:
             dump.write(index, name, recorded[name])
@@ -135,10 +138,12 @@ class _Stages(collections.abc.Mapping):
     """{stage: IR text}, printed on first access: a model's weights are most
     of its IR, and printing it after every stage took a third of the compile
     time of a 12-layer GPT-2. Each stage's IR is kept as a copy until then
-    (its constants are shared with the module, not copied)."""
+    (its constants are shared with the module, not copied). `.seconds`
+    holds each stage's compile time (and the JIT's, as "jit")."""
 
     def __init__(self):
         self._ir = collections.OrderedDict()
+        self.seconds = collections.OrderedDict()
 
     def __setitem__(self, name, op):
         self._ir[name] = op

@@ -1,0 +1,125 @@
+"""Compile time against depth: GPT-2 (d=256, 64 tokens) with 1..12 layers.
+
+    python benchmarks/compile_time.py [--layers 1,2,4,8,12] [--threads 1] [--model gpt2|gpt_block]
+                                      [--baseline]
+
+Identical layers should cost once (euler-dedup-kernels), so compile time
+should grow with the number of distinct kernels, not with depth. Each depth
+compiles in a fresh process: the torch capture and import ("import"), each
+pipeline stage and the JIT (`CompiledModule.stages.seconds`), and the total;
+then the number of kernel functions left, and every total as a ratio to the
+2-layer one. `gpt2` is Hugging Face GPT-2 built from its config with random
+weights (needs `transformers`); `gpt_block` stacks the zoo's nanoGPT block.
+The machine's load average is printed, since the timings are wall-clock.
+`--baseline` also compiles every depth with euler-dedup-kernels replaced by
+a no-op (alternating with the real runs), and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _model(kind, layers):
+    import torch
+    torch.manual_seed(0)
+    if kind == "gpt_block":
+        sys.path.insert(0, os.path.join(HERE, "..", "examples"))
+        import pytorch_models
+        model = torch.nn.Sequential(*[pytorch_models.GPTBlock(256, 4, 128) for _ in range(layers)])
+        return model.eval(), (torch.randn(1, 64, 256),)
+    import transformers
+
+    config = transformers.GPT2Config(n_embd=256, n_layer=layers, n_head=4, n_positions=128,
+                                     vocab_size=1000, use_cache=False)
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gpt2 = transformers.GPT2Model(config)
+
+        def forward(self, ids):
+            return self.gpt2(ids, use_cache=False).last_hidden_state
+
+    return LastHidden().eval(), (torch.randint(0, 1000, (1, 64)),)
+
+
+def worker(kind, layers, threads, baseline):
+    import torch
+
+    import euler
+    import euler.torch as et
+    if baseline:
+        from euler.passes import dedup_kernels
+        dedup_kernels.run = lambda module, ops="": None
+    model, inputs = _model(kind, layers)
+    t0 = time.perf_counter()
+    program = et.import_model(model, inputs)
+    t1 = time.perf_counter()
+    compiled = euler.compile(program.module, opt_level=3, num_threads=threads)
+    t2 = time.perf_counter()
+    kernels = compiled.stages["tiled"].count("func.func private @__euler_kernel_")
+    # Correctness is part of the measurement: a fast wrong compile is no result.
+    args = [t.numpy() for t in inputs]
+    with torch.no_grad():
+        want = model(*inputs).numpy()
+    got = compiled.main(*args)
+    err = float(abs(got - want).max())
+    return {"import": t1 - t0, "stages": dict(compiled.stages.seconds), "total": t2 - t0,
+            "kernels": kernels, "max_err": err}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--layers", default="1,2,4,8,12")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--model", default="gpt2", choices=["gpt2", "gpt_block"])
+    p.add_argument("--baseline", action="store_true",
+                   help="also compile without euler-dedup-kernels")
+    p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker is not None:
+        print(json.dumps(worker(args.model, args.worker, args.threads, args.baseline)))
+        return
+    rows, baseline = {}, {}
+    for layers in [int(n) for n in args.layers.split(",")]:
+        for without in [False, True] if args.baseline else [False]:
+            proc = subprocess.run([sys.executable, __file__, "--worker", str(layers), "--model",
+                                   args.model, "--threads", str(args.threads)]
+                                  + ["--baseline"] * without, capture_output=True, text=True)
+            if proc.returncode:
+                print(f"  {layers} layers failed: {proc.stderr.strip().splitlines()[-1:]}",
+                      file=sys.stderr)
+                continue
+            (baseline if without else rows)[layers] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"  {layers} layers{' (baseline)' * without}: "
+                  f"{(baseline if without else rows)[layers]['total']:.1f} s",
+                  file=sys.stderr, flush=True)
+    if not rows:
+        return 1
+    stages = list(next(iter(rows.values()))["stages"])
+    base = rows.get(2, next(iter(rows.values())))["total"]
+    print(f"\n{args.model} d=256, 64 tokens, -O3, {args.threads} thread(s); "
+          f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}\n")
+    print("| layers | import s | " + " | ".join(f"{s} s" for s in stages)
+          + " | total s | vs 2 layers | kernels | max err | no dedup: total s | speedup |")
+    print("|---:|---:|" + "---:|" * len(stages) + "---:|---:|---:|---:|---:|---:|")
+    for layers, r in rows.items():
+        b = baseline.get(layers)
+        print(f"| {layers} | {r['import']:.2f} | "
+              + " | ".join(f"{r['stages'].get(s, 0):.2f}" for s in stages)
+              + f" | {r['total']:.2f} | {r['total'] / base:.2f}x | {r['kernels']} "
+              f"| {r['max_err']:.1e} | " + (f"{b['total']:.2f} | {b['total'] / r['total']:.2f}x |"
+                                          if b else " | |"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
