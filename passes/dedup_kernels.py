@@ -6,21 +6,25 @@ layers has N copies of every kernel; everything after this point
 (vectorization, bufferization, lowering, and above all LLVM's code
 generation, most of the compile time) would otherwise pay N times. As
 Inductor and IREE do, kernels are keyed by their IR and each distinct one is
-compiled once, called from every place it occurs.
+compiled once, called from every place it occurs. At -O3 it also runs before
+`euler-schedule-matmul` on the matmuls alone (`ops=`), so that each distinct
+matmul is scheduled once, in a function of its own.
 
 A kernel is an op with regions at the top level of a public function (a
-tiled loop nest, an `scf.forall`, an untiled `linalg` op). It becomes a
-private function `@__euler_kernel_N` taking the values it reads from
-outside. Scalars, splat constants, `tensor.empty` and fills used only by it
-are cloned in rather than passed, and so are the view ops (slices and
-reshapes) between it and its operands: kernels then differ by weights and
+tiled loop nest, an `scf.forall`, an untiled `linalg` op), together with the
+kernels only it reads (a matmul's fill and packs) and the `insert_slice`
+that alone reads it (a peeled matmul block then updates its tensor in
+place). It becomes a private `noinline` function `@__euler_kernel_N` taking
+the values it reads from outside. Scalars, splat constants, `tensor.empty`,
+fills and the view ops (slices and reshapes) between it and its operands are
+cloned in rather than passed: kernels then differ by weights and
 activations only, and take whole tensors, which bufferize to identity-layout
 memrefs with no copy at the call. Non-splat constants (weights) are
 arguments, so layers with different weights share code.
 
-The key is the kernel function's printed IR without locations, used whole
-as a dictionary key: equal text means equal code, with no collision to rule
-out.
+The key is the kernel function's printed IR without locations (after a
+canonicalization and a fixed order of its constants), used whole as a
+dictionary key: equal text means equal code, with no collision to rule out.
 """
 
 from __future__ import annotations
