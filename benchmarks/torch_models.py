@@ -38,8 +38,8 @@ def _time(fn, inputs, iters):
     return (time.perf_counter() - t0) / iters
 
 
-def bench(name, args):
-    factory, make_inputs = MODELS[name]
+def bench(name, args, models=MODELS):
+    factory, make_inputs = models[name]
     torch.manual_seed(0)
     model = factory().eval()
     inputs = make_inputs()
@@ -77,19 +77,21 @@ def bench(name, args):
     return best, compile_s
 
 
-def main(argv=None):
+def main(argv=None, models=MODELS, script=__file__):
+    """Run the benchmark on `models` ({name: (factory, make_inputs)}); workers
+    are `script --worker NAME`, which must call back into this function."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("-O", dest="opt_level", type=int, default=3)
     p.add_argument("--repeat", type=int, default=7, help="timed rounds; the best counts")
     p.add_argument("--iters", type=int, default=10, help="calls per round")
-    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--models", default=",".join(models))
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     if args.worker:
-        best, compile_s = bench(args.worker, args)
+        best, compile_s = bench(args.worker, args, models)
         print(json.dumps({"best": best, "compile": compile_s}))
         return
 
@@ -99,7 +101,7 @@ def main(argv=None):
     for name in args.models.split(","):
         # A crash (in compiled code) at one opt level is noted, then the next lower is tried.
         for level in range(args.opt_level, -1, -1):
-            cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads),
+            cmd = [sys.executable, script, "--worker", name, "--threads", str(args.threads),
                    "-O", str(level), "--repeat", str(args.repeat), "--iters", str(args.iters)]
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if proc.returncode >= 0:

@@ -126,6 +126,18 @@ irdl.dialect @euler {
     irdl.operands(x: %tensor)
     irdl.results(result: %tensor)
   }
+  // Elementwise (rotary position embeddings of positions known at run time).
+  irdl.operation @cos {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
+  // Elementwise.
+  irdl.operation @sin {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
   // torch gelu; optional `approximate = "none"` (erf, default) or `"tanh"`.
   irdl.operation @gelu {
     %tensor = irdl.base "!builtin.tensor"
@@ -254,6 +266,34 @@ irdl.dialect @euler {
     %h = irdl.base "!builtin.tensor"
     irdl.operands(a: variadic %a, b: variadic %b, c: variadic %c, d: variadic %d, e: variadic %e, f: variadic %f, g: variadic %g, h: variadic %h)
     irdl.results(result: %result)
+    irdl.attributes {"axis" = %axis}
+  }
+  // Elementwise comparison `predicate` ("eq", "ne", "lt", "le", "gt", "ge"),
+  // numpy broadcasting; the result is a boolean: i8 holding 0 or 1.
+  irdl.operation @compare {
+    %result = irdl.base "!builtin.tensor"
+    %lhs = irdl.base "!builtin.tensor"
+    %rhs = irdl.base "!builtin.tensor"
+    %predicate = irdl.base "#builtin.string"
+    irdl.operands(lhs: %lhs, rhs: %rhs)
+    irdl.results(result: %result)
+    irdl.attributes {"predicate" = %predicate}
+  }
+  // numpy.where(cond, a, b) with a boolean (i8, nonzero = true) `cond`.
+  irdl.operation @select {
+    %result = irdl.base "!builtin.tensor"
+    %cond = irdl.base "!builtin.tensor"
+    %a = irdl.base "!builtin.tensor"
+    %b = irdl.base "!builtin.tensor"
+    irdl.operands(cond: %cond, a: %a, b: %b)
+    irdl.results(result: %result)
+  }
+  // numpy.cumsum along `axis`, in the operand's element type.
+  irdl.operation @cumsum {
+    %tensor = irdl.base "!builtin.tensor"
+    %axis = irdl.base "#builtin.integer"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
     irdl.attributes {"axis" = %axis}
   }
   // numpy.pad in constant mode: `low`/`high` elements before/after each dim;

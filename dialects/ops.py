@@ -22,10 +22,11 @@ from .shapes import ShapeError, TensorType
 
 # MLIR element type spelling <-> numpy dtype. bf16 has no numpy dtype.
 NUMPY_DTYPES = {"f32": np.float32, "f16": np.float16, "f64": np.float64,
-                "i64": np.int64, "i32": np.int32}
+                "i64": np.int64, "i32": np.int32, "i8": np.int8}
 _MLIR_ELEMENT = {"f32": ir.F32Type.get, "f16": ir.F16Type.get, "bf16": ir.BF16Type.get,
                  "f64": ir.F64Type.get, "i64": lambda: ir.IntegerType.get_signless(64),
-                 "i32": lambda: ir.IntegerType.get_signless(32)}
+                 "i32": lambda: ir.IntegerType.get_signless(32),
+                 "i8": lambda: ir.IntegerType.get_signless(8)}
 
 
 def dtype_of_numpy(dtype) -> str:
@@ -74,7 +75,7 @@ def elements_to_numpy(attr: ir.DenseElementsAttr) -> np.ndarray:
 _EXPECTED_KIND = {"perm": tuple, "axes": tuple, "kernel": tuple, "strides": tuple,
                   "padding": tuple, "dilations": tuple, "axis": int, "groups": int,
                   "keepdims": bool, "epsilon": float, "approximate": str, "low": tuple,
-                  "high": tuple, "fill": float}
+                  "high": tuple, "fill": float, "predicate": str}
 
 
 def attrs_of(op: ir.Operation) -> dict:
@@ -167,7 +168,8 @@ def _unary(name):
 
 
 add, sub, mul, div, maximum, minimum, pow = (_binary(n) for n in shapes.BINARY_OPS)
-neg, abs, exp, log, sqrt, rsqrt, tanh, sigmoid, relu = (_unary(n) for n in shapes.UNARY_OPS[:-1])
+neg, abs, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, cos, sin = (
+    _unary(n) for n in shapes.UNARY_OPS if n != "gelu")
 
 
 def gelu(x, approximate="none"):
@@ -254,6 +256,21 @@ def concat(inputs, axis=0):
         types = [str(v.type) for v in inputs]
     segments = ir.DenseI32ArrayAttr.get(concat_segments(types))
     return build("concat", inputs, {"axis": int(axis), "operandSegmentSizes": segments})
+
+
+def compare(lhs, rhs, predicate):
+    """Elementwise lhs <predicate> rhs (eq ne lt le gt ge), broadcasting, as i8 0/1."""
+    return build("compare", [lhs, rhs], {"predicate": predicate})
+
+
+def select(cond, a, b):
+    """numpy.where(cond, a, b) for a boolean (i8) `cond`, broadcasting all three."""
+    return build("select", [cond, a, b])
+
+
+def cumsum(x, axis):
+    """numpy.cumsum(x, axis) in x's element type."""
+    return build("cumsum", [x], {"axis": int(axis)})
 
 
 def pad(x, low, high, fill=0.0):

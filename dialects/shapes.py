@@ -18,17 +18,25 @@ from typing import NamedTuple, Sequence
 # by the dialect (f64 comes from PyTorch programs). Integers index `gather`.
 FLOAT_DTYPES = ("f32", "f16", "bf16", "f64")
 INT_DTYPES = ("i64", "i32")
-DTYPES = FLOAT_DTYPES + INT_DTYPES
+# Booleans (results of `compare`, conditions of `select`) are i8 tensors of
+# 0 and 1: MLIR 22's memref-to-LLVM lowering cannot store i1 elements.
+BOOL = "i8"
+DTYPES = FLOAT_DTYPES + INT_DTYPES + (BOOL,)
 
 # Bytes per element, for size checks before allocation.
-DTYPE_BYTES = {"f32": 4, "f16": 2, "bf16": 2, "f64": 8, "i64": 8, "i32": 4}
+DTYPE_BYTES = {"f32": 4, "f16": 2, "bf16": 2, "f64": 8, "i64": 8, "i32": 4, "i8": 1}
 
 # Largest tensor euler will allocate (bytes): bigger ones are rejected at
 # compile time instead of failing inside malloc.
 MAX_TENSOR_BYTES = 1 << 36
 
 BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
-UNARY_OPS = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu")
+# Binary ops that also take integers (index arithmetic) and, for maximum and
+# minimum, booleans (logical or / and).
+INT_BINARY_OPS = ("add", "sub", "mul", "maximum", "minimum")
+COMPARE_PREDICATES = ("eq", "ne", "lt", "le", "gt", "ge")
+UNARY_OPS = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "cos", "sin",
+             "gelu")
 REDUCE_OPS = ("reduce_sum", "reduce_max", "reduce_mean")
 POOL_OPS = ("max_pool2d", "avg_pool2d")
 
@@ -149,6 +157,40 @@ def _binary(ops, attrs, result):
     dtype = _same_dtype(ops, "binary")
     _float(ops[0])
     return TensorType(broadcast_shapes(*(t.shape for t in ops)), dtype)
+
+
+def _int_binary(ops, attrs, result):
+    dtype = _same_dtype(ops, "binary")
+    _check(dtype != BOOL, "booleans (i8) take maximum (or) and minimum (and) only")
+    return TensorType(broadcast_shapes(*(t.shape for t in ops)), dtype)
+
+
+def _min_max(ops, attrs, result):
+    dtype = _same_dtype(ops, "binary")
+    return TensorType(broadcast_shapes(*(t.shape for t in ops)), dtype)
+
+
+def _compare(ops, attrs, result):
+    _same_dtype(ops, "compare")
+    pred = attrs.get("predicate")
+    _check(pred in COMPARE_PREDICATES, f"'predicate' must be one of {', '.join(COMPARE_PREDICATES)}, "
+           f"got {pred!r}")
+    return TensorType(broadcast_shapes(*(t.shape for t in ops)), BOOL)
+
+
+def _select(ops, attrs, result):
+    cond, a, b = ops
+    _check(cond.dtype == BOOL, f"the condition must be a boolean ({BOOL}), got {cond.dtype}")
+    dtype = _same_dtype((a, b), "select")
+    return TensorType(broadcast_shapes(cond.shape, a.shape, b.shape), dtype)
+
+
+def _cumsum(ops, attrs, result):
+    (x,) = ops
+    _check(x.dtype != BOOL, "cumsum of booleans; cast them to i32 or i64 first")
+    _check(x.rank >= 1, "operand must have rank >= 1")
+    normalize_axis(attrs.get("axis", 0), x.rank)
+    return x
 
 
 def _unary(ops, attrs, result):
@@ -296,11 +338,14 @@ _RULES = {
     "constant": _constant, "matmul": _matmul, "transpose": _transpose, "reshape": _reshape,
     "broadcast_to": _broadcast_to, "softmax": _softmax, "layer_norm": _layer_norm,
     "conv2d": _conv2d, "concat": _concat, "cast": _cast, "gather": _gather, "pad": _pad,
-    **{n: _binary for n in BINARY_OPS}, **{n: _unary for n in UNARY_OPS},
+    **{n: _binary for n in BINARY_OPS}, **{n: _int_binary for n in INT_BINARY_OPS},
+    "maximum": _min_max, "minimum": _min_max,
+    **{n: _unary for n in UNARY_OPS}, "compare": _compare, "select": _select, "cumsum": _cumsum,
     **{n: _reduce for n in REDUCE_OPS}, **{n: _pool2d for n in POOL_OPS},
 }
 # Operand counts; None means variadic.
 _ARITY = {"constant": 0, "matmul": 2, "layer_norm": 3, "conv2d": 2, "concat": None, "gather": 2,
+          "compare": 2, "select": 3,
           **{n: 2 for n in BINARY_OPS}}
 
 OP_NAMES = tuple(sorted(_RULES))

@@ -71,12 +71,12 @@ def mobilenet_v2(size="small"):
     return reinit(T.MobileNetV2Model(cfg)), _image(size)
 
 
-def bert(size="small"):
+def bert(size="small", cls=T.BertModel, config=T.BertConfig, positions=512):
     d, heads, layers, ffn = _text(size, 256)
-    cfg = T.BertConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
-                       num_attention_heads=heads, intermediate_size=ffn,
-                       max_position_embeddings=512)
-    return reinit(T.BertModel(cfg)), _ids(size)
+    cfg = config(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                 num_attention_heads=heads, intermediate_size=ffn,
+                 max_position_embeddings=positions)
+    return reinit(cls(cfg)), _ids(size)
 
 
 def gpt2(size="small"):
@@ -125,11 +125,8 @@ def distilbert(size="small"):
 
 
 def roberta(size="small"):
-    d, heads, layers, ffn = _text(size, 256)
-    cfg = T.RobertaConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
-                          num_attention_heads=heads, intermediate_size=ffn,
-                          max_position_embeddings=514)
-    return reinit(T.RobertaModel(cfg)), _ids(size)
+    # Positions start after the padding index: 2 more position embeddings.
+    return bert(size, T.RobertaModel, T.RobertaConfig, positions=514)
 
 
 def t5_encoder(size="small"):
@@ -164,3 +161,16 @@ OTHER_FAMILIES = {"vit": vit, "convnext": convnext, "distilbert": distilbert, "r
 def model(name, size="small"):
     """(model in eval mode, example inputs) of family `name` at `size`."""
     return {**FAMILIES, **OTHER_FAMILIES}[name](size)
+
+
+def zoo(size="bench", names=None):
+    """{name: (factory, make_inputs)} in the form benchmarks/torch_models.py takes."""
+    def entry(name):
+        built = {}
+
+        def get():
+            if not built:
+                built["pair"] = model(name, size)
+            return built["pair"]
+        return (lambda: get()[0]), (lambda: get()[1])
+    return {n: entry(n) for n in (names or {**FAMILIES, **OTHER_FAMILIES})}

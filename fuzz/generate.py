@@ -29,6 +29,7 @@ OP_WEIGHTS = {
     "matmul": 4, "transpose": 2, "reshape": 2, "broadcast_to": 1, "reduce_sum": 2,
     "reduce_max": 2, "reduce_mean": 2, "softmax": 2, "layer_norm": 2, "conv2d": 3,
     "max_pool2d": 2, "avg_pool2d": 2, "concat": 2, "cast": 1, "gather": 1, "pad": 1,
+    "select": 1, "cumsum": 1,
 }
 # Operands these ops take through abs(x) + GUARD, to stay in their domain.
 GUARDED = {"log": (0,), "sqrt": (0,), "rsqrt": (0,), "pow": (0,), "div": (1,)}
@@ -380,6 +381,21 @@ class _Builder:
         idx = self.add("constant", [], {"value": indices.astype(np.int64)},
                        TensorType(idx_shape, "i64"))
         return self.add("gather", [table, idx], {"axis": axis})
+
+    def select(self):
+        # where(x <pred> y, x, y): a comparison's boolean (i8) feeding a select,
+        # so the program's values stay in its float dtype.
+        x = self.operand()
+        t = self.program.type_of(x)
+        y = self.operand(lambda u: _broadcastable(u.shape, t.shape), fallback=t.shape)
+        pred = str(self.rng.choice(shapes.COMPARE_PREDICATES))
+        cond = self.add("compare", [x, y], {"predicate": pred})
+        return self.add("select", [cond, x, y])
+
+    def cumsum(self):
+        x = self.operand(_ranked)
+        t = self.program.type_of(x)
+        return self.add("cumsum", [x], {"axis": int(self.rng.integers(-t.rank, t.rank))})
 
     def pad(self):
         x = self.operand(_ranked)

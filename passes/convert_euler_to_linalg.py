@@ -243,9 +243,15 @@ _BINARY = {
 }
 
 
+# Integer index arithmetic; on booleans (i8 0/1) maximum/minimum are or/and.
+_INT_BINARY = {"add": arith.addi, "sub": arith.subi, "mul": arith.muli,
+               "maximum": arith.maxsi, "minimum": arith.minsi}
+
+
 def lower_binary(op, attrs):
-    fn = _BINARY[ops.op_name(op)]
     rt = op.results[0].type
+    etype = rt.element_type
+    fn = (_BINARY if _is_float(etype) else _INT_BINARY)[ops.op_name(op)]
     return _map(list(op.operands), rt.shape, rt.element_type, lambda a, b, _: fn(a, b))
 
 
@@ -273,6 +279,7 @@ _UNARY = {
     "sqrt": mmath.sqrt, "rsqrt": mmath.rsqrt, "tanh": mmath.tanh, "sigmoid": _sigmoid,
     # maximumf keeps NaN, like numpy.maximum(x, 0) and torch.relu.
     "relu": lambda x: arith.maximumf(x, _scalar(x.type, 0.0)),
+    "cos": mmath.cos, "sin": mmath.sin,
 }
 
 
@@ -506,6 +513,51 @@ def lower_concat(op, attrs):
     return out
 
 
+# NaN compares unequal to everything, as in numpy and torch: `ne` is unordered.
+_CMPF = {"eq": "OEQ", "ne": "UNE", "lt": "OLT", "le": "OLE", "gt": "OGT", "ge": "OGE"}
+_CMPI = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge"}
+
+
+def lower_compare(op, attrs):
+    rt = op.results[0].type
+    pred = attrs["predicate"]
+    if _is_float(op.operands[0].type.element_type):
+        cmp = lambda a, b: arith.cmpf(getattr(arith.CmpFPredicate, _CMPF[pred]), a, b)  # noqa: E731
+    else:
+        cmp = lambda a, b: arith.cmpi(getattr(arith.CmpIPredicate, _CMPI[pred]), a, b)  # noqa: E731
+    # The i1 of the comparison is stored as an i8 0/1 (see shapes.BOOL).
+    return _map(list(op.operands), rt.shape, rt.element_type,
+                lambda a, b, _: arith.extui(rt.element_type, cmp(a, b)))
+
+
+def lower_select(op, attrs):
+    rt = op.results[0].type
+    return _map(list(op.operands), rt.shape, rt.element_type,
+                lambda c, a, b, _: arith.select(
+                    arith.cmpi(arith.CmpIPredicate.ne, c, _scalar(c.type, 0)), a, b))
+
+
+def lower_cumsum(op, attrs):
+    """out[.., j, ..] = sum of x[.., k, ..] for k <= j: a generic with the
+    scanned dim twice (j parallel, k reduction), masked by k <= j. Quadratic
+    in the scanned length, which models use on short axes (token positions)."""
+    x = op.operands[0]
+    rt = op.results[0].type
+    rank, etype = rt.rank, rt.element_type
+    axis = normalize_axis(attrs.get("axis", 0), rank)
+    k = rank  # the extra loop dim
+    in_map = _dims(rank + 1, [k if d == axis else d for d in range(rank)])
+    out_map = _dims(rank + 1, range(rank))
+    add = arith.addf if _is_float(etype) else arith.addi
+
+    def body(v, acc):
+        keep = arith.cmpi(arith.CmpIPredicate.ule, linalg.IndexOp(k).result,
+                          linalg.IndexOp(axis).result)
+        return arith.select(keep, add(acc, v), acc)
+    iterators = ["parallel"] * rank + ["reduction"]
+    return _generic([x], [in_map, out_map], _full(list(rt.shape), etype, 0), iterators, body)
+
+
 def lower_pad(op, attrs):
     return _pad(op.operands[0], attrs["low"], attrs["high"], attrs.get("fill", 0.0))
 
@@ -559,6 +611,9 @@ LOWERINGS = {
     "cast": lower_cast,
     "gather": lower_gather,
     "pad": lower_pad,
+    "compare": lower_compare,
+    "select": lower_select,
+    "cumsum": lower_cumsum,
 }
 
 

@@ -73,6 +73,9 @@ def _store(value: np.ndarray, dtype: str) -> np.ndarray:
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
            "maximum": np.maximum, "minimum": np.minimum, "pow": np.power}
 
+_COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+            "gt": np.greater, "ge": np.greater_equal}
+
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -92,7 +95,7 @@ def _sigmoid(x):
 _UNARY = {"neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
           "rsqrt": lambda x: 1 / np.sqrt(x), "tanh": np.tanh, "sigmoid": _sigmoid,
           # np.maximum propagates NaN, like torch.relu.
-          "relu": lambda x: np.maximum(x, x.dtype.type(0))}
+          "relu": lambda x: np.maximum(x, x.dtype.type(0)), "cos": np.cos, "sin": np.sin}
 
 
 def _reduce(name, x, attrs):
@@ -215,6 +218,12 @@ def _evaluate(name, args, attrs, result: TensorType, op):
         return _pool(name, args[0], attrs)
     if name == "concat":
         return np.concatenate(args, axis=shapes.normalize_axis(attrs.get("axis", 0), args[0].ndim))
+    if name == "compare":
+        return _COMPARE[attrs["predicate"]](args[0], args[1])
+    if name == "select":
+        return np.where(args[0] != 0, args[1], args[2])
+    if name == "cumsum":
+        return np.cumsum(args[0], axis=shapes.normalize_axis(attrs.get("axis", 0), args[0].ndim))
     if name == "pad":
         return np.pad(args[0], list(zip(attrs["low"], attrs["high"])),
                       constant_values=attrs.get("fill", 0.0))

@@ -156,7 +156,7 @@ def _unary_handler(build):
     return handler
 
 
-for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "neg", "abs"):
+for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "neg", "abs", "cos", "sin"):
     handles(_name)(_unary_handler(getattr(ops, _name)))
 
 
@@ -187,12 +187,12 @@ def _clamp(imp, node, x, lo=None, hi=None):
         lo, hi = (-1.0 if lo is None else lo), (1.0 if hi is None else hi)
     elif name == "relu6":
         lo, hi = 0.0, 6.0
-    if isinstance(lo, Const) or isinstance(hi, Const) or isinstance(lo, ir.Value):
-        raise ImportUnsupported("tensor bounds are not supported")
+    def bound(v):  # a Python number, or a tensor (runtime or constant) that broadcasts
+        return imp.scalar(v, x) if isinstance(v, (int, float)) else imp.value(v, _dtype(x))
     if lo is not None:
-        x = ops.maximum(x, imp.scalar(lo, x))
+        x = ops.maximum(x, bound(lo))
     if hi is not None:
-        x = ops.minimum(x, imp.scalar(hi, x))
+        x = ops.minimum(x, bound(hi))
     return x
 
 
@@ -224,21 +224,109 @@ def _mask_select(imp, cond, a, b):
     return result
 
 
+def _runtime_select(imp, cond, a, b):
+    """where(cond, a, b) for a runtime boolean `cond`: euler.select."""
+    out = imp.out_type()
+    return ops.select(imp.value(cond), imp.operand(a, out.dtype, out.rank),
+                      imp.operand(b, out.dtype, out.rank))
+
+
 @handles("masked_fill")
 def _masked_fill(imp, node, x, mask, value):
-    if not isinstance(mask, Const):
-        raise ImportUnsupported("the mask must be a compile-time constant (a buffer or a "
-                           "tensor built from constants)")
     if isinstance(value, Const):
         value = value.tensor.item()
+    if not isinstance(mask, Const):
+        return _runtime_select(imp, mask, value, x)
     return _mask_select(imp, mask, value, x)
 
 
 @handles("where.self", "where.ScalarSelf", "where.ScalarOther", "where.Scalar")
 def _where(imp, node, cond, a, b):
     if not isinstance(cond, Const):
-        raise ImportUnsupported("the condition must be a compile-time constant")
+        return _runtime_select(imp, cond, a, b)
     return _mask_select(imp, cond, a, b)
+
+
+def _operand_dtype(node):
+    """The euler dtype torch compares (or combines) a binary node's operands in."""
+    from .importer import TORCH_DTYPES
+    vals = [a.meta["val"] if isinstance(a, torch.fx.Node) else a for a in node.args[:2]]
+    dtype = torch.result_type(*vals)
+    if dtype not in TORCH_DTYPES:
+        raise ImportUnsupported(f"operands of dtype {dtype} are not supported")
+    return TORCH_DTYPES[dtype]
+
+
+def _compare_handler(predicate):
+    def handler(imp, node, a, b):
+        dtype = _operand_dtype(node)
+        rank = imp.out_type().rank
+        return ops.compare(imp.operand(a, dtype, rank), imp.operand(b, dtype, rank), predicate)
+    return handler
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
+    handles(_name)(_compare_handler(_name))
+
+
+def _truth(imp, x, rank):
+    """x != 0 as a boolean (i8 0/1) operand; booleans as they are."""
+    if isinstance(x, (bool, int, float)):
+        return imp.operand(bool(x), "i8", rank)
+    x = imp.value(x)
+    return x if _dtype(x) == "i8" else ops.compare(x, imp.scalar(0, x), "ne")
+
+
+def _logical_handler(build):
+    # Booleans are i8 0/1 (shapes.BOOL): and = minimum, or = maximum, xor = ne.
+    def handler(imp, node, a, b):
+        rank = imp.out_type().rank
+        if node.target._opname.startswith(("bitwise", "__")) and _operand_dtype(node) != "i8":
+            raise ImportUnsupported("bitwise ops on integers are not supported (on booleans they are)")
+        return build(_truth(imp, a, rank), _truth(imp, b, rank))
+    return handler
+
+
+handles("logical_and", "bitwise_and", "__and__")(_logical_handler(ops.minimum))
+handles("logical_or", "bitwise_or", "__or__")(_logical_handler(ops.maximum))
+handles("logical_xor", "bitwise_xor", "__xor__")(
+    _logical_handler(lambda a, b: ops.compare(a, b, "ne")))
+
+
+@handles("logical_not", "bitwise_not")
+def _logical_not(imp, node, x):
+    x = imp.value(x)
+    if node.target._opname == "bitwise_not" and _dtype(x) != "i8":
+        raise ImportUnsupported("bitwise_not of integers is not supported (of booleans it is)")
+    return ops.compare(x, imp.scalar(0, x), "eq")
+
+
+@handles("cumsum")
+def _cumsum(imp, node, x, dim, *, dtype=None):
+    out = imp.out_type()
+    return ops.cumsum(imp.value(x, out.dtype), _axis(dim, out.rank))
+
+
+@handles("gather")
+def _torch_gather(imp, node, x, dim, index, *, sparse_grad=False):
+    """torch.gather: out[i][j] = x[i][index[i][j]] (dim 1), as numpy.take of the
+    flattened x at linear indices built by integer arithmetic."""
+    if isinstance(x, Const) and x.tensor.numel() and bool((x.tensor == x.tensor.flatten()[0]).all()):
+        # A uniform table (HF's all-zero token_type_ids buffer): the result does
+        # not depend on the indices.
+        return imp.value(Const(torch.full(tuple(node.meta["val"].shape), x.tensor.flatten()[0].item(),
+                                          dtype=x.tensor.dtype)))
+    x, idx = imp.value(x), imp.value(index, "i64")
+    rank = _rank(x)
+    axis = _axis(dim, rank)
+    xs, ish = _shape(x), _shape(idx)
+    strides = [math.prod(xs[d + 1:]) for d in range(rank)]
+    base = sum(np.arange(n).reshape([-1 if e == d else 1 for e in range(rank)]) * strides[d]
+               for d, n in enumerate(ish) if d != axis)
+    linear = ops.mul(idx, ops.constant(np.full((1,) * rank, strides[axis], np.int64)))
+    if rank > 1:
+        linear = ops.add(linear, ops.constant(np.asarray(base, np.int64)))
+    return ops.gather(ops.reshape(x, (math.prod(xs),)), linear, axis=0)
 
 
 @handles("dropout", "native_dropout", "feature_dropout")
@@ -254,7 +342,11 @@ for _name in ("clone", "contiguous", "alias", "detach", "lift_fresh_copy"):
 
 @handles("_to_copy", "to", "type_as")
 def _to(imp, node, x, *args, **kwargs):
-    return imp.value(x, imp.out_type().dtype)
+    out = imp.out_type()
+    src = imp.value(x)
+    if node.meta["val"].dtype == torch.bool and node.args[0].meta["val"].dtype != torch.bool:
+        return ops.compare(src, imp.scalar(0, src), "ne")  # truth, not truncation
+    return imp.value(src, out.dtype)
 
 
 # --- linear algebra ------------------------------------------------------------------
@@ -342,6 +434,30 @@ def _bn_node_args(node):
     return None
 
 
+def _absorb_zero_pad(imp, x_node, x, padding):
+    """(input, padding) of a conv whose input is a zero pad of H and W (the
+    TF-style "same" padding of HF's MobileNetV2): the symmetric part joins the
+    conv's own padding, which -O3 folds into its im2col loops; only the rest
+    stays an euler.pad."""
+    if not (isinstance(x_node, torch.fx.Node) and x_node.target in (
+            torch.ops.aten.constant_pad_nd.default, torch.ops.aten.pad.default)):
+        return x, padding
+    args = list(x_node.args) + [None] * 2
+    value = args[2] if x_node.target is torch.ops.aten.constant_pad_nd.default else args[3]
+    if x_node.target is torch.ops.aten.pad.default and args[2] not in (None, "constant"):
+        return x, padding
+    src = imp.env.get(x_node.args[0])
+    pad = list(x_node.args[1])
+    if not isinstance(src, ir.Value) or value not in (None, 0, 0.0) or len(pad) != 4 or min(pad) < 0:
+        return x, padding
+    (wl, wh, hl, hh) = pad
+    sym = (min(hl, hh), min(wl, wh))
+    low, high = (0, 0, hl - sym[0], wl - sym[1]), (0, 0, hh - sym[0], wh - sym[1])
+    if any(low) or any(high):
+        src = ops.pad(src, low, high, 0.0)
+    return src, (padding[0] + sym[0], padding[1] + sym[1])
+
+
 @handles("conv2d", "convolution")
 def _conv(imp, node, x, w, b=None, stride=1, padding=0, dilation=1, *rest):
     if node.target._opname == "convolution":
@@ -364,6 +480,7 @@ def _conv(imp, node, x, w, b=None, stride=1, padding=0, dilation=1, *rest):
             if any(s % 2 for s in spans):
                 raise ImportUnsupported("padding='same' with an even kernel needs asymmetric padding")
             padding = tuple(s // 2 for s in spans)
+    x, padding = _absorb_zero_pad(imp, node.args[0], x, _pair(padding))
     bias = imp.array(b) if isinstance(b, Const) else None
     # Fold a following eval batch_norm into the weights: conv(x, w*s) + (b-m)*s + beta.
     users = list(node.users)
@@ -694,8 +811,8 @@ def _pad(imp, node, x, pad, mode="constant", value=None):
             size = _shape(x)[axis]
             x = _slice(imp, x, axis, max(-low[axis], 0), size - max(-high[axis], 0))
             low[axis], high[axis] = max(low[axis], 0), max(high[axis], 0)
-    if node.target._opname == "constant_pad_nd":
-        mode = "constant"
+    if node.target._opname == "constant_pad_nd":  # (x, pad, value)
+        mode, value = "constant", (0.0 if mode == "constant" else mode)
     if mode == "constant":
         return ops.pad(x, low, high, 0.0 if value is None else float(value)) \
             if any(low) or any(high) else x
@@ -762,7 +879,18 @@ def _sdpa(imp, node, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, *,
         raise ImportUnsupported("attention dropout (dropout_p > 0) is not supported")
     q, k, v = imp.value(q), imp.value(k), imp.value(v)
     if enable_gqa and _shape(q)[-3] != _shape(k)[-3]:
-        raise ImportUnsupported("grouped-query attention (enable_gqa) is not supported")
+        # Grouped-query attention: each K/V head serves H/Hkv query heads in a row
+        # (repeat_interleave along the head dim), as a broadcast and a reshape.
+        heads, kv_heads = _shape(q)[-3], _shape(k)[-3]
+        if heads % kv_heads:
+            raise ImportUnsupported(f"{heads} query heads do not share {kv_heads} K/V heads evenly")
+
+        def repeat(t):
+            *batch, h, n, e = _shape(t)
+            t = ops.broadcast_to(ops.reshape(t, (*batch, h, 1, n, e)),
+                                 (*batch, h, heads // h, n, e))
+            return ops.reshape(t, (*batch, heads, n, e))
+        k, v = repeat(k), repeat(v)
     dtype = _dtype(q)
     np_dtype = ops.NUMPY_DTYPES[dtype]
     L, E = _shape(q)[-2:]

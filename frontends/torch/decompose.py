@@ -30,6 +30,9 @@ VALUELESS = {aten._assert_tensor_metadata.default, aten._assert_async.default,
              aten.sym_constrain_range.default, aten.sym_constrain_range_for_size.default,
              aten._functional_assert_async.msg, aten._functional_sym_constrain_range.default,
              aten._functional_sym_constrain_range_for_size.default}
+# Dropout in eval mode computes nothing either: not reported as decomposed.
+DROPOUT = {aten.dropout.default, aten.feature_dropout.default, aten.alpha_dropout.default,
+           aten.feature_alpha_dropout.default}
 # Nodes whose value is their first operand in a functional inference graph.
 IDENTITY = {aten.alias.default, aten.detach.default, aten.clone.default,
             aten.lift_fresh_copy.default, aten.contiguous.default}
@@ -105,6 +108,6 @@ def decompose(ep, table) -> Decomposed:
         # In-place ops are functionalized, not decomposed: not reported.
         if (isinstance(node.target, torch._ops.OpOverload) and node.target not in after
                 and not node.target._schema.is_mutable
-                and node.target not in VALUELESS and node.target not in IDENTITY):
+                and not {node.target} & (VALUELESS | IDENTITY | DROPOUT)):
             decomposed[aten_name(node.target)].append(node)
     return Decomposed(strip_valueless(out), dict(decomposed))

@@ -50,7 +50,8 @@ __all__ = ["import_program", "ImportedProgram", "Unsupported", "SUPPORTED_OPS", 
 aten = torch.ops.aten
 
 TORCH_DTYPES = {torch.float32: "f32", torch.float64: "f64", torch.float16: "f16",
-                torch.bfloat16: "bf16", torch.int64: "i64", torch.int32: "i32"}
+                torch.bfloat16: "bf16", torch.int64: "i64", torch.int32: "i32",
+                torch.bool: "i8"}  # booleans are i8 0/1 tensors in euler (shapes.BOOL)
 
 # Frames in these directories are library code, not the user's model.
 _LIBRARY_DIRS = (os.path.dirname(torch.__file__), os.path.dirname(os.path.abspath(__file__)))
@@ -336,7 +337,10 @@ class _Importer:
                     # numpy has no bf16: such results leave as f32 and are converted back.
                     bf16 = ops.tensor_type(r.type).dtype == "bf16"
                     results.append(ops.cast(r, "f32") if bf16 else r)
-                    self.result_dtypes.append(torch.bfloat16 if bf16 else None)
+                    boolean = isinstance(out, torch.fx.Node) and getattr(
+                        out.meta.get("val"), "dtype", None) == torch.bool
+                    self.result_dtypes.append(torch.bfloat16 if bf16 else
+                                              torch.bool if boolean else None)
                 except ImportUnsupported as err:
                     self.unsupported.append(Unsupported("<output>", f"<output {i}>", str(err)))
                     return None

@@ -67,3 +67,9 @@ def test_llama_gqa():
     # repeated for grouped-query attention (expand + reshape).
     cm = check("llama", expect=["pow", "mean", "rsqrt", "neg", "cat", "expand", "silu"])
     assert "aten._assert_tensor_metadata.default" not in cm.program.ops
+
+
+def test_roberta_computed_position_ids():
+    # Position ids computed from input_ids at run time: ne, int casts, cumsum,
+    # integer mul/add, then embedding lookups of them.
+    check("roberta", expect=["ne", "cumsum", "embedding"])

@@ -261,6 +261,35 @@ FAMILIES = {
         Case("concat_many_runs", lambda a, b: ops.concat([a, b] * 5, axis=1),
              (rand(2, 1), rand(2, 2)), lambda a, b: np.concatenate([a, b] * 5, axis=1)),
     ],
+    # cos and sin (rotary embeddings of run-time positions).
+    "trig": [
+        Case("cos", ops.cos, (rand(3, 7, low=-8, high=8),), np.cos, RTOL_TRANSCENDENTAL),
+        Case("sin", ops.sin, (rand(3, 7, low=-8, high=8),), np.sin, RTOL_TRANSCENDENTAL),
+    ],
+    # Booleans (i8 0/1), select, integer arithmetic, cumsum.
+    "compare_select": [
+        Case("compare_gt", lambda a, b: ops.compare(a, b, "gt"), (rand(3, 4), rand(4)),
+             lambda a, b: (a > b).astype(np.int8)),
+        Case("compare_ne_nan", lambda a, b: ops.compare(a, b, "ne"),
+             (np.array([1.0, np.nan, 2.0], np.float32), np.array([1.0, np.nan, 3.0], np.float32)),
+             lambda a, b: (a != b).astype(np.int8)),
+        Case("compare_le_int", lambda a, b: ops.compare(a, b, "le"),
+             (_rng.integers(-5, 5, (2, 6)).astype(np.int64), np.array([[0]], np.int64)),
+             lambda a, b: (a <= b).astype(np.int8)),
+        Case("select", lambda a, b: ops.select(ops.compare(a, b, "lt"), a, b),
+             (rand(3, 4), rand(3, 1)), lambda a, b: np.where(a < b, a, b)),
+        Case("and_or", lambda a, b: ops.maximum(ops.compare(a, b, "eq"),
+                                                ops.minimum(ops.compare(a, b, "lt"),
+                                                            ops.compare(a, b, "ge"))),
+             (rand(5), rand(5)), lambda a, b: (a == b).astype(np.int8)),
+        Case("int_arith", lambda a, b: ops.maximum(ops.sub(ops.mul(a, b), a), ops.add(a, b)),
+             (_rng.integers(-9, 9, (3, 4)).astype(np.int32), _rng.integers(-9, 9, (4,)).astype(np.int32)),
+             lambda a, b: np.maximum(a * b - a, a + b)),
+        Case("cumsum_int", lambda x: ops.cumsum(x, axis=1),
+             (_rng.integers(-9, 9, (2, 7)).astype(np.int64),), lambda x: np.cumsum(x, axis=1)),
+        Case("cumsum_float", lambda x: ops.cumsum(x, axis=0), (rand(5, 3),),
+             lambda x: np.cumsum(x, axis=0)),
+    ],
     # Constant padding (numpy.pad), a zero-pad dim included.
     "pad": [
         Case("pad_nchw", lambda x: ops.pad(x, (0, 0, 1, 0), (0, 0, 2, 1)), (rand(2, 3, 4, 5),),

@@ -99,6 +99,7 @@ OPS = {
     "tanh": (lambda m, x: torch.tanh(x), [r(4, 33)], ["tanh"]),
     "silu": (lambda m, x: F.silu(x), [r(4, 33)], ["silu"]),
     "exp": (lambda m, x: torch.exp(x), [r(4, 33)], ["exp"]),
+    "cos_sin": (lambda m, x: torch.cos(x * 3) + torch.sin(x), [r(4, 33)], ["cos", "sin"]),
     "rsqrt": (lambda m, x: torch.rsqrt(x.abs() + 0.1), [r(4, 33)], ["rsqrt"]),
     "log_sqrt_neg": (lambda m, x: -torch.log(x.abs() + 1) + torch.sqrt(x.abs()), [r(4, 33)],
                      ["log", "sqrt", "neg", "abs"]),
@@ -142,9 +143,23 @@ OPS = {
         ["scaled_dot_product_attention"]),
     "sdpa_bool_mask": (lambda m, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=m.keep),
                        [r(1, 2, 5, 8), r(1, 2, 6, 8), r(1, 2, 6, 8)], ["scaled_dot_product_attention"]),
+    "sdpa_gqa": (lambda m, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                                                  enable_gqa=True),
+                 [r(1, 6, 5, 8), r(1, 2, 5, 8), r(1, 2, 5, 8)], ["scaled_dot_product_attention"]),
     "masked_fill_where": (lambda m, x: (x.masked_fill(m.keep[:, :6] == 0, float("-inf")),
                                         torch.where(m.keep, x, 0.5 * x)),
                           [r(5, 6)], ["masked_fill", "where"]),
+    # Computed integer indices (RoBERTa's position ids): ne, int cast, cumsum, int mul/add,
+    # then torch.gather and an embedding of them.
+    "position_ids_gather": (lambda m, ids, x: (
+        (torch.cumsum(ids.ne(1).int(), dim=1) * ids.ne(1).int()).long() + 1,
+        torch.gather(x, 1, (ids.clamp(0, 3))), torch.cumsum(x, dim=0)),
+        [torch.tensor([[1, 3, 2, 1, 0], [2, 1, 1, 3, 0]]), r(2, 4)], ["cumsum", "ne", "gather"]),
+    "pad_modes": (lambda m, x: (F.pad(x, (1, 2, 0, 1)), F.pad(x, (2, 1), value=-3.0),
+                                F.pad(x, (2, 1, 1, 2), mode="reflect"),
+                                F.pad(x, (1, 3, 0, 0), mode="replicate"), torch.constant_pad_nd(x, (-1, 2, 1, -2), 0.5),
+                                F.pad(x, (2, 1, 1, 0), mode="circular")),
+                  [r(1, 2, 4, 5)], ["pad", "constant_pad_nd"]),
     "batch_norm_eval": (lambda m, x: F.batch_norm(x, m.mean, m.var, m.gamma, m.beta, False, 0.1, 1e-3),
                         [r(4, 6, 5, 5)], ["_native_batch_norm_legit_no_training"]),
 }
@@ -182,6 +197,26 @@ def test_core_aten_form_and_params_as_args():
     with torch.no_grad():
         model.fc.bias += 1  # parameters passed as arguments are read at each call
         assert_close(cm(x), model(x))
+
+
+def test_decompositions_functionalize_and_drop_valueless_ops():
+    def fn(m, x, w, lo):
+        y = x * 2
+        y.add_(1)  # in place: functionalized before the importer sees it
+        y = F.dropout(F.hardswish(y), 0.3, training=False)  # hardswish: no euler handler
+        # conv2d with "same" padding of an even kernel is kept whole first, refused
+        # (asymmetric padding), then decomposed into constant_pad_nd + convolution.
+        y = F.conv2d(y, w, padding="same")
+        return torch.clamp_min(y, lo).to(torch.float64).detach().clone()
+    model, inputs = Fn(fn), (r(1, 2, 6, 6), r(3, 2, 4, 4), r(6))
+    cm = check(model, *inputs, expect=["add", "clamp_min", "constant_pad_nd", "convolution"])
+    for name in ("add_", "_assert_tensor_metadata", "dropout", "detach", "clone", "hardswish"):
+        assert not any(op.startswith(f"aten.{name}.") for op in cm.program.ops), cm.program.ops
+    assert {"aten.hardswish.default", "aten.conv2d.padding"} <= set(cm.program.decomposed)
+    assert "aten.dropout.default" not in cm.program.decomposed  # dropped, not decomposed
+    report = et.coverage(model.eval(), inputs)
+    assert report.ok and "aten.hardswish.default" in report.decomposed
+    assert "decomposed by PyTorch:" in str(report) and "aten.add_.Tensor" not in str(report)
 
 
 # --- models -------------------------------------------------------------------------
@@ -235,7 +270,7 @@ class Unsupported(nn.Module):
 
     def forward(self, x):
         y = self.lin(x)
-        y = torch.cumsum(y, dim=1)
+        y = torch.erfinv(torch.tanh(y))  # no euler lowering, no decomposition
         return torch.relu(torch.sort(y, dim=-1).values)
 
 
@@ -253,8 +288,8 @@ def test_unsupported_op_is_a_compile_error_with_source_lines():
     with pytest.raises(euler.CompileError) as info:
         et.compile(Unsupported().eval(), (r(4, 8),))
     msg = str(info.value)
-    assert (f"{HERE}:{_line_of('cumsum')}:{_col_of('cumsum')}: error: unsupported op "
-            "'aten.cumsum.default'") in msg
+    assert (f"{HERE}:{_line_of('erfinv')}:{_col_of('erfinv')}: error: unsupported op "
+            "'aten.erfinv.default'") in msg
     assert f"{HERE}:{_line_of('sort')}:" in msg and "aten.sort" in msg
     assert len(info.value.diagnostics) == 2  # relu depends on sort: not reported again
 
@@ -272,19 +307,20 @@ def test_backend_falls_back_to_eager_with_a_warning():
     x = r(4, 8)
     torch._dynamo.reset()
     opt = torch.compile(model, backend="euler")
-    with pytest.warns(et.EulerFallbackWarning, match=r"aten.cumsum.default") as rec:
+    with pytest.warns(et.EulerFallbackWarning, match=r"aten.erfinv.default") as rec:
         with torch.no_grad():
             assert_close(opt(x), model(x))
-    assert f"test_torch_frontend.py:{_line_of('cumsum')}" in str(rec[0].message)
+    assert f"test_torch_frontend.py:{_line_of('erfinv')}" in str(rec[0].message)
 
 
 def test_coverage_report():
     report = et.coverage(Unsupported().eval(), (r(4, 8),))
     assert not report.ok
-    assert sorted(report.supported) == ["aten.linear.default", "aten.relu.default"]
-    assert sorted(report.unsupported) == ["aten.cumsum.default", "aten.sort.default"]
-    (loc, reason), = report.unsupported["aten.cumsum.default"]
-    assert loc.startswith(f"{HERE}:{_line_of('cumsum')}:")
+    assert sorted(report.supported) == ["aten.linear.default", "aten.relu.default",
+                                        "aten.tanh.default"]
+    assert sorted(report.unsupported) == ["aten.erfinv.default", "aten.sort.default"]
+    (loc, reason), = report.unsupported["aten.erfinv.default"]
+    assert loc.startswith(f"{HERE}:{_line_of('erfinv')}:")
     text = str(report)
     assert "aten.linear.default" in text and "x1" in text and "aten.sort.default" in text
 

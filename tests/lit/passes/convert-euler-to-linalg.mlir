@@ -482,6 +482,43 @@ func.func @pad(%x: tensor<2x3xf32>) -> tensor<4x4xf32> {
 
 // -----
 
+// Booleans are i8 0/1: the comparison's i1 is widened, the select's
+// condition is tested against zero.
+// CHECK-LABEL: func.func @compare_select
+// CHECK: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: i8):
+// CHECK-NEXT: %[[LT:.*]] = arith.cmpf olt, %[[A]], %[[B]] : f32
+// CHECK-NEXT: %[[W:.*]] = arith.extui %[[LT]] : i1 to i8
+// CHECK-NEXT: linalg.yield %[[W]] : i8
+// CHECK: ^bb0(%[[C:.*]]: i8, %[[X:.*]]: f32, %[[Y:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[Z:.*]] = arith.constant 0 : i8
+// CHECK-NEXT: %[[T:.*]] = arith.cmpi ne, %[[C]], %[[Z]] : i8
+// CHECK-NEXT: %[[S:.*]] = arith.select %[[T]], %[[X]], %[[Y]] : f32
+// CHECK-NEXT: linalg.yield %[[S]] : f32
+func.func @compare_select(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "euler.compare"(%a, %b) {predicate = "lt"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi8>
+  %1 = "euler.select"(%0, %a, %b) : (tensor<4xi8>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
+// cumsum: the scanned dim twice, out dim j parallel, input dim k reduced where k <= j.
+// CHECK-LABEL: func.func @cumsum
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: i64, %[[OUT:.*]]: i64):
+// CHECK-NEXT: %[[K:.*]] = linalg.index 2 : index
+// CHECK-NEXT: %[[J:.*]] = linalg.index 1 : index
+// CHECK-NEXT: %[[LE:.*]] = arith.cmpi ule, %[[K]], %[[J]] : index
+// CHECK-NEXT: %[[SUM:.*]] = arith.addi %[[OUT]], %[[IN]] : i64
+// CHECK-NEXT: %[[R:.*]] = arith.select %[[LE]], %[[SUM]], %[[OUT]] : i64
+// CHECK-NEXT: linalg.yield %[[R]] : i64
+func.func @cumsum(%x: tensor<2x3xi64>) -> tensor<2x3xi64> {
+  %0 = "euler.cumsum"(%x) {axis = 1 : i64} : (tensor<2x3xi64>) -> tensor<2x3xi64>
+  return %0 : tensor<2x3xi64>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @cast
 // CHECK: ^bb0(%[[X:.*]]: f32, %{{.*}}: f16):
 // CHECK-NEXT: %[[H:.*]] = arith.truncf %[[X]] : f32 to f16
