@@ -1,7 +1,7 @@
 """euler: an MLIR-based deep-learning compiler.
 
     import euler
-    mod = euler.compile(source, target="cpu", opt_level=2)
+    mod = euler.compile(source, target="cpu")       # -O3 unless opt_level= says otherwise
     y = mod.main(x1, x2)
 """
 
@@ -11,8 +11,10 @@ __all__ = ["compile", "CompileError", "EulerError", "InputError", "InternalError
            "VerifyError"]
 
 
-def compile(source, target="cpu", opt_level=2, dump_dir=None, **options):
+def compile(source, target="cpu", opt_level=None, dump_dir=None, **options):
     """Compile euler IR (text, a path, or an `mlir.ir.Module`) for `target`.
+
+    `opt_level` 0..3 defaults to $EULER_OPT_LEVEL, else 3 (`euler.options`).
 
     Returns a `CompiledModule` whose functions take and return numpy arrays;
     its `stages` map each pipeline stage's name to the IR after it.

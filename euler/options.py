@@ -3,7 +3,7 @@
 Environment variables (each overrides the default, an explicit argument
 overrides it):
   EULER_DUMP_DIR     write each stage's IR as DIR/NN-<stage>.mlir
-  EULER_OPT_LEVEL    default optimization level (0..3)
+  EULER_OPT_LEVEL    default optimization level (0..3; 3 when unset)
   EULER_NUM_THREADS  threads for parallel loops at -O3 (default: all cores)
   EULER_CUDA_CHIP    the GPU to generate code for, e.g. sm_80 (default: the
                      GPU present, else sm_90)
@@ -21,7 +21,8 @@ import os
 @dataclasses.dataclass
 class Options:
     target: str = "cpu"
-    opt_level: int = 2
+    # -O3 is what users get; -O0..-O2 are for learning and bisecting.
+    opt_level: int = 3
     dump_dir: str | None = None
     # Stop after this stage (`--emit`); None runs the whole pipeline and JITs.
     emit: str | None = None

@@ -41,7 +41,7 @@ def _parser():
 
     s = sub.add_parser("pipeline", help="print the passes of each stage")
     s.add_argument("--show", action="store_true", help="print the pass list (the default)")
-    s.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=2)
+    s.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=None)
     s.add_argument("--target", default="cpu")
     s.set_defaults(handler=cmd_pipeline)
 

@@ -19,7 +19,7 @@ import sys
 from mlir import passmanager
 
 from .. import dialects, errors, passes
-from ..options import Options
+from ..options import from_env
 from ..pipelines import driver, stages
 from .cli import read_input, run_cli
 
@@ -35,8 +35,8 @@ def _parser():
     p.add_argument("-o", dest="output", default="-", help="output file (default: stdout)")
     p.add_argument("--pass-pipeline", help="textual pipeline, euler and upstream passes mixed")
     p.add_argument("--emit", help="run the target pipeline up to this stage")
-    p.add_argument("-O", dest="opt_level", type=int, default=2, choices=range(4),
-                   help="opt level for --emit (default 2)")
+    p.add_argument("-O", dest="opt_level", type=int, default=None, choices=range(4),
+                   help="opt level for --emit (default: $EULER_OPT_LEVEL, else 3)")
     p.add_argument("--target", default="cpu")
     p.add_argument("--split-input-file", action="store_true",
                    help="split the input on '// -----' and process each chunk separately")
@@ -60,8 +60,8 @@ def _pass_flags(extra):
 def _process(text, filename, args, pipeline_elements):
     ctx = dialects.context()
     module = driver.parse(text, ctx, filename)
-    opts = Options(target=args.target, opt_level=args.opt_level, emit=args.emit,
-                   print_ir_after_all=args.print_ir_after_all, timing=args.mlir_timing)
+    opts = from_env(target=args.target, opt_level=args.opt_level, emit=args.emit,
+                    print_ir_after_all=args.print_ir_after_all, timing=args.mlir_timing)
     if not args.no_verify and args.emit is None:
         _run_pipeline(module, ["euler-verify"], opts)
     if args.pass_pipeline:

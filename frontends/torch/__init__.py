@@ -106,8 +106,6 @@ def _to_numpy(t):
         t = t.cpu()
     if t.dtype == torch.bfloat16:  # the importer passes bf16 inputs as f32
         t = t.float()
-    elif t.dtype == torch.bool:  # euler's booleans are i8 0/1
-        t = t.to(torch.int8)
     return t.contiguous().numpy()
 
 
@@ -155,7 +153,7 @@ def _compile_program(program: ImportedProgram, target, opt_level, params=None, *
                                                 opt_level=opt_level, **kw), params)
 
 
-def compile(model, example_inputs, target="cpu", opt_level=2, params_as_args=False,
+def compile(model, example_inputs, target="cpu", opt_level=None, params_as_args=False,
             decompose=True, **kw) -> CompiledModel:
     """Compile a torch model for euler's `target`.
 
@@ -280,7 +278,7 @@ class _BackendGraph:
     and compiled on first use, and cached.
     """
 
-    def __init__(self, gm, example_inputs, target="cpu", opt_level=2):
+    def __init__(self, gm, example_inputs, target="cpu", opt_level=None):
         self.gm, self.target, self.opt_level = gm, target, opt_level
         # On the GPU weights stay arguments (device tensors, no per-call copy).
         self.frozen = {} if target == "cuda" else _frozen_inputs(gm, example_inputs)
