@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from . import cache, dialects
 from .dialects.shapes import TensorType
@@ -87,10 +88,12 @@ def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> C
     stages = driver.run_stages(module, opts, start_after=start, input_text=input_text)
     if opts.emit is not None:
         return CompiledModule(stages, {}, opts)
+    started_at = time.perf_counter()
     result = _jit(module, signatures, stages, ctx, opts)
+    stages.seconds["jit"] = time.perf_counter() - started_at
     if cached:
         cache.store(key, opts, result, {
-            "llvm": str(module), "stages": stages,
+            "llvm": str(module), "stages": dict(stages),
             "signatures": {n: [[[list(t.shape), t.dtype] for t in ts] for ts in sig]
                            for n, sig in signatures.items()}})
     return result

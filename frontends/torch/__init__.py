@@ -106,6 +106,8 @@ def _to_numpy(t):
         t = t.cpu()
     if t.dtype == torch.bfloat16:  # the importer passes bf16 inputs as f32
         t = t.float()
+    elif t.dtype == torch.bool:  # euler's booleans are i8 0/1
+        t = t.to(torch.int8)
     return t.contiguous().numpy()
 
 
