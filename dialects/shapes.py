@@ -11,6 +11,7 @@ MLIR context; `euler.dialects.ops` converts to and from MLIR types.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple, Sequence
 
@@ -236,9 +237,10 @@ def _broadcast_to(ops, attrs, result):
     return TensorType(target, x.dtype)
 
 
-def _reduce(ops, attrs, result):
+def _reduce(ops, attrs, result, integers=False):
     (x,) = ops
-    _float(x)
+    if not (integers and x.dtype in INT_DTYPES):
+        _float(x)
     axes = normalize_axes(attrs.get("axes", range(x.rank)), x.rank)
     keep = bool(attrs.get("keepdims", False))
     shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes)
@@ -342,6 +344,8 @@ _RULES = {
     "maximum": _min_max, "minimum": _min_max,
     **{n: _unary for n in UNARY_OPS}, "compare": _compare, "select": _select, "cumsum": _cumsum,
     **{n: _reduce for n in REDUCE_OPS}, **{n: _pool2d for n in POOL_OPS},
+    # Sums and maxima of integers too (PyTorch's integer tensors; exact).
+    **{n: functools.partial(_reduce, integers=True) for n in ("reduce_sum", "reduce_max")},
 }
 # Operand counts; None means variadic.
 _ARITY = {"constant": 0, "matmul": 2, "layer_norm": 3, "conv2d": 2, "concat": None, "gather": 2,

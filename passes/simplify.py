@@ -27,7 +27,7 @@ import numpy as np
 from mlir import ir, rewrite
 
 from ..dialects import ops
-from ..dialects.shapes import REDUCE_OPS, normalize_axes
+from ..dialects.shapes import FLOAT_DTYPES, REDUCE_OPS, normalize_axes
 from . import dce
 
 NAME = "euler-simplify"
@@ -109,6 +109,8 @@ def pow_one(op, rewriter):
 
 def mul_minus_one(op, rewriter):
     lhs, rhs = op.operands
+    if ops.tensor_type(op.results[0].type).dtype not in FLOAT_DTYPES:
+        return NO_MATCH  # neg is float-only; integer x*-1 stays
     for x, other in ((lhs, rhs), (rhs, lhs)):
         if x.type == op.results[0].type and splat_value(other) == -1.0:
             _replace(rewriter, op, _build(rewriter, op, ops.neg, x))
@@ -120,6 +122,8 @@ def zero_sub(op, rewriter):
     zero, x = op.operands
     if x.type != op.results[0].type or splat_value(zero) != 0.0:
         return NO_MATCH  # not 0 - x with x already of the result type
+    if ops.tensor_type(x.type).dtype not in FLOAT_DTYPES:
+        return NO_MATCH  # neg is float-only; integer 0-x stays
     _replace(rewriter, op, _build(rewriter, op, ops.neg, x))
     return None
 

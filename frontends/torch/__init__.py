@@ -143,6 +143,8 @@ class CompiledModel:
         outs = [r if isinstance(r, torch.Tensor) else torch.from_numpy(r) for r in results]
         outs = [o if d is None else o.to(d)
                 for o, d in zip(outs, self.program.result_dtypes or [None] * len(outs))]
+        for i, v in sorted(self.program.python_outputs.items()):
+            outs.insert(i, v)
         spec = self.program.out_spec
         return torch.utils._pytree.tree_unflatten(outs, spec) if spec is not None else (
             outs[0] if len(outs) == 1 else tuple(outs))

@@ -12,6 +12,7 @@ tuple for multi-result ops, None for results it does not compute), or raises
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 
@@ -105,7 +106,7 @@ def _identity(imp, node, x, *args, **kwargs):
 def _binary_handler(build):
     def handler(imp, node, a, b, alpha=1, rounding_mode=None):
         if rounding_mode is not None:
-            raise ImportUnsupported(f"rounding_mode={rounding_mode!r} is not supported")
+            return _rounded_div(imp, node, a, b, rounding_mode)
         out = imp.out_type()
         if alpha != 1:
             b = b * alpha if isinstance(b, (int, float)) else ops.mul(
@@ -120,6 +121,62 @@ handles("mul")(_binary_handler(ops.mul))
 handles("div")(_binary_handler(ops.div))
 handles("maximum")(_binary_handler(ops.maximum))
 handles("minimum")(_binary_handler(ops.minimum))
+
+
+# --- rounding: floor, ceil, trunc, and the divisions and remainders built on them -----------
+
+_EXACT_ABOVE = {"f16": 2.0 ** 10, "bf16": 2.0 ** 7, "f32": 2.0 ** 23, "f64": 2.0 ** 52}
+
+
+def _round(imp, x, mode):
+    """x rounded toward zero ("trunc"), down ("floor") or up ("ceil"), through an
+    int64 cast. Floats at least 2^mantissa in magnitude (and inf, NaN) are
+    integers already and pass through, which also keeps the cast in range."""
+    dtype = _dtype(x)
+    t = ops.cast(ops.cast(x, "i64"), dtype)
+    t = ops.select(ops.compare(ops.abs(x), imp.scalar(_EXACT_ABOVE[dtype], x), "lt"), t, x)
+    if mode == "floor":
+        return ops.select(ops.compare(x, t, "lt"), ops.sub(t, imp.scalar(1.0, t)), t)
+    if mode == "ceil":
+        return ops.select(ops.compare(x, t, "gt"), ops.add(t, imp.scalar(1.0, t)), t)
+    return t
+
+
+@handles("floor", "ceil", "trunc")
+def _round_handler(imp, node, x):
+    x = imp.value(x)
+    return x if _dtype(x) not in _EXACT_ABOVE else _round(imp, x, node.target._opname)
+
+
+def _float_quotient(imp, node, a, b):
+    out = imp.out_type()
+    if out.dtype not in _EXACT_ABOVE:
+        raise ImportUnsupported("integer division is not supported")
+    a, b = imp.operand(a, out.dtype, out.rank), imp.operand(b, out.dtype, out.rank)
+    return a, b, ops.div(a, b)
+
+
+def _rounded_div(imp, node, a, b, mode):
+    a, b, q = _float_quotient(imp, node, a, b)
+    y = _round(imp, q, mode)
+    if mode == "floor":  # PyTorch floor-divides through fmod(a, b): NaN for an infinite a
+        y = ops.select(ops.compare(ops.abs(a), imp.scalar(math.inf, a), "eq"),
+                       imp.scalar(math.nan, y), y)
+    return y
+
+
+@handles("floor_divide")
+def _floor_divide(imp, node, a, b):
+    return _rounded_div(imp, node, a, b, "floor")
+
+
+@handles("remainder", "fmod")
+def _remainder(imp, node, a, b):
+    """a - b * floor(a / b) (remainder, the divisor's sign) or trunc (fmod, the
+    dividend's sign)."""
+    a, b, q = _float_quotient(imp, node, a, b)
+    q = _round(imp, q, "floor" if node.target._opname == "remainder" else "trunc")
+    return ops.sub(a, ops.mul(b, q))
 
 
 @handles("rsub")
@@ -197,31 +254,17 @@ def _clamp(imp, node, x, lo=None, hi=None):
 
 
 def _mask_select(imp, cond, a, b):
-    """where(cond, a, b) for a compile-time `cond`. Runtime sides are blended
-    with 0/1 masks; constant sides are added pre-masked so that infinities
-    (masked_fill with -inf) never meet a zero."""
+    """where(cond, a, b) for a compile-time `cond`: a select with a constant
+    mask, or one side when the mask is uniform."""
     out = imp.out_type()
     m = np.broadcast_to(imp.array(cond).astype(bool), out.shape)
-    np_dtype = ops.NUMPY_DTYPES[out.dtype]
     if m.all() or not m.any():
         y = imp.operand(a if m.all() else b, out.dtype, out.rank)
         return y if _shape(y) == out.shape else ops.broadcast_to(y, out.shape)
-    result, const_part = None, np.zeros(out.shape, np_dtype)
-    for side, keep in ((a, m), (b, ~m)):
-        arr = imp.array(side) if isinstance(side, Const) else (
-            np.asarray(side) if isinstance(side, (int, float)) else None)
-        if arr is not None:
-            const_part = const_part + np.where(keep, arr, 0).astype(np_dtype)
-            continue
-        term = ops.mul(imp.value(side, out.dtype), ops.constant(keep.astype(np_dtype)))
-        result = term if result is None else ops.add(result, term)
-    if result is None:
-        return ops.constant(const_part)
-    if const_part.any():
-        result = ops.add(result, ops.constant(const_part))
-    if _shape(result) != out.shape:
-        result = ops.broadcast_to(result, out.shape)
-    return result
+    # select, not 0/1 blends: inf * 0 would be NaN (TriuModule_basic).
+    mask = ops.constant(imp.array(cond).astype(np.int8))
+    y = ops.select(mask, imp.operand(a, out.dtype, out.rank), imp.operand(b, out.dtype, out.rank))
+    return y if _shape(y) == out.shape else ops.broadcast_to(y, out.shape)
 
 
 def _runtime_select(imp, cond, a, b):
@@ -458,17 +501,76 @@ def _absorb_zero_pad(imp, x_node, x, padding):
     return src, (padding[0] + sym[0], padding[1] + sym[1])
 
 
-@handles("conv2d", "convolution")
+@handles("conv2d", "conv1d", "convolution", "_convolution")
 def _conv(imp, node, x, w, b=None, stride=1, padding=0, dilation=1, *rest):
-    if node.target._opname == "convolution":
-        transposed, _, groups = rest
-        if transposed:
-            raise ImportUnsupported("transposed convolution is not supported")
+    transposed, output_padding = False, 0
+    if node.target._opname in ("convolution", "_convolution"):
+        transposed, output_padding, groups = rest[:3]
     else:
         groups = rest[0] if rest else 1
     x = imp.value(x)
+    conv = _conv2d
+    if transposed:
+        conv = functools.partial(_conv_transpose2d, output_padding=output_padding)
+    if _rank(x) == 3:
+        # 1-D (N, C, L) as 2-D (N, C, 1, L), with a (F, C/g, 1, K) weight.
+        x = ops.reshape(x, _shape(x)[:2] + (1,) + _shape(x)[2:])
+        w = Const(w.tensor.unsqueeze(2)) if isinstance(w, Const) else ops.reshape(
+            imp.value(w), _shape(imp.value(w))[:2] + (1,) + _shape(imp.value(w))[2:])
+        pad = padding if isinstance(padding, str) else (0,) + _pair(padding, 1)
+        if transposed:
+            conv = functools.partial(_conv_transpose2d,
+                                     output_padding=(0,) + _pair(output_padding, 1))
+        y = conv(imp, node, x, w, b, (1,) + _pair(stride, 1), pad, (1,) + _pair(dilation, 1),
+                 groups)
+        return ops.reshape(y, imp.out_type().shape)
     if _rank(x) != 4:
-        raise ImportUnsupported(f"only 2-D convolution of NCHW inputs is supported, got rank {_rank(x)}")
+        raise ImportUnsupported(f"only 1-D and 2-D convolutions are supported, got rank {_rank(x)}")
+    return conv(imp, node, x, w, b, stride, padding, dilation, groups)
+
+
+def _conv_transpose2d(imp, node, x, w, b, stride, padding, dilation, groups, output_padding):
+    """The transposed convolution as the direct one it is: x with stride-1 zeros
+    between pixels, padded by dilation*(k-1)-padding (output_padding more after),
+    convolved with the spatially flipped weight, in/out channels swapped per group."""
+    dtype = _dtype(x)
+    g = int(groups)
+    if isinstance(w, Const):
+        wt = imp.array(w)
+        cin, cout_g, kh, kw = wt.shape
+        wf = wt[:, :, ::-1, ::-1].reshape(g, cin // g, cout_g, kh, kw).transpose(0, 2, 1, 3, 4)
+        wf = imp.constant(np.ascontiguousarray(wf.reshape(g * cout_g, cin // g, kh, kw)), dtype)
+    else:
+        wf = imp.value(w, dtype)
+        cin, cout_g, kh, kw = _shape(wf)
+        wf = _take(imp, _take(imp, wf, 2, range(kh - 1, -1, -1)), 3, range(kw - 1, -1, -1))
+        wf = ops.transpose(ops.reshape(wf, (g, cin // g, cout_g, kh, kw)), (0, 2, 1, 3, 4))
+        wf = ops.reshape(wf, (g * cout_g, cin // g, kh, kw))
+    dilation = _pair(dilation)
+    for axis, k, s, p, d, extra in zip((2, 3), (kh, kw), _pair(stride), _pair(padding),
+                                       dilation, _pair(output_padding)):
+        n = _shape(x)[axis]
+        if s > 1:  # a zero row/column after x, picked between the pixels
+            zeros = list(_shape(x))
+            zeros[axis] = 1
+            x = ops.concat([x, imp.constant(np.zeros(zeros), dtype)], axis=axis)
+            x = _take(imp, x, axis, [j // s if j % s == 0 else n for j in range((n - 1) * s + 1)])
+        lo, hi = d * (k - 1) - p, d * (k - 1) - p + extra
+        if lo < 0 or hi < 0:  # more padding than the kernel spans: crop instead
+            x = _slice(imp, x, axis, max(-lo, 0), _shape(x)[axis] - max(-hi, 0))
+            lo, hi = max(lo, 0), max(hi, 0)
+        if lo or hi:
+            low, high = [0] * 4, [0] * 4
+            low[axis], high[axis] = lo, hi
+            x = ops.pad(x, low, high, 0.0)
+    y = ops.conv2d(x, wf, dilations=dilation, groups=g)
+    if b is not None:
+        bias = imp.value(b, dtype)
+        y = ops.add(y, ops.reshape(bias, (1, _shape(bias)[0], 1, 1)))
+    return y
+
+
+def _conv2d(imp, node, x, w, b, stride, padding, dilation, groups):
     wt = imp.array(w) if isinstance(w, Const) else None
     kh, kw = _shape(imp.value(w))[2:] if wt is None else wt.shape[2:]
     dilation = _pair(dilation)
@@ -625,6 +727,25 @@ def _avg_pool(imp, node, x, kernel, stride=None, padding=0, ceil_mode=False,
     return _unbatched(node, y)
 
 
+@handles("avg_pool1d", "max_pool1d", "adaptive_avg_pool1d")
+def _pool1d(imp, node, x, kernel, stride=None, padding=0, *rest):
+    """1-D pooling of (N, C, L) or (C, L) as 2-D pooling of (N, C, 1, L)."""
+    x = imp.value(x)
+    shape = _shape(x) if _rank(x) == 3 else (1,) + _shape(x)
+    x = ops.reshape(x, shape[:2] + (1,) + shape[2:])
+    name = node.target._opname
+    if name == "adaptive_avg_pool1d":
+        return _unbatched(node, _adaptive_avg_pool(imp, node, x, (1,) + _pair(kernel, 1)))
+    kernel = _pair(kernel, 1)
+    stride = (1,) + (_pair(stride, 1) if stride not in (None, [], ()) else kernel)
+    padding = (0,) + _pair(padding, 1)
+    if name == "max_pool1d":
+        dilation, ceil_mode = (list(rest) + [1, False][len(rest):])[:2]
+        return _max_pool(imp, node, x, (1,) + kernel, stride, padding, (1,) + _pair(dilation, 1),
+                         ceil_mode)
+    return _avg_pool(imp, node, x, (1,) + kernel, stride, padding, *rest)
+
+
 @handles("adaptive_avg_pool2d", "_adaptive_avg_pool2d")
 def _adaptive_avg_pool(imp, node, x, output_size):
     x = imp.value(x)
@@ -634,8 +755,34 @@ def _adaptive_avg_pool(imp, node, x, output_size):
     if (oh, ow) == (1, 1):
         return ops.reduce_mean(x, (-2, -1), keepdims=True)
     if h % oh or w % ow:
-        raise ImportUnsupported(f"adaptive pooling from {h}x{w} to {oh}x{ow} needs uneven windows")
+        return _adaptive(imp, x, (oh, ow), ops.reduce_mean)
     return ops.avg_pool2d(x, (h // oh, w // ow), (h // oh, w // ow), (0, 0))
+
+
+def _adaptive(imp, x, out, reduce):
+    """Adaptive pooling with uneven windows: output i of a dim of size n pools
+    [floor(i*n/o), ceil((i+1)*n/o)). Windows are rectangles and mean/max are
+    separable, so the last two dims are pooled one after the other."""
+    for axis, o in zip((-2, -1), out):
+        n = _shape(x)[axis]
+        if n == o:
+            continue
+        axis = axis % _rank(x)
+        parts = [reduce(_slice(imp, x, axis, (i * n) // o, -((-(i + 1) * n) // o)), (axis,),
+                        keepdims=True) for i in range(o)]
+        x = ops.concat(parts, axis=axis) if len(parts) > 1 else parts[0]
+    return x
+
+
+@handles("adaptive_max_pool2d", "adaptive_max_pool1d")
+def _adaptive_max_pool(imp, node, x, output_size):
+    x = imp.value(x)
+    if node.target._opname == "adaptive_max_pool1d":
+        x = ops.reshape(x, _shape(x)[:-1] + (1, _shape(x)[-1]))
+        output_size = (1,) + _pair(output_size, 1)
+    oh, ow = _pair(output_size)
+    y = _adaptive(imp, x, (oh or _shape(x)[-2], ow or _shape(x)[-1]), ops.reduce_max)
+    return (_unbatched(node, y), None)  # the indices are not computed
 
 
 @handles("layer_norm", "native_layer_norm")
@@ -854,6 +1001,67 @@ def _index_select(imp, node, x, dim, index):
     return ops.gather(x, index, axis=_axis(dim, _rank(x)))
 
 
+@handles("tril", "triu")
+def _triangle(imp, node, x, diagonal=0):
+    """x with the elements above (tril) or below (triu) a diagonal zeroed: a
+    constant mask over the last two dims."""
+    rows, cols = imp.out_type().shape[-2:]
+    keep = np.ones((rows, cols), bool)
+    keep = np.tril(keep, diagonal) if node.target._opname == "tril" else np.triu(keep, diagonal)
+    return _mask_select(imp, Const(torch.from_numpy(keep)), x, 0)
+
+
+@handles("argmax", "argmin")
+def _argmax(imp, node, x, dim=None, keepdim=False):
+    """The first index of the maximum (minimum) along `dim` (of the flattened x
+    for dim=None): the smallest index where x equals its maximum, as the
+    negated maximum of the negated candidate indices (int64 throughout)."""
+    x = imp.value(x)
+    if dim is None:
+        x, dim = ops.reshape(x, (math.prod(_shape(x)),)), 0
+    axis = _axis(dim, _rank(x))
+    n = _shape(x)[axis]
+    if node.target._opname == "argmin":
+        x = ops.neg(x) if _dtype(x) not in ("i64", "i32", "i8") else ops.sub(imp.scalar(0, x), x)
+    best = ops.compare(x, ops.reduce_max(x, (axis,), keepdims=True), "eq")
+    iota = np.arange(n, dtype=np.int64).reshape((n,) + (1,) * (_rank(x) - axis - 1))
+    candidates = ops.select(best, ops.constant(iota), ops.constant(np.array([n], np.int64)))
+    zero = ops.constant(np.zeros((1,) * _rank(x), np.int64))
+    y = ops.sub(zero, ops.reduce_max(ops.sub(zero, candidates), (axis,), keepdims=True))
+    return ops.reshape(y, imp.out_type().shape)
+
+
+@handles("index.Tensor")
+def _index(imp, node, x, indices):
+    """x[..., i0, i1, ...] with index tensors at adjacent dims (advanced indexing)."""
+    x = imp.value(x)
+    dims = [d for d, t in enumerate(indices) if t is not None]
+    if not dims:
+        return x
+    if any(_torch_dtype(node.args[1][d]) not in (torch.int64, torch.int32) for d in dims):
+        raise ImportUnsupported("indexing with boolean masks is not supported "
+                                "(the result's shape depends on the values)")
+    idx = [imp.value(indices[d], "i64") for d in dims]
+    k = dims[0]
+    if dims != list(range(dims[0], dims[-1] + 1)):
+        # Index tensors at non-adjacent dims: PyTorch puts the indexed dims first.
+        x = ops.transpose(x, dims + [d for d in range(_rank(x)) if d not in dims])
+        k = 0
+    shape = _shape(x)
+    if len(idx) == 1:
+        return ops.gather(x, idx[0], axis=k)
+    # Several index tensors address dims k.. together: one gather over those dims
+    # flattened, at the row-major offset of each index tuple.
+    sizes = shape[k:k + len(idx)]
+    flat = None
+    for i, size in zip(idx, sizes):
+        wrapped = ops.select(ops.compare(i, imp.scalar(0, i), "lt"),
+                             ops.add(i, imp.scalar(size, i)), i)
+        flat = wrapped if flat is None else ops.add(ops.mul(flat, imp.scalar(size, flat)), wrapped)
+    x = ops.reshape(x, shape[:k] + (math.prod(sizes),) + shape[k + len(idx):])
+    return ops.gather(x, flat, axis=k)
+
+
 @handles("embedding")
 def _embedding(imp, node, weight, indices, *rest):
     idx = imp.value(indices)
@@ -990,6 +1198,12 @@ def _encoder_layer(imp, node, src, embed_dim, heads, qkv_w, qkv_b, proj_w, proj_
         return ops.add(x, feed_forward(ln(x, ln2_w, ln2_b)))
     x = ln(ops.add(x, self_attention(x)), ln1_w, ln1_b)
     return ln(ops.add(x, feed_forward(x)), ln2_w, ln2_b)
+
+
+def _torch_dtype(arg):
+    """The torch dtype of an FX argument (None for Python scalars)."""
+    val = arg.meta.get("val") if isinstance(arg, torch.fx.Node) else None
+    return val.dtype if isinstance(val, torch.Tensor) else None
 
 
 SUPPORTED_OPS = tuple(sorted(HANDLERS))

@@ -89,6 +89,8 @@ class ImportedProgram:
     # Per flat output, the torch dtype to convert the returned array to (None:
     # as returned): bf16 results leave the function as f32, numpy has no bf16.
     result_dtypes: list = dataclasses.field(default_factory=list)
+    # {flat output index: value} of outputs that are Python scalars, not tensors.
+    python_outputs: dict = dataclasses.field(default_factory=dict)
     decomposed: dict = dataclasses.field(default_factory=dict)  # ATen name -> [location, ...]
 
     def check(self):
@@ -171,6 +173,7 @@ class _Importer:
         self.unsupported = []
         self.bad_args = set()      # placeholders of a dtype euler lacks
         self.result_dtypes = []
+        self.python_outputs = {}
         self.node = None
 
     # -- values --------------------------------------------------------------
@@ -259,7 +262,8 @@ class _Importer:
         return ImportedProgram(None if self.unsupported else module, ctx, [a for _, a in args],
                                dict(self.ops), self.unsupported,
                                getattr(self.ep.call_spec, "out_spec", None),
-                               result_dtypes=self.result_dtypes)
+                               result_dtypes=self.result_dtypes,
+                               python_outputs=self.python_outputs)
 
     def check_signature(self):
         bad = [s for s in self.ep.graph_signature.output_specs if s.kind.name != "USER_OUTPUT"]
@@ -331,6 +335,9 @@ class _Importer:
             v = self.env.get(out) if isinstance(out, torch.fx.Node) else out
             if isinstance(v, _Poison):
                 return None
+            if isinstance(v, (bool, int, float)):  # known at export time (a size, a flag)
+                self.python_outputs[i] = v
+                continue
             with ir.Location.name(f"output {i}"):
                 try:
                     r = self.value(v)
