@@ -38,10 +38,13 @@ NAME = "euler-split-reductions"
 SUMMARY = "Split long float sums into blocks summed in a cascade (accurate at any length)"
 
 
-def run(module, block=None, skip_marked=""):
+def run(module, block=None, skip_marked="", reductions_innermost=False):
     """`block` overrides the heuristic's block size (terms per accumulator);
     ops carrying the attribute `skip_marked` are left alone (on the GPU, the
-    row groups planned as one kernel, which sum each row as a tree)."""
+    row groups planned as one kernel, which sum each row as a tree).
+    `reductions_innermost` orders every new op's loops parallel first (on
+    the GPU the parallel loops become one kernel's threads: a reduction loop
+    between them would leave kernel launches inside a host loop)."""
     limit = reduction_block(override=block)
     work = []
 
@@ -57,6 +60,7 @@ def run(module, block=None, skip_marked=""):
         red = _Reduction.of(op)
         if red is None or red.length() <= limit:
             continue
+        red.innermost = reductions_innermost
         with ir.InsertionPoint(op), op.location:
             result, combines = red.split(limit)
         op.results[0].replace_all_uses_with(result)
@@ -75,6 +79,7 @@ class _Reduction:
         self.init, self.out_dims = init, out_dims
         self.iterators, self.extents = iterators, extents
         self.reduced = [d for d, it in enumerate(iterators) if it == "reduction"]
+        self.innermost = False
 
     @staticmethod
     def of(op):
@@ -129,15 +134,15 @@ class _Reduction:
             # The ragged tail: the body over the last `rem` terms, then into the init.
             tail = self._tail(r, n - rem, rem)
             keep = [d for d in range(len(self.extents)) if d != r]
-            total = _sum_into(tail, keep, self.init, self.out_dims)
+            total = _sum_into(tail, keep, self.init, self.out_dims, self.innermost)
             combines.append(total.owner)
         if b == n:  # r fits one block: no (a, b) split, only r reduced here
             keep = [d for d in range(len(self.extents)) if d != r]
-            total = _sum_into(partial, keep, total, self.out_dims)
+            total = _sum_into(partial, keep, total, self.out_dims, self.innermost)
         else:
             # Partial dims: every dim but b, with r standing for a.
             keep = list(range(len(self.extents)))
-            total = _sum_into(partial, keep, total, self.out_dims)
+            total = _sum_into(partial, keep, total, self.out_dims, self.innermost)
         combines.append(total.owner)
         return total, combines
 
@@ -170,7 +175,7 @@ class _Reduction:
         out = [d for d in range(rank) if d != inner]
         init = _zeros([extents[d] for d in out], self.init.type.element_type)
         maps.append(_map(rank, out))
-        return _generic_like(self.op, inputs, maps, init, iterators)
+        return _generic_like(self.op, inputs, maps, init, iterators, self.innermost)
 
     def _tail(self, r, start, rem):
         """The body over the last `rem` terms of dim r, into zeros over every
@@ -188,10 +193,10 @@ class _Reduction:
         init = _zeros([extents[d] for d in out], self.init.type.element_type)
         maps.append(_map(rank, out))
         iterators = ["reduction" if d == r else "parallel" for d in range(rank)]
-        return _generic_like(self.op, inputs, maps, init, iterators)
+        return _generic_like(self.op, inputs, maps, init, iterators, self.innermost)
 
 
-def _sum_into(partial, partial_dims, init, out_dims):
+def _sum_into(partial, partial_dims, init, out_dims, innermost=False):
     """`init` + the sum of `partial` over every dim that is not an output dim.
 
     `partial_dims` names the original dims `partial`'s axes stand for (the
@@ -200,6 +205,8 @@ def _sum_into(partial, partial_dims, init, out_dims):
     position = {d: i for i, d in enumerate(partial_dims)}
     iterators = ["parallel" if d in out_dims else "reduction" for d in partial_dims]
     maps = [ir.AffineMap.get_identity(rank), _map(rank, [position[d] for d in out_dims])]
+    if innermost:
+        maps, iterators = _reductions_last(maps, iterators)
     etype = init.type.element_type
     op = linalg.GenericOp(
         result_tensors=[init.type], inputs=[partial], outputs=[init],
@@ -281,8 +288,19 @@ def _expand(v, axis, a, b) -> ir.Value:
     return tensor.expand_shape(rtype, v, groups, [], new)
 
 
-def _generic_like(op, inputs, maps, init, iterators) -> ir.Value:
+def _reductions_last(maps, iterators):
+    """The same loops, reordered: the parallel ones first, then the reduced."""
+    order = [d for d, it in enumerate(iterators) if it == "parallel"] + \
+        [d for d, it in enumerate(iterators) if it == "reduction"]
+    where = {d: i for i, d in enumerate(order)}
+    maps = [_map(len(order), [where[e.position] for e in m.results]) for m in maps]
+    return maps, [iterators[d] for d in order]
+
+
+def _generic_like(op, inputs, maps, init, iterators, innermost=False) -> ir.Value:
     """A linalg.generic with `op`'s body (cloned) over new operands and maps."""
+    if innermost:
+        maps, iterators = _reductions_last(maps, iterators)
     new = linalg.GenericOp(
         result_tensors=[init.type], inputs=inputs, outputs=[init],
         indexing_maps=ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),

@@ -54,7 +54,7 @@ def gpu_tiled(pm, opts: Options):
     # element (column sums, rows too long for one block) summed in blocks,
     # which is both accurate and more parallel. Planned rows are trees already.
     passes.add(pm, "euler-split-reductions", block=opts.tile_sizes.get("reduction"),
-               skip_marked=GPU_GROUP)
+               skip_marked=GPU_GROUP, reductions_innermost=True)
 
 
 def bufferized(pm, opts: Options):
