@@ -188,5 +188,7 @@ def test_encoder_layer_tiles_in_seconds_at_O2():
     tiled = euler.compile(w.ir, opt_level=2, emit="tiled").stages["tiled"]
     assert time.process_time() - t0 < 10
     body = tiled[tiled.index("func.func"):]
-    # 36 generics, plus one per layer_norm for its shifted statistics.
-    assert body.count("scf.for") == 3 and body.count("linalg.generic") == 38
+    # 36 generics, plus one per layer_norm for its shifted statistics, plus
+    # the sums of 512-term rows that euler-split-reductions sums in blocks
+    # of 256 (each also a generic summing the blocks), all in the 3 loops.
+    assert body.count("scf.for") == 3 and body.count("linalg.generic") == 50
