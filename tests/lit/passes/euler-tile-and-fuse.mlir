@@ -117,23 +117,24 @@ func.func @broadcast_producer_stays_out(%x: tensor<8x16xf32>) -> tensor<8x16xf32
 
 // -----
 
-// Large enough to pay for worker threads (parallel=true, at -O3): the tiles
-// are iterations of an scf.forall.
+// Large enough to pay for worker threads (parallel=true, at -O3; the cost
+// model in heuristics.parallel_threads): the tiles are iterations of an
+// scf.forall.
 // CHECK-LABEL: func.func @exp_rows
 // CHECK: scf.for
 // PAR-LABEL: func.func @exp_rows
-// PAR: scf.forall (%{{.*}}) in (128) shared_outs
+// PAR: scf.forall (%{{.*}}) in (8192) shared_outs
 // PAR: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x256xf32>)
 // PAR: math.exp
 // PAR: tensor.parallel_insert_slice
-func.func @exp_rows(%x: tensor<256x256xf32>) -> tensor<256x256xf32> {
-  %e = tensor.empty() : tensor<256x256xf32>
+func.func @exp_rows(%x: tensor<16384x256xf32>) -> tensor<16384x256xf32> {
+  %e = tensor.empty() : tensor<16384x256xf32>
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
                        iterator_types = ["parallel", "parallel"]}
-      ins(%x : tensor<256x256xf32>) outs(%e : tensor<256x256xf32>) {
+      ins(%x : tensor<16384x256xf32>) outs(%e : tensor<16384x256xf32>) {
   ^bb0(%in: f32, %out: f32):
     %0 = math.exp %in : f32
     linalg.yield %0 : f32
-  } -> tensor<256x256xf32>
-  return %r : tensor<256x256xf32>
+  } -> tensor<16384x256xf32>
+  return %r : tensor<16384x256xf32>
 }
