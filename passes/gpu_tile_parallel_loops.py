@@ -35,6 +35,8 @@ _HOST_OPS = {
     "arith.constant", "func.return", "memref.get_global", "memref.alloc",
     "memref.subview", "memref.expand_shape", "memref.collapse_shape", "memref.cast",
     "memref.reinterpret_cast", "memref.extract_strided_metadata", "memref.transpose",
+    # The TMA descriptors of euler-gpu-schedule-matmul's sm_90 kernels.
+    "nvgpu.tma.create.descriptor", "builtin.unrealized_conversion_cast", "llvm.ptrtoint",
 }
 
 # Thread tiles are powers of two; z is the smallest dimension of a block.

@@ -27,6 +27,7 @@ from mlir import ir
 from .. import passes
 from ..options import Options
 from ..passes.gpu_form_groups import GROUP as GPU_GROUP
+from ..passes.gpu_schedule_matmul import wgmma_chip
 from . import cpu
 
 # Without a GPU to ask (`Options.chip` unset): Hopper (H100/H200). PTX ISA
@@ -72,7 +73,8 @@ def gpu(pm, opts: Options):
         # Matmul groups: tensor-core kernels, first, so that they see the
         # matmuls whole.
         passes.add(pm, "euler-gpu-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),
-                   allow_tf32=opts.allow_tf32)
+                   allow_tf32=opts.allow_tf32, chip=opts.chip or CHIP,
+                   wgmma=opts.tile_sizes.get("wgmma"))
         # Planned row groups (euler-gpu-form-groups): one kernel each.
         passes.add(pm, "euler-gpu-lower-groups")
     # The rest: one kernel per linalg op, one thread per output element.
@@ -89,9 +91,15 @@ def gpu(pm, opts: Options):
 def nvvm(pm, opts: Options):
     chip = opts.chip or CHIP
     features = _PTX_FOR_CHIP.get(chip.rstrip("af"), PTX_FEATURES)
+    if opts.opt_level >= 2 and wgmma_chip(chip) and opts.tile_sizes.get("wgmma") is not False:
+        # The matmul kernels' wgmma is sm_90a's (Hopper's own PTX target).
+        chip = "sm_90a"
     pm.add(f"nvvm-attach-target{{chip={chip} features={features} O=3}}")
-    pm.add("gpu.module(lower-affine,convert-scf-to-cf,convert-nvgpu-to-nvvm,convert-gpu-to-nvvm,"
-           "canonicalize,cse,reconcile-unrealized-casts)")
+    # convert-nvgpu-to-nvvm before the loops become branches: it converts the
+    # wgmma accumulators that loops carry. convert-nvvm-to-llvm: the mbarrier
+    # waits and TMA copies are inline PTX.
+    pm.add("gpu.module(lower-affine,convert-nvgpu-to-nvvm,convert-scf-to-cf,convert-gpu-to-nvvm,"
+           "convert-nvvm-to-llvm,canonicalize,cse,reconcile-unrealized-casts)")
 
 
 def ptx(pm, opts: Options):
@@ -102,7 +110,9 @@ def ptx(pm, opts: Options):
 def llvm(pm, opts: Options):
     passes.add(pm, "euler-mangle-symbols")
     pm.add("lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine")
-    pm.add("convert-func-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,gpu-to-llvm")
+    # convert-nvgpu-to-nvvm: the host's TMA descriptors (a CUDA runtime call).
+    pm.add("convert-nvgpu-to-nvvm,convert-func-to-llvm,convert-arith-to-llvm,"
+           "convert-index-to-llvm,gpu-to-llvm")
     pm.add("finalize-memref-to-llvm,convert-cf-to-llvm,canonicalize,cse,"
            "reconcile-unrealized-casts")
 

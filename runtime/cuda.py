@@ -97,6 +97,10 @@ _STREAM_CREATE = ctypes.CFUNCTYPE(ctypes.c_void_p)
 _STREAM_OP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 _MEM_ALLOC = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_bool)
 _MEM_FREE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+_TENSOR_MAP = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, *[ctypes.c_int64] * 5,
+                               ctypes.POINTER(ctypes.c_int64))
+# Bytes of each CUtensorMapDataType, by its value.
+_TENSOR_MAP_BYTES = (1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4)
 
 
 class _Runtime:
@@ -132,7 +136,9 @@ class _Runtime:
             ("mgpuStreamSynchronize", _STREAM_OP(lambda stream: None)),
             ("mgpuMemAlloc", _MEM_ALLOC(self._alloc)),
             ("mgpuMemFree", _MEM_FREE(self._free)),
+            ("mgpuTensorMapEncodeTiledMemref", _TENSOR_MAP(self._tensor_map)),
         ]
+        self._tensor_maps = {}
         self.symbols = {name: ctypes.cast(cb, ctypes.c_void_p) for name, cb in self._callbacks}
 
     def to_device(self, dst, src, nbytes):
@@ -176,6 +182,33 @@ class _Runtime:
         else:
             self._check(self._set_context(self._context), "cuCtxSetCurrent")
             self._check(self._mem_free(ptr), "cuMemFree")
+
+    def _tensor_map(self, rank, memref, dtype, interleave, swizzle, l2promo, oob, box):
+        """The device address of a TMA descriptor of `memref` (a ranked memref
+        descriptor) in `box`es. MLIR's runtime allocates and copies one
+        synchronously on every call, which stalls the caller's stream; the
+        same operand gets the same map, so one copy per distinct operand
+        (and box) is made, once, and kept."""
+        words = ctypes.cast(memref, ctypes.POINTER(ctypes.c_int64))
+        sizes, strides = words[3:3 + rank], words[3 + rank:3 + 2 * rank]
+        key = (words[1], tuple(sizes), tuple(strides), dtype, interleave, swizzle, l2promo, oob,
+               tuple(box[:rank]))
+        if key not in self._tensor_maps:
+            u64, u32 = ctypes.c_uint64, ctypes.c_uint32
+            tensor_map = (ctypes.c_uint64 * 16)()  # CUtensorMap: 128 bytes
+            step = _TENSOR_MAP_BYTES[dtype]
+            status = _driver().cuTensorMapEncodeTiled(
+                tensor_map, ctypes.c_int(dtype), u32(rank), ctypes.c_void_p(words[1]),
+                (u64 * rank)(*reversed(sizes)), (u64 * rank)(*[s * step for s in strides[::-1][1:]]),
+                (u32 * rank)(*box[:rank][::-1]), (u32 * rank)(*[1] * rank), ctypes.c_int(interleave),
+                ctypes.c_int(swizzle), ctypes.c_int(l2promo), ctypes.c_int(oob))
+            self._check(status, "cuTensorMapEncodeTiled")
+            self._check(self._set_context(self._context), "cuCtxSetCurrent")
+            ptr = ctypes.c_uint64()
+            self._check(self._mem_alloc(ctypes.byref(ptr), ctypes.sizeof(tensor_map)), "cuMemAlloc")
+            self.to_device(ptr.value, ctypes.addressof(tensor_map), ctypes.sizeof(tensor_map))
+            self._tensor_maps[key] = ptr.value
+        return self._tensor_maps[key]
 
     def _alloc(self, nbytes, stream, host_shared):
         return self.alloc(nbytes, stream)

@@ -182,10 +182,54 @@ def _mm_src(M, N, K, dtype="f16", batch=None, cast_from=None):
 
 
 def _matmul_kernel_ptx(src, **kw):
+    """The mma.sync kernel's PTX: sm_80 unless `chip` says otherwise (sm_90
+    takes the wgmma kernel)."""
+    kw.setdefault("chip", "sm_80")
     kernels = _ptx(src, **kw)
     mma = [p for p in kernels.values() if "mma.sync" in p]
     assert len(mma) == 1, list(kernels)
     return mma[0]
+
+
+def _wgmma_kernel_ptx(src, **kw):
+    kernels = _ptx(src, **kw)
+    found = [p for p in kernels.values() if "wgmma" in p]
+    assert len(found) == 1, list(kernels)
+    return found[0]
+
+
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+def test_matmul_ptx_uses_wgmma_and_tma_on_sm90(dtype):
+    src = _mm_src(256, 192, 128) if dtype == "f16" else _mm_src(256, 192, 128, "bf16",
+                                                                 cast_from="f32")
+    ptx = _wgmma_kernel_ptx(src)
+    assert ".target sm_90a" in ptx
+    # 64 x 128 block tile: one warpgroup, wgmma m64n128k16 from shared memory.
+    assert re.search(rf"wgmma\.mma_async\.sync\.aligned\.m64n128k16\.f32\.{dtype}\.{dtype}", ptx)
+    assert "wgmma.commit_group.sync.aligned" in ptx and "wgmma.wait_group.sync.aligned" in ptx
+    # Operands by TMA, completing on mbarriers.
+    assert "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes" in ptx
+    assert "mbarrier.arrive.expect_tx" in ptx and "mbarrier.try_wait.parity" in ptx
+    assert "mma.sync" not in ptx and ".local" not in ptx
+
+
+def test_wgmma_can_be_turned_off_and_thin_or_unaligned_matmuls_keep_mma_sync():
+    assert "mma.sync" in _matmul_kernel_ptx(_mm_src(256, 192, 128), chip="sm_90",
+                                            tile_sizes={"wgmma": False})
+    for src in (_mm_src(16, 4096, 1024), _mm_src(128, 300, 200), _mm_src(70, 130, 96, batch=3)):
+        assert "mma.sync" in _matmul_kernel_ptx(src, chip="sm_90")
+
+
+def test_wgmma_tiles_and_bad_tiles():
+    gpu = euler.compile(_mm_src(4096, 4096, 4096), target="cuda", emit="gpu").stages["gpu"]
+    # 128 x 256 tiles, two warpgroups, 4 stages of (128 + 256) x 64 f16, and
+    # 1 KiB to align them for the 128-byte swizzle.
+    assert re.search(r"blocks in \(%c512, %c1, %c1\) threads in \(%c256, %c1, %c1\)\s+"
+                     r"dynamic_shared_memory_size %c197632_i32", gpu), gpu
+    assert gpu.count("nvgpu.tma.create.descriptor") == 2
+    with pytest.raises(euler.errors.EulerError, match="wgmma tiles"):
+        euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu",
+                      tile_sizes={"matmul": (128, 128, 32)})
 
 
 def test_f16_matmul_ptx_uses_tensor_cores_and_cp_async():
@@ -220,13 +264,13 @@ def test_ragged_matmul_ptx_predicates_copies():
 
 
 def test_matmul_tile_override_and_bad_tiles():
-    gpu = euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu",
+    gpu = euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu", chip="sm_80",
                         tile_sizes={"matmul": (64, 64, 32, 32, 32, 3)}).stages["gpu"]
     # 4 warps, 4 x 4 tiles of 64 x 64 on x, 3 stages of (64 + 64) x 32 f16.
     assert re.search(r"blocks in \(%c16, %c1, %c1\) threads in \(%c128, %c1, %c1\)\s+"
                      r"dynamic_shared_memory_size %c24576_i32", gpu), gpu
     with pytest.raises(euler.errors.EulerError, match="GPU matmul tiles"):
-        euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu",
+        euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu", chip="sm_80",
                       tile_sizes={"matmul": (64, 64, 24)})
 
 
@@ -246,8 +290,8 @@ def test_matmul_epilogue_is_fused_into_the_kernel():
     gpu = euler.compile(_BIAS_RELU, target="cuda", emit="gpu").stages["gpu"]
     assert gpu.count("gpu.launch_func") == 1, gpu
     assert "xf32>" not in gpu.split("gpu.module")[0]
-    ptx = _matmul_kernel_ptx(_BIAS_RELU)
-    assert "max.f16" in ptx or "max.NaN.f16" in ptx or "max.f16x2" in ptx, ptx[-3000:]
+    for ptx in (_matmul_kernel_ptx(_BIAS_RELU), _wgmma_kernel_ptx(_BIAS_RELU)):
+        assert "max.f16" in ptx or "max.NaN.f16" in ptx or "max.f16x2" in ptx, ptx[-3000:]
 
 
 def _check_matmul(src, a, b, want, rel, *extra):
@@ -312,6 +356,49 @@ def test_f32_matmul_on_gpu(M, N, K, batch, tf32):
     err = np.max(np.abs(got - want)) / np.max(np.abs(want))
     # Exact f32 sums: rounding of K products; TF32: 10-bit mantissas in.
     assert err <= (3e-3 if tf32 else 1e-5), err
+
+
+@needs_gpu
+@pytest.mark.parametrize("M,N,K,batch,dtype", [
+    (4096, 4096, 4096, None, "f16"), (1000, 1000, 1000, None, "f16"),
+    (300, 136, 520, None, "f16"), (256, 384, 512, None, "bf16"), (1000, 264, 1000, None, "bf16"),
+    (200, 136, 128, 3, "f16"), (130, 200, 256, 2, "bf16")])
+def test_wgmma_matmul_on_gpu(M, N, K, batch, dtype):
+    # Aligned and ragged (TMA zero-fills outside A and B, the epilogue stores
+    # only inside C), batched, f16 and bf16: each against float64.
+    rng = np.random.default_rng(M + 3 * N + 7 * K)
+    lead = (batch,) if batch else ()
+    f = np.float16 if dtype == "f16" else np.float32
+    a, b = _rand(rng, lead + (M, K), f), _rand(rng, lead + (K, N), f)
+    src = (_mm_src(M, N, K, batch=batch) if dtype == "f16"
+           else _mm_src(M, N, K, "bf16", batch=batch, cast_from="f32"))
+    assert "wgmma" in _wgmma_kernel_ptx(src, chip="sm_90")
+    if dtype == "bf16":  # the operands as the kernel sees them
+        import torch
+        a, b = (torch.from_numpy(x).bfloat16().float().numpy() for x in (a, b))
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    _check_matmul(src, a, b, want, 1e-3 if dtype == "f16" else 1e-2)
+
+
+_RESIDUAL_GELU = """
+func.func @main(%x: tensor<300x512xf16>, %w: tensor<512x264xf16>, %b: tensor<264xf16>, %r: tensor<300x264xf16>) -> tensor<300x264xf16> {
+  %0 = "euler.matmul"(%x, %w) : (tensor<300x512xf16>, tensor<512x264xf16>) -> tensor<300x264xf16>
+  %1 = "euler.add"(%0, %b) : (tensor<300x264xf16>, tensor<264xf16>) -> tensor<300x264xf16>
+  %2 = "euler.relu"(%1) : (tensor<300x264xf16>) -> tensor<300x264xf16>
+  %3 = "euler.add"(%2, %r) : (tensor<300x264xf16>, tensor<300x264xf16>) -> tensor<300x264xf16>
+  return %3 : tensor<300x264xf16>
+}
+"""
+
+
+@needs_gpu
+def test_wgmma_fused_epilogue_on_gpu():
+    rng = np.random.default_rng(12)
+    x, w, bias, res = (_rand(rng, s, np.float16) for s in ((300, 512), (512, 264), (264,),
+                                                          (300, 264)))
+    want = np.maximum(x.astype(np.float64) @ w.astype(np.float64) + bias, 0) + res
+    assert _wgmma_kernel_ptx(_RESIDUAL_GELU, chip="sm_90")
+    _check_matmul(_RESIDUAL_GELU, x, w, want, 2e-3, bias, res)
 
 
 @needs_gpu
@@ -387,7 +474,9 @@ def test_column_reduction_takes_the_loop_path():
 def test_chip_option(chip, version):
     # Newer chips need a newer PTX ISA (an old one aborts LLVM, the process with it).
     (ptx,) = _ptx(softmax_src(64, 256), chip=chip).values()
-    assert f".target {chip}" in ptx and f".version {version}" in ptx
+    # sm_90: Hopper's own target, sm_90a, for the matmuls' wgmma.
+    target = "sm_90a" if chip == "sm_90" else chip
+    assert f".target {target}" in ptx and f".version {version}" in ptx
 
 
 def test_every_stage_can_be_emitted_without_gpu():
