@@ -71,11 +71,11 @@ def mobilenet_v2(size="small"):
     return reinit(T.MobileNetV2Model(cfg)), _image(size)
 
 
-def bert(size="small", cls=T.BertModel, config=T.BertConfig, positions=512):
+def bert(size="small", cls=T.BertModel, config=T.BertConfig, positions=512, **extra):
     d, heads, layers, ffn = _text(size, 256)
     cfg = config(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
                  num_attention_heads=heads, intermediate_size=ffn,
-                 max_position_embeddings=positions)
+                 max_position_embeddings=positions, **extra)
     return reinit(cls(cfg)), _ids(size)
 
 
@@ -153,9 +153,172 @@ def qwen2(size="small"):
     return llama(size, T.Qwen2Model, T.Qwen2Config)
 
 
-OTHER_FAMILIES = {"vit": vit, "convnext": convnext, "distilbert": distilbert, "roberta": roberta,
-                  "t5_encoder": t5_encoder, "bart_encoder": bart_encoder, "mistral": mistral,
-                  "qwen2": qwen2}
+def albert(size="small"):
+    # Factorized embeddings and one layer's weights shared by every layer.
+    return bert(size, T.AlbertModel, T.AlbertConfig, embedding_size=16 if size == "small" else 128)
+
+
+def electra(size="small"):
+    return bert(size, T.ElectraModel, T.ElectraConfig,
+                embedding_size=16 if size == "small" else 128)
+
+
+def deberta_v2(size="small"):
+    # Disentangled relative-position attention (gathers of position scores).
+    return bert(size, T.DebertaV2Model, T.DebertaV2Config)
+
+
+def phi(size="small"):
+    return llama(size, T.PhiModel, T.PhiConfig, partial_rotary_factor=0.5)
+
+
+def gemma(size="small"):
+    d, heads, _, _ = _text(size, 256)
+    return llama(size, T.GemmaModel, T.GemmaConfig, head_dim=d // heads)
+
+
+def opt(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.OPTConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers, ffn_dim=ffn,
+                      num_attention_heads=heads, max_position_embeddings=512,
+                      word_embed_proj_dim=d, use_cache=False, pad_token_id=1)
+    return reinit(T.OPTModel(cfg)), _ids(size)
+
+
+def gpt_neo(size="small"):
+    # Alternating global and sliding-window (local) attention layers.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.GPTNeoConfig(vocab_size=VOCAB, hidden_size=d, num_layers=layers, num_heads=heads,
+                         intermediate_size=ffn, attention_types=[[["global", "local"], layers // 2]],
+                         window_size=4 if size == "small" else 64, max_position_embeddings=512,
+                         use_cache=False)
+    return reinit(T.GPTNeoModel(cfg)), _ids(size)
+
+
+def gptj(size="small"):
+    # Interleaved rotary embeddings from a gathered sin/cos table.
+    d, heads, layers, _ = _text(size, 256)
+    cfg = T.GPTJConfig(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads,
+                       rotary_dim=d // heads // 2, n_positions=512, use_cache=False,
+                       bos_token_id=0, eos_token_id=0)
+    return reinit(T.GPTJModel(cfg)), _ids(size)
+
+
+def bloom(size="small"):
+    # ALiBi position biases instead of position embeddings.
+    d, heads, layers, _ = _text(size, 256)
+    cfg = T.BloomConfig(vocab_size=VOCAB, hidden_size=d, n_layer=layers, n_head=heads,
+                        use_cache=False)
+    return reinit(T.BloomModel(cfg)), _ids(size)
+
+
+def falcon(size="small"):
+    d, heads, layers, _ = _text(size, 256)
+    cfg = T.FalconConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                         num_attention_heads=heads, use_cache=False)
+    return reinit(T.FalconModel(cfg)), _ids(size)
+
+
+def whisper_encoder(size="small"):
+    # Two 1-D convolutions over a log-mel spectrogram, then a transformer.
+    d, heads, layers, ffn = _text(size, 256)
+    frames = 16 if size == "small" else 1500
+    cfg = T.WhisperConfig(vocab_size=VOCAB, d_model=d, encoder_layers=layers,
+                          decoder_layers=layers, encoder_attention_heads=heads,
+                          decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
+                          num_mel_bins=16 if size == "small" else 80, max_source_positions=frames,
+                          use_cache=False, pad_token_id=0, bos_token_id=0, eos_token_id=0,
+                          decoder_start_token_id=0)
+    mel = torch.randn(1, cfg.num_mel_bins, 2 * frames, generator=torch.Generator().manual_seed(0))
+    return reinit(T.WhisperModel(cfg).get_encoder()), (mel,)
+
+
+def wav2vec2(size="small"):
+    # Strided 1-D conv feature extractor with group norm, a grouped
+    # weight-normed positional conv, then a transformer.
+    d, heads, layers, ffn = _text(size, 256)
+    conv = ((16, 16), (5, 2), (10, 3)) if size == "small" else \
+        ((256,) * 4, (5, 2, 2, 2), (10, 3, 3, 2))
+    cfg = T.Wav2Vec2Config(hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
+                           intermediate_size=ffn, conv_dim=conv[0], conv_stride=conv[1],
+                           conv_kernel=conv[2], num_conv_pos_embeddings=16,
+                           num_conv_pos_embedding_groups=4)
+    samples = 800 if size == "small" else 16000
+    wave = torch.randn(1, samples, generator=torch.Generator().manual_seed(0))
+    return reinit(T.Wav2Vec2Model(cfg)), (wave,)
+
+
+def _vit_like(size, cls, config, **extra):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = config(image_size=IMAGE[size], patch_size=8 if size == "small" else 16, hidden_size=d,
+                 num_hidden_layers=layers, num_attention_heads=heads, intermediate_size=ffn,
+                 **extra)
+    return reinit(cls(cfg)), _image(size)
+
+
+def beit(size="small"):
+    # Relative position biases, indexed from a learned table.
+    return _vit_like(size, T.BeitModel, T.BeitConfig, use_relative_position_bias=True)
+
+
+def dinov2(size="small"):
+    # Interpolated position embeddings (bicubic) and layer scale.
+    return _vit_like(size, T.Dinov2Model, T.Dinov2Config)
+
+
+def swin(size="small"):
+    # Shifted-window attention: rolls, window partitions, relative biases.
+    if size == "small":
+        cfg = T.SwinConfig(image_size=IMAGE[size], patch_size=4, embed_dim=16, depths=[1, 1],
+                           num_heads=[2, 4], window_size=4)
+    else:  # Swin-tiny
+        cfg = T.SwinConfig(image_size=IMAGE[size])
+    return reinit(T.SwinModel(cfg)), _image(size)
+
+
+def regnet(size="small"):
+    # Grouped convolutions and squeeze-and-excitation.
+    cfg = T.RegNetConfig(embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1],
+                         groups_width=8) if size == "small" else T.RegNetConfig()
+    return reinit(T.RegNetModel(cfg)), _image(size)
+
+
+def efficientnet(size="small"):
+    # Depthwise convs, squeeze-and-excitation, swish, a ceil-mode avg-pool head.
+    width, depth = (0.25, 0.3) if size == "small" else (1.0, 1.0)  # B0 at bench size
+    cfg = T.EfficientNetConfig(image_size=IMAGE[size], width_coefficient=width,
+                               depth_coefficient=depth, hidden_dim=int(1280 * width))
+    return reinit(T.EfficientNetModel(cfg)), _image(size)
+
+
+def convnextv2(size="small"):
+    # Global response norm: an L2 norm over the image (linalg_vector_norm).
+    stages = ([16, 32], [1, 1]) if size == "small" else ([96, 192, 384, 768], [3, 3, 9, 3])
+    cfg = T.ConvNextV2Config(hidden_sizes=stages[0], depths=stages[1], num_stages=len(stages[0]))
+    return reinit(T.ConvNextV2Model(cfg)), _image(size)
+
+
+def poolformer(size="small"):
+    # Group norm, and avg pooling that leaves the padding out of the count.
+    cfg = T.PoolFormerConfig(hidden_sizes=[16, 32], depths=[1, 1], num_encoder_blocks=2,
+                             patch_sizes=[7, 3], strides=[4, 2], padding=[2, 1]) \
+        if size == "small" else T.PoolFormerConfig()
+    return reinit(T.PoolFormerModel(cfg)), _image(size)
+
+
+OTHER_FAMILIES = {
+    # vision
+    "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
+    "convnextv2": convnextv2, "regnet": regnet, "efficientnet": efficientnet,
+    "poolformer": poolformer,
+    # encoders
+    "distilbert": distilbert, "roberta": roberta, "albert": albert, "electra": electra,
+    "deberta_v2": deberta_v2, "t5_encoder": t5_encoder, "bart_encoder": bart_encoder,
+    "whisper_encoder": whisper_encoder, "wav2vec2": wav2vec2,
+    # decoder-only
+    "mistral": mistral, "qwen2": qwen2, "phi": phi, "gemma": gemma, "opt": opt,
+    "gpt_neo": gpt_neo, "gptj": gptj, "bloom": bloom, "falcon": falcon,
+}
 
 
 def model(name, size="small"):

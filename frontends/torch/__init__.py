@@ -30,7 +30,7 @@ except ImportError as _exc:  # pragma: no cover - the extra is optional
 
 from .aten import aten_name, handler_for
 from .decompose import decompose as _decompose
-from .decompose import decomposition_table
+from .decompose import decomposition_table, extra_decompositions
 from .importer import SUPPORTED_OPS, ImportedProgram, _location_text, import_program
 
 __all__ = ["compile", "coverage", "import_model", "import_exported", "export", "CompiledModel", "CoverageReport",
@@ -63,9 +63,11 @@ def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None
     """
     if decompose not in (True, False, "core"):
         raise EulerError(f"decompose must be True, False or 'core', got {decompose!r}")
-    keep = None
+    keep, extra = None, {}
     while True:
         table = decomposition_table(keep) if decompose is True else (decompose or None)
+        if table is not None and extra:
+            table = {**table, **extra}
         try:
             dec = _decompose(ep, table)
         except Exception as exc:  # decompositions retrace the program: any torch error
@@ -78,9 +80,16 @@ def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None
             if keep is None:
                 keep = {op for op in torch.export.default_decompositions().keys()
                         if handler_for(op) is not None}
-            failed = {op for op in keep if aten_name(op) in {u.op for u in program.unsupported}}
-            if failed:
+            missing = {u.op for u in program.unsupported}
+            failed = {op for op in keep if aten_name(op) in missing}
+            # Ops core ATen keeps whole (native_group_norm, linalg_vector_norm)
+            # but euler has no lowering for: PyTorch's own non-core
+            # decompositions, if it has one.
+            more = {op: fn for op, fn in extra_decompositions(dec.program).items()
+                    if aten_name(op) in missing and op not in extra}
+            if failed or more:
                 keep -= failed
+                extra.update(more)
                 continue
         break
     program.decomposed = {name: [_location_text(n) for n in nodes]

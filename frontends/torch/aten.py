@@ -714,16 +714,35 @@ def _avg_pool(imp, node, x, kernel, stride=None, padding=0, ceil_mode=False,
     x = _nchw(imp.value(x))
     k, s, p, _ = _pool_args(kernel, stride, padding)
     n, c, h, w = _shape(x)
-    if ceil_mode and any(_pool_out(size, k[i], s[i], p[i], 1, True)
-                         != _pool_out(size, k[i], s[i], p[i], 1, False)
-                         for i, size in enumerate((h, w))):
-        raise ImportUnsupported("ceil_mode=True changes the output size here, which is not supported")
-    y = ops.avg_pool2d(x, k, s, p)
-    if divisor_override:
-        y = ops.mul(y, imp.scalar(k[0] * k[1] / divisor_override, y))
-    elif not count_include_pad and any(p):
-        ones = ops.constant(np.ones((1, 1, h, w), ops.NUMPY_DTYPES[_dtype(x)]))
-        y = ops.div(y, ops.avg_pool2d(ones, k, s, p))
+    outs = [_pool_out(size, k[i], s[i], p[i], 1, ceil_mode) for i, size in enumerate((h, w))]
+    ceil = outs != [_pool_out(size, k[i], s[i], p[i], 1, False) for i, size in enumerate((h, w))]
+    if not ceil and (count_include_pad or not any(p)) or divisor_override:
+        y = ops.avg_pool2d(x, k, s, p)
+        if divisor_override:
+            y = ops.mul(y, imp.scalar(k[0] * k[1] / divisor_override, y))
+        return _unbatched(node, y)
+    # Ceil mode, or padding left out of the count: the window sums over the
+    # input, zero-padded on the right for ceil mode's last windows, divided
+    # by PyTorch's per-window count. A kernel wider than the padded input
+    # (EfficientNet's pooler, 1280 over 7x7) is cut to it: one window, the
+    # same sum.
+    np_dtype = ops.NUMPY_DTYPES[_dtype(x)]
+    k = tuple(min(k[i], size + 2 * p[i]) for i, size in enumerate((h, w)))
+    counts = []
+    for axis, size in ((2, h), (3, w)):
+        i = axis - 2
+        right = max(0, (outs[i] - 1) * s[i] + k[i] - (size + 2 * p[i]))
+        if right:
+            shape = list(_shape(x))
+            shape[axis] = right
+            x = ops.concat([x, ops.constant(np.zeros(shape, np_dtype))], axis=axis)
+        start = np.arange(outs[i]) * s[i] - p[i]
+        end = np.minimum(start + k[i], size + p[i])
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    scale = (k[0] * k[1]) / np.outer(counts[0], counts[1]).astype(np_dtype)
+    y = ops.mul(ops.avg_pool2d(x, k, s, p), ops.constant(scale.reshape(1, 1, *outs)))
     return _unbatched(node, y)
 
 
@@ -794,6 +813,30 @@ def _layer_norm(imp, node, x, normalized_shape, weight=None, bias=None, eps=1e-5
     beta = imp.value(bias) if bias is not None else ops.constant(np.zeros(norm, np_dtype))
     y = ops.layer_norm(x, gamma, beta, axis=_rank(x) - len(norm), epsilon=float(eps))
     return (y, None, None) if node.target._opname == "native_layer_norm" else y
+
+
+@handles("group_norm", "native_group_norm")
+def _group_norm(imp, node, x, *args):
+    # group_norm(x, groups, weight, bias, eps); native_group_norm(x, weight,
+    # bias, N, C, HxW, groups, eps). A layer norm over each group's channels
+    # and positions, then the per-channel affine.
+    if node.target._opname == "group_norm":
+        groups, weight, bias, eps = (list(args) + [None, None, 1e-5])[:4]
+    else:
+        weight, bias, _, _, _, groups, eps = args
+    x = imp.value(x)
+    shape, np_dtype = _shape(x), ops.NUMPY_DTYPES[_dtype(x)]
+    inner = math.prod(shape[1:]) // int(groups)
+    y = ops.reshape(x, (shape[0], int(groups), inner))
+    y = ops.layer_norm(y, ops.constant(np.ones((inner,), np_dtype)),
+                       ops.constant(np.zeros((inner,), np_dtype)), axis=2, epsilon=float(eps))
+    y = ops.reshape(y, shape)
+    bshape = (1, shape[1]) + (1,) * (len(shape) - 2)
+    if weight is not None:
+        y = ops.mul(y, ops.reshape(imp.value(weight), bshape))
+    if bias is not None:
+        y = ops.add(y, ops.reshape(imp.value(bias), bshape))
+    return y if node.target._opname == "group_norm" else (y, None, None)
 
 
 # softmax(x, dim, dtype) and _softmax(x, dim, half_to_float) compute in the

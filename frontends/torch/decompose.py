@@ -17,10 +17,11 @@ import dataclasses
 import warnings
 
 import torch
+import torch._decomp
 
 from .aten import aten_name, handler_for
 
-__all__ = ["decompose", "decomposition_table", "Decomposed"]
+__all__ = ["decompose", "decomposition_table", "extra_decompositions", "Decomposed"]
 
 aten = torch.ops.aten
 
@@ -48,6 +49,17 @@ def decomposition_table(keep=None):
         if (handler_for(op) is not None) if keep is None else (op in keep):
             table.pop(op)
     return table
+
+
+def extra_decompositions(ep):
+    """{op: decomposition} for the ops of `ep` that euler cannot import.
+
+    From PyTorch's full decomposition registry, beyond the core-ATen table:
+    core ATen keeps ops like native_group_norm or linalg_vector_norm whole.
+    """
+    table = torch._decomp.decomposition_table
+    return {op: table[op] for op in _call_targets(ep)
+            if isinstance(op, torch._ops.OpOverload) and op in table and handler_for(op) is None}
 
 
 @dataclasses.dataclass

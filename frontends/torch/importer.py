@@ -398,11 +398,19 @@ class _Importer:
         self.env[node] = result
 
     def fold(self, node, args, kwargs):
-        unwrap = lambda a: a.tensor if isinstance(a, Const) else a  # noqa: E731
+        # Contiguous: the graph is functional and its clones are stripped
+        # (decompose.IDENTITY), so a `view` may follow what was a
+        # contiguous clone of a transposed or split tensor (GPT-J's rotary
+        # tables); strides carry no meaning here.
+        unwrap = lambda a: a.tensor.contiguous() if isinstance(a, Const) else a  # noqa: E731
         targs = torch.fx.node.map_aggregate(args, unwrap)
         tkwargs = torch.fx.node.map_aggregate(kwargs, unwrap)
-        with torch.no_grad():
-            out = node.target(*targs, **tkwargs)
+        try:
+            with torch.no_grad():
+                out = node.target(*targs, **tkwargs)
+        except RuntimeError as exc:
+            raise ImportUnsupported(f"folding it on constants failed: {str(exc).splitlines()[0]}"
+                                    ) from exc
         wrap = lambda a: Const(a) if isinstance(a, torch.Tensor) else a  # noqa: E731
         return torch.utils._pytree.tree_map(wrap, out)
 

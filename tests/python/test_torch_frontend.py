@@ -90,6 +90,13 @@ OPS = {
     "avg_pool2d": (lambda m, x: F.avg_pool2d(x, 2), [r(2, 4, 8, 8)], ["avg_pool2d"]),
     "avg_pool2d_exclude_pad": (lambda m, x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
                                [r(1, 3, 9, 9)], ["avg_pool2d"]),
+    # Ceil mode's partial last windows, with and without the padding in the count;
+    # a kernel wider than the input (EfficientNet's pooler).
+    "avg_pool2d_ceil": (lambda m, x: (F.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+                                      F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+                                      F.avg_pool2d(x, 2, 3, ceil_mode=True),
+                                      F.avg_pool2d(x, 40, ceil_mode=True)),
+                        [r(1, 3, 8, 9)], ["avg_pool2d"]),
     "adaptive_avg_pool2d": (lambda m, x: F.adaptive_avg_pool2d(x, 1), [r(2, 8, 5, 5)],
                             ["adaptive_avg_pool2d"]),
     "relu": (lambda m, x: torch.relu(x), [r(4, 33)], ["relu"]),
@@ -118,6 +125,17 @@ OPS = {
     "sum_mean_amax": (lambda m, x: (x.sum(dim=(1, 2), keepdim=True), x.mean(-1), x.amax(dim=0),
                                     x.sum(), x.mean(dim=[0, 2], keepdim=True)),
                       [r(3, 4, 5)], ["sum", "mean", "amax"]),
+    "group_norm": (lambda m, x, w, b: (F.group_norm(x, 2, w, b, eps=1e-3), F.group_norm(x, 6),
+                                       F.group_norm(x[..., 0], 3, w, b)),
+                   [r(2, 6, 5, 4), r(6), r(6)], ["group_norm"]),
+    # No euler handler and kept by core ATen: PyTorch's non-core decomposition.
+    "vector_norm": (lambda m, x: (torch.linalg.vector_norm(x, dim=(1, 2), keepdim=True),
+                                  torch.linalg.vector_norm(x, ord=1, dim=-1)),
+                    [r(2, 5, 6)], ["pow", "sum", "abs"]),
+    # Constants folded in the importer: a view of what was a contiguous clone of
+    # a transposed constant (the clone is stripped).
+    "fold_view_of_transposed": (lambda m, x: x + m.table.t().contiguous().view(-1)[:6],
+                                [r(6)], ["add"]),
     "var_std": (lambda m, x: (x.var(dim=-1, keepdim=True), x.std(dim=0, unbiased=False)),
                 [r(4, 9)], ["var", "std"]),
     "transpose_permute": (lambda m, x: (x.transpose(1, 2) * 2, x.permute(2, 0, 1) + 1, x.mT - 1),
@@ -166,6 +184,7 @@ OPS = {
 
 _BUFFERS = {
     "embedding": {"table": r(10, 16)},
+    "fold_view_of_transposed": {"table": r(3, 4)},
     "sdpa_bool_mask": {"keep": torch.rand(5, 6, generator=torch.Generator().manual_seed(1)) > 0.3},
     "masked_fill_where": {"keep": torch.tril(torch.ones(5, 6, dtype=torch.bool))},
     "batch_norm_eval": {"mean": r(6), "var": r(6).abs() + 0.5, "gamma": r(6, seed=3),
