@@ -63,7 +63,7 @@ def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None
     """
     if decompose not in (True, False, "core"):
         raise EulerError(f"decompose must be True, False or 'core', got {decompose!r}")
-    keep, extra = None, {}
+    keep, extra, fallback = None, {}, None
     while True:
         table = decomposition_table(keep) if decompose is True else (decompose or None)
         if table is not None and extra:
@@ -76,11 +76,16 @@ def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None
                                ) from exc
         program = import_program(dec.program, params_as_args=params_as_args,
                                  frozen_inputs=frozen_inputs)
+        missing = {u.op for u in program.unsupported}
+        if fallback is not None and missing - fallback[2]:
+            # The non-core decompositions brought ops euler lacks too (erfinv
+            # into prims.erf_inv): report the model's own ops instead.
+            program, dec = fallback[:2]
+            break
         if decompose is True and program.unsupported:
             if keep is None:
                 keep = {op for op in torch.export.default_decompositions().keys()
                         if handler_for(op) is not None}
-            missing = {u.op for u in program.unsupported}
             failed = {op for op in keep if aten_name(op) in missing}
             # Ops core ATen keeps whole (native_group_norm, linalg_vector_norm)
             # but euler has no lowering for: PyTorch's own non-core
@@ -90,6 +95,7 @@ def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None
             if failed or more:
                 keep -= failed
                 extra.update(more)
+                fallback = (program, dec, missing) if more else None
                 continue
         break
     program.decomposed = {name: [_location_text(n) for n in nodes]
