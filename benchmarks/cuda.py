@@ -1,7 +1,7 @@
 """euler's CUDA target against PyTorch eager and torch.compile, on device tensors.
 
-    python benchmarks/cuda.py [--out DIR] [--reps 30] [--quick] [--no-inductor]
-    python benchmarks/cuda.py --gemm [f16 bf16 f32 tf32] [--shapes 4096x4096x4096,...]
+    python benchmarks/cuda.py [--out DIR] [--reps 30] [--quick] [--no-inductor] [--workloads mlp,...]
+    python benchmarks/cuda.py --gemm [f16 bf16 f32 tf32] [--shapes 4096x4096x4096,...] [--compare-mma]
     python benchmarks/cuda.py --sweep    # row kernels under other schedules
     python benchmarks/cuda.py --zoo      # the PyTorch models, by euler.torch.compile
 
@@ -104,7 +104,9 @@ def workloads(quick=False):
         import workloads as cpu_workloads
         rng = np.random.default_rng(0)
         for w in (cpu_workloads.mlp(4096, 1024, 4096, rng),
-                  cpu_workloads.encoder_layer(128, 512, 8, 2048, rng)):
+                  cpu_workloads.encoder_layer(128, 512, 8, 2048, rng),
+                  cpu_workloads.mlp(4096, 1024, 4096, rng, np.float16),
+                  cpu_workloads.encoder_layer(128, 512, 8, 2048, rng, np.float16)):
             dev = tuple(torch.from_numpy(a).cuda() for a in w.inputs)
             eager = w.torch if w.name.startswith("mlp") else _torch_encoder(w)
             out.append((w.name, w.ir, dev, eager, w.bytes))
@@ -221,24 +223,16 @@ GEMM_SHAPES = [(1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096), (8192
 
 
 def _gemm_src(M, N, K, dtype):
-    # bf16 has no numpy dtype, so no bf16 arguments: f32 in and out, cast
-    # around the matmul (the result's cast runs in the matmul's epilogue).
     el = "f32" if dtype == "tf32" else dtype
     a, b, c = (f"tensor<{x}x{y}x{el}>" for x, y in ((M, K), (K, N), (M, N)))
-    if el != "bf16":
-        return (f"func.func @main(%a: {a}, %b: {b}) -> {c} {{\n"
-                f'  %0 = "euler.matmul"(%a, %b) : ({a}, {b}) -> {c}\n  return %0 : {c}\n}}')
-    a0, b0, c0 = (t.replace("bf16", "f32") for t in (a, b, c))
-    return (f"func.func @main(%a: {a0}, %b: {b0}) -> {c0} {{\n"
-            f'  %0 = "euler.cast"(%a) : ({a0}) -> {a}\n  %1 = "euler.cast"(%b) : ({b0}) -> {b}\n'
-            f'  %2 = "euler.matmul"(%0, %1) : ({a}, {b}) -> {c}\n'
-            f'  %3 = "euler.cast"(%2) : ({c}) -> {c0}\n  return %3 : {c0}\n}}')
+    return (f"func.func @main(%a: {a}, %b: {b}) -> {c} {{\n"
+            f'  %0 = "euler.matmul"(%a, %b) : ({a}, {b}) -> {c}\n  return %0 : {c}\n}}')
 
 
 def _longest_kernel_s(fn, per_call, reps):
     """Median over calls of the longest of the `per_call` kernels each call of
-    `fn` launches (CUPTI sees the kernels of MLIR's runtime too): the bf16
-    matmul without its operands' casts."""
+    `fn` launches (CUPTI sees the kernels of MLIR's runtime too): the matmul
+    without the kernels around it."""
     import torch
     from torch.profiler import ProfilerActivity, profile
     fn()
@@ -266,15 +260,14 @@ def gemm(args):
               if args.shapes else GEMM_SHAPES)
     tdt = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32,
            "tf32": torch.float32}
-    print(f"{torch.cuda.get_device_name()}: GEMMs, kernel time (CUDA events; bf16: "
-          "profiler, the matmul kernel alone)", flush=True)
+    print(f"{torch.cuda.get_device_name()}: GEMMs, kernel time (CUDA events)", flush=True)
     rows = []
     for M, N, K in shapes:
         for dtype in dtypes:
             torch.backends.cuda.matmul.allow_tf32 = dtype == "tf32"
             a = torch.randn(M, K, device="cuda").to(tdt[dtype])
             b = torch.randn(K, N, device="cuda").to(tdt[dtype])
-            args_ = (a.float(), b.float()) if dtype == "bf16" else (a, b)
+            args_ = (a, b)
             t = time.perf_counter()
             tiles = {"matmul": tuple(int(v) for v in args.tiles.split(","))} if args.tiles else {}
             mod = euler.compile(_gemm_src(M, N, K, dtype), target="cuda", cache=False,
@@ -285,7 +278,7 @@ def gemm(args):
             err = float((got.double() - want).abs().max() / want.abs().max())
             euler_s = kernel_time(lambda: mod.main(*args_), args.reps)
             kernels = mod.stages["gpu"].count("gpu.launch_func")
-            if kernels > 1:  # bf16: the casts of the operands are kernels too
+            if kernels > 1:  # the matmul kernel alone
                 row_all_s = euler_s
                 try:
                     euler_s = _longest_kernel_s(lambda: mod.main(*args_), kernels, args.reps)
@@ -296,6 +289,11 @@ def gemm(args):
                    "euler_call_s": row_all_s if kernels > 1 else euler_s,
                    "tiles": args.tiles,
                    "cublas_s": kernel_time(lambda: torch.matmul(a, b), args.reps)}
+            if args.compare_mma and dtype in ("f16", "bf16"):
+                # The same GEMM on mma.sync (sm_90 takes wgmma otherwise).
+                mma = euler.compile(_gemm_src(M, N, K, dtype), target="cuda", cache=False,
+                                    tile_sizes={**tiles, "wgmma": False})
+                row["mma_sync_s"] = kernel_time(lambda: mma.main(*args_), args.reps)
             if not args.no_inductor:
                 compiled = torch.compile(torch.matmul, dynamic=False)
                 compiled(a, b)
@@ -307,13 +305,15 @@ def gemm(args):
             print(json.dumps(row), flush=True)
     torch.backends.cuda.matmul.allow_tf32 = False
     print(f"\n| GEMM | dtype | euler TFLOP/s | cuBLAS TFLOP/s | euler / cuBLAS | "
-          f"torch.compile / cuBLAS | euler max err / max |  (tiles: {args.tiles or 'heuristic'})")
-    print("|---|---|---|---|---|---|---|")
+          f"mma.sync / cuBLAS | torch.compile / cuBLAS | euler max err / max |  "
+          f"(tiles: {args.tiles or 'heuristic'})")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         inductor = (f"{r['cublas_s'] / r['inductor_s']:.2f}" if "inductor_s" in r else "-")
+        mma = f"{r['cublas_s'] / r['mma_sync_s']:.2f}" if "mma_sync_s" in r else "-"
         print(f"| {r['shape']} | {r['dtype']} | {r['euler_tflops']:.1f} | "
-              f"{r['cublas_tflops']:.1f} | {r['cublas_s'] / r['euler_s']:.2f} | {inductor} | "
-              f"{r['rel_err']:.1e} |")
+              f"{r['cublas_tflops']:.1f} | {r['cublas_s'] / r['euler_s']:.2f} | {mma} | "
+              f"{inductor} | {r['rel_err']:.1e} |")
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "cuda_gemm.json"), "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "rows": rows}, f, indent=1)
@@ -372,6 +372,10 @@ def main():
                         "default all)")
     p.add_argument("--shapes", help="GEMM shapes MxNxK,... (default: GEMM_SHAPES)")
     p.add_argument("--tiles", help="GEMM tile override, bm,bn,bk[,wm,wn,stages]")
+    p.add_argument("--workloads", help="only the workloads whose names contain one of these "
+                   "(comma-separated), e.g. mlp,encoder")
+    p.add_argument("--compare-mma", action="store_true",
+                   help="GEMM rows: also time f16/bf16 on mma.sync (wgmma off)")
     args = p.parse_args()
     if args.sweep:
         return sweep(args.reps)
@@ -385,6 +389,8 @@ def main():
     print(f"{device}: device-to-device copy {copy_bw / 1e12:.2f} TB/s", flush=True)
     rows = []
     for name, src, inputs, eager, nbytes in workloads(args.quick):
+        if args.workloads and not any(w in name for w in args.workloads.split(",")):
+            continue
         t = time.perf_counter()
         mod = euler.compile(src, target="cuda", cache=False)
         compile_s = time.perf_counter() - t

@@ -60,10 +60,17 @@ def _np_gelu(x):
     return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def mlp(m, d, hidden, rng) -> Workload:
+def _in(dtype, *arrays):
+    """`arrays` in `dtype`, and the name suffix and byte scale that go with it."""
+    suffix = "" if dtype == np.float32 else f" {np.dtype(dtype).name.replace('float', 'f')}"
+    return tuple(a.astype(dtype) for a in arrays), suffix, np.dtype(dtype).itemsize / 4.0
+
+
+def mlp(m, d, hidden, rng, dtype=np.float32) -> Workload:
     """gelu(x@W1+b1)@W2+b2 (tanh gelu, as PyTorch's approximate='tanh')."""
     x, w1, b1 = _rand(rng, m, d), _rand(rng, d, hidden, scale=d ** -0.5), _rand(rng, hidden)
     w2, b2 = _rand(rng, hidden, d, scale=hidden ** -0.5), _rand(rng, d)
+    (x, w1, b1, w2, b2), suffix, per = _in(dtype, x, w1, b1, w2, b2)
 
     def fn(x, w1, b1, w2, b2):
         h = ops.gelu(ops.add(ops.matmul(x, w1), b1), approximate="tanh")
@@ -73,8 +80,9 @@ def mlp(m, d, hidden, rng) -> Workload:
         import torch
         return torch.nn.functional.gelu(x @ w1 + b1, approximate="tanh") @ w2 + b2
 
-    return Workload(f"mlp {m}x{d}x{hidden}", build(fn, x, w1, b1, w2, b2), (x, w1, b1, w2, b2),
-                    4.0 * m * d * hidden, _nbytes(x, w1, b1, w2, b2, (m, d)),
+    return Workload(f"mlp {m}x{d}x{hidden}{suffix}", build(fn, x, w1, b1, w2, b2),
+                    (x, w1, b1, w2, b2), 4.0 * m * d * hidden,
+                    per * _nbytes(x, w1, b1, w2, b2, (m, d)),
                     lambda x, w1, b1, w2, b2: _np_gelu(x @ w1 + b1) @ w2 + b2, torch_fn)
 
 
@@ -136,7 +144,7 @@ def conv_bias_relu(n, c, h, w, f, rng) -> Workload:
                     2.0 * n * f * h * w * c * 9, _nbytes(x, k, b, (n, f, h, w)), np_fn, torch_fn)
 
 
-def encoder_layer(seq, d, heads, ffn, rng) -> Workload:
+def encoder_layer(seq, d, heads, ffn, rng, dtype=np.float32) -> Workload:
     """Post-norm transformer encoder layer (PyTorch's TransformerEncoderLayer
     defaults: relu FFN, norm after each residual), batch 1, no dropout."""
     dh = d // heads
@@ -145,8 +153,9 @@ def encoder_layer(seq, d, heads, ffn, rng) -> Workload:
     w1, w2 = _rand(rng, d, ffn, scale=d ** -0.5), _rand(rng, ffn, d, scale=ffn ** -0.5)
     b1, b2 = _rand(rng, ffn), _rand(rng, d)
     g1, be1, g2, be2 = _rand(rng, d), _rand(rng, d), _rand(rng, d), _rand(rng, d)
-    inputs = (x, wq, wk, wv, wo, w1, b1, w2, b2, g1, be1, g2, be2)
-    scale = np.full((), 1.0 / math.sqrt(dh), np.float32)
+    inputs, suffix, per = _in(dtype, x, wq, wk, wv, wo, w1, b1, w2, b2, g1, be1, g2, be2)
+    x = inputs[0]
+    scale = np.full((), 1.0 / math.sqrt(dh), dtype)
 
     def fn(x, wq, wk, wv, wo, w1, b1, w2, b2, g1, be1, g2, be2):
         def heads_of(t):  # [seq, d] -> [heads, seq, dh]
@@ -171,8 +180,8 @@ def encoder_layer(seq, d, heads, ffn, rng) -> Workload:
         return _torch_encoder(seq, d, heads, ffn)(*t)
 
     flops = 2.0 * seq * d * d * 4 + 4.0 * seq * seq * d + 4.0 * seq * d * ffn
-    return Workload(f"encoder s{seq} d{d} h{heads} f{ffn}", build(fn, *inputs), inputs, flops,
-                    _nbytes(*inputs, x), np_fn, torch_fn)
+    return Workload(f"encoder s{seq} d{d} h{heads} f{ffn}{suffix}", build(fn, *inputs), inputs,
+                    flops, per * _nbytes(*inputs, x), np_fn, torch_fn)
 
 
 _torch_layers = {}

@@ -230,14 +230,15 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
 def _wgmma_tiles(M, N, batch, override):
     """sm_90: a warpgroup per 64 rows of the block tile, bk = 64 (one
     128-byte swizzle row of 16-bit elements). The largest of 128 x 256,
-    128 x 128, 64 x 128 that still gives every multiprocessor a block; the
-    largest tile alone on a multiprocessor with 4 stages, the smaller ones
-    two to a multiprocessor (one's epilogue overlaps the other's loop).
+    128 x 128, 64 x 128, 64 x 64 that still gives (nearly) every
+    multiprocessor a block; the largest tile alone on a multiprocessor with 4
+    stages, the smaller ones two to a multiprocessor (one's epilogue overlaps
+    the other's loop).
     Measured on the H200, f16 4096^3: 128 x 256 with 4 stages 0.89 of cuBLAS,
     3 stages the same, 128 x 128 with 3 stages 0.86 and with 6 0.79, 256 x 128
     0.79; at 1024^3, 64 x 128 0.78 against 128 x 128's 0.61."""
-    for bm, bn in ((128, 256), (128, 128), (64, 128)):
-        if batch * _ceil(M, bm) * _ceil(N, bn) >= GPU_MULTIPROCESSORS:
+    for bm, bn in ((128, 256), (128, 128), (64, 128), (64, 64)):
+        if batch * _ceil(M, bm) * _ceil(N, bn) >= 0.9 * GPU_MULTIPROCESSORS:
             break
     bk, stages = 64, None
     if override is not None:

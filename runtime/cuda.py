@@ -325,30 +325,31 @@ def _current_stream(framework, args):
 
 
 def _empty(framework, t, args):
-    dtype = np.dtype(ops.NUMPY_DTYPES[t.dtype])
     if framework == "torch":
         import torch
         device = next(a.device for a in args if isinstance(a, torch.Tensor))
-        return torch.empty(t.shape, dtype=_torch_dtype(dtype), device=device)
+        return torch.empty(t.shape, dtype=_torch_dtype(t.dtype), device=device)
     if framework == "cupy":
         import cupy
-        return cupy.empty(t.shape, dtype=dtype)
+        return cupy.empty(t.shape, dtype=np.dtype(ops.NUMPY_DTYPES[t.dtype]))
     raise InputError("results for device arrays other than torch tensors and CuPy arrays "
                      "need out=")
 
 
 @functools.lru_cache(maxsize=None)
-def _torch_dtype(dtype):
+def _torch_dtype(name):
+    """torch's dtype for euler's element type `name` (bf16 has no numpy twin)."""
     import torch
-    return torch.from_numpy(np.empty(0, dtype)).dtype
+    if name == "bf16":
+        return torch.bfloat16
+    return torch.from_numpy(np.empty(0, ops.NUMPY_DTYPES[name])).dtype
 
 
 def _device_arg(func, index, a, expected, keep, output=False):
     """(pointer, shape) of a device array `a` checked against `expected`."""
     what = "output" if output else "argument"
-    want = np.dtype(ops.NUMPY_DTYPES[expected.dtype])
     if _framework(a) == "torch":
-        if a.dtype != _torch_dtype(want) or tuple(a.shape) != tuple(expected.shape):
+        if a.dtype != _torch_dtype(expected.dtype) or tuple(a.shape) != tuple(expected.shape):
             raise InputError(f"@{func} {what} {index}: expected {expected}, got "
                              f"{a.dtype} {tuple(a.shape)}")
         if not a.is_contiguous() or a.data_ptr() % ALIGNMENT:
@@ -358,6 +359,9 @@ def _device_arg(func, index, a, expected, keep, output=False):
             a = a.contiguous() if not a.is_contiguous() else a.clone()
             keep.append(a)
         return a.data_ptr(), tuple(a.shape)
+    if expected.dtype not in ops.NUMPY_DTYPES:
+        raise InputError(f"@{func} {what} {index}: {expected.dtype} arrays must be torch tensors")
+    want = np.dtype(ops.NUMPY_DTYPES[expected.dtype])
     iface = a.__cuda_array_interface__
     shape, dtype = tuple(iface["shape"]), np.dtype(iface["typestr"])
     if dtype != want or shape != tuple(expected.shape):

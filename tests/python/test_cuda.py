@@ -204,8 +204,9 @@ def test_matmul_ptx_uses_wgmma_and_tma_on_sm90(dtype):
                                                                  cast_from="f32")
     ptx = _wgmma_kernel_ptx(src)
     assert ".target sm_90a" in ptx
-    # 64 x 128 block tile: one warpgroup, wgmma m64n128k16 from shared memory.
-    assert re.search(rf"wgmma\.mma_async\.sync\.aligned\.m64n128k16\.f32\.{dtype}\.{dtype}", ptx)
+    # A small problem: 64 x 64 block tiles, one warpgroup, wgmma m64n64k16 from
+    # shared memory.
+    assert re.search(rf"wgmma\.mma_async\.sync\.aligned\.m64n64k16\.f32\.{dtype}\.{dtype}", ptx)
     assert "wgmma.commit_group.sync.aligned" in ptx and "wgmma.wait_group.sync.aligned" in ptx
     # Operands by TMA, completing on mbarriers.
     assert "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes" in ptx
@@ -213,11 +214,13 @@ def test_matmul_ptx_uses_wgmma_and_tma_on_sm90(dtype):
     assert "mma.sync" not in ptx and ".local" not in ptx
 
 
-def test_wgmma_can_be_turned_off_and_thin_or_unaligned_matmuls_keep_mma_sync():
+def test_wgmma_can_be_turned_off_and_unaligned_matmuls_keep_mma_sync():
     assert "mma.sync" in _matmul_kernel_ptx(_mm_src(256, 192, 128), chip="sm_90",
                                             tile_sizes={"wgmma": False})
-    for src in (_mm_src(16, 4096, 1024), _mm_src(128, 300, 200), _mm_src(70, 130, 96, batch=3)):
+    # Rows of 300 f16 are not 16-byte multiples (TMA); a batch with a partial K tile.
+    for src in (_mm_src(128, 300, 200), _mm_src(70, 130, 96, batch=3)):
         assert "mma.sync" in _matmul_kernel_ptx(src, chip="sm_90")
+    assert "wgmma" in _wgmma_kernel_ptx(_mm_src(16, 4096, 1024))  # thin M: wgmma too
 
 
 def test_wgmma_tiles_and_bad_tiles():
@@ -378,6 +381,19 @@ def test_wgmma_matmul_on_gpu(M, N, K, batch, dtype):
         a, b = (torch.from_numpy(x).bfloat16().float().numpy() for x in (a, b))
     want = a.astype(np.float64) @ b.astype(np.float64)
     _check_matmul(src, a, b, want, 1e-3 if dtype == "f16" else 1e-2)
+
+
+@needs_gpu
+def test_bf16_torch_tensors_in_and_out():
+    # bf16 has no numpy dtype: torch tensors go in and come out as they are.
+    import torch
+    g = torch.Generator(device="cuda").manual_seed(0)
+    a = torch.randn(256, 192, device="cuda", generator=g).bfloat16()
+    b = torch.randn(192, 320, device="cuda", generator=g).bfloat16()
+    got = euler.compile(_mm_src(256, 320, 192, "bf16"), target="cuda").main(a, b)
+    assert got.dtype == torch.bfloat16 and got.shape == (256, 320)
+    want = a.double() @ b.double()
+    assert float((got.double() - want).abs().max() / want.abs().max()) < 1e-2
 
 
 _RESIDUAL_GELU = """

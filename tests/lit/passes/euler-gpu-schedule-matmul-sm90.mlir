@@ -1,11 +1,11 @@
-// RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{chip=sm_90})' | FileCheck %s
+// RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{chip=sm_90 tiles=64,128,64})' | FileCheck %s
 
 // sm_90 kernels of euler-gpu-schedule-matmul (its mma.sync cases are in
 // euler-gpu-schedule-matmul.mlir): f16 operands, ragged M and N (200 x 136),
 // K of eight 64-column tiles. On the host, a TMA descriptor of each operand
 // (64 x 64 boxes, 128-byte swizzle, zero fill outside), passed to the kernel
-// as an address. 64 x 128 tiles (too few blocks for the multiprocessors
-// even so), one warpgroup, 4 stages of 24 KiB and 1 KiB to align them.
+// as an address. 64 x 128 tiles (as set), one warpgroup, 4 stages of 24 KiB
+// (two blocks a multiprocessor) and 1 KiB to align them.
 // CHECK-LABEL: func.func @wgmma
 // CHECK:         %[[TA:.*]] = nvgpu.tma.create.descriptor %{{.*}} box[%c64{{.*}}, %c64{{.*}}] : memref<*xf16> -> <tensor = memref<64x64xf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = l2promo_256b, oob = zero, interleave = none>
 // CHECK:         %[[PA:.*]] = builtin.unrealized_conversion_cast %[[TA]] : {{.*}} to !llvm.ptr
