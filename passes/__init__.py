@@ -41,6 +41,7 @@ REGISTRY = {
     "euler-gpu-form-groups": "gpu_form_groups",
     "euler-gpu-lower-groups": "gpu_lower_groups",
     "euler-gpu-schedule-matmul": "gpu_schedule_matmul",
+    "euler-gpu-sink-constants": "gpu_sink_constants",
     "euler-split-reductions": "split_reductions",
 }
 

@@ -11,7 +11,8 @@ The same story as the CPU's (`pipelines/cpu.py`), with a GPU at the end:
   gpu         every buffer on the device; matmul groups get the matmul
               schedule, planned groups one kernel each
               (`euler-gpu-lower-groups`), everything else one kernel per
-              linalg op (one thread per output element); kernels outlined;
+              linalg op (one thread per output element); constants that
+              only kernels read become device globals; kernels outlined;
               host ops chained on one stream (`gpu-async-region`);
   nvvm, ptx   kernels to NVVM, then PTX text for `chip` (`gpu.binary`);
   llvm        host code to LLVM, calling MLIR's CUDA runtime.
@@ -82,6 +83,8 @@ def gpu(pm, opts: Options):
     passes.add(pm, "euler-gpu-tile-parallel-loops", threads=THREADS_PER_BLOCK)
     pm.add("func.func(gpu-map-parallel-loops{mapping-policy=innermost-first}),"
            "func.func(convert-parallel-loops-to-gpu)")
+    # Constants read by kernels only: device globals, not copied per call.
+    passes.add(pm, "euler-gpu-sink-constants")
     # Constants and index math into the kernels rather than kernel arguments.
     pm.add("func.func(gpu-launch-sink-index-computations),gpu-kernel-outlining")
     # Synchronous gpu ops -> async ones chained by tokens, one wait at the end.

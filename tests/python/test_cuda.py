@@ -457,7 +457,7 @@ def test_fusion_group_is_one_vectorized_kernel(name, src, warps_reduce):
     (ptx,) = kernels.values()
     assert len(re.findall(r"\.visible \.entry", ptx)) == 1
     # 128-bit loads (and stores, where the result is a full tensor).
-    assert re.search(r"ld\.global(\.nc)?\.v4\.(f32|b32)", ptx), name
+    assert re.search(r"ld\.global(\.nc|\.cs)?\.v4\.(f32|b32)", ptx), name
     assert ".local" not in ptx  # the row stays in registers, not in a stack frame
     if warps_reduce:
         assert "shfl.sync.bfly" in ptx
@@ -468,14 +468,15 @@ def test_fusion_group_is_one_vectorized_kernel(name, src, warps_reduce):
 def test_gpu_tiled_stage_shows_the_plan():
     tiled = euler.compile(softmax_src(4096, 1024), target="cuda", emit="gpu-tiled").stages["gpu-tiled"]
     assert tiled.count('euler.gpu_group = "g0"') == 6  # 2 fills, 2 reductions, exp, divide
-    assert re.search(r"euler.gpu_schedule = \{chunks = 4 : i64, col_tiles = 1 : i64, "
-                     r"rows_per_block = 4 : i64, threads = 64 : i64, vector = 4 : i64\}", tiled)
+    # One warp a row (no shared-memory step), 8 rows a block.
+    assert re.search(r"euler.gpu_schedule = \{chunks = 8 : i64, col_tiles = 1 : i64, "
+                     r"rows_per_block = 8 : i64, threads = 32 : i64, vector = 4 : i64\}", tiled)
 
 
 def test_ragged_rows_are_guarded():
-    # 1000 columns: 250 vectors over 64 threads x 4 chunks; the last chunk is partial.
+    # 1000 columns: 250 vectors over 32 threads x 8 chunks; the last chunk is partial.
     (ptx,) = _ptx(softmax_src(512, 1000)).values()
-    assert re.search(r"ld\.global(\.nc)?\.v4\.(f32|b32)", ptx) and "setp" in ptx
+    assert re.search(r"ld\.global(\.nc|\.cs)?\.v4\.(f32|b32)", ptx) and "setp" in ptx
 
 
 def test_column_reduction_takes_the_loop_path():
@@ -704,3 +705,31 @@ def test_torch_models_keep_their_weights_on_the_device():
     with torch.no_grad():
         opt = torch.compile(model.cuda(), backend="euler")
         torch.testing.assert_close(opt(x.cuda()).cpu(), want, rtol=1e-4, atol=1e-4)
+
+
+_CONSTANT_SRC = """func.func @main(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %c = "euler.constant"() {value = dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+    [8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0], [16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0],
+    [24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0]]> : tensor<4x8xf32>} : () -> tensor<4x8xf32>
+  %0 = "euler.mul"(%x, %c) : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}"""
+
+
+def test_constants_are_device_globals_not_copied_per_call():
+    # euler-gpu-sink-constants: the kernel reads the constant from its own
+    # module's initialized .global array; the host copies nothing in.
+    m = euler.compile(_CONSTANT_SRC, target="cuda", emit="ptx")
+    assert "gpu.memcpy" not in m.stages["gpu"]
+    (ptx,) = cuda_pipeline.ptx_of(m.stages["ptx"]).values()
+    assert re.search(r"\.global \.align \d+ \.b8 \w+\[128\] = \{", ptx)
+
+
+@needs_gpu
+def test_constants_on_gpu():
+    x = np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32)
+    want = x * np.arange(32, dtype=np.float32).reshape(4, 8)
+    m = euler.compile(_CONSTANT_SRC, target="cuda", cache=False)
+    np.testing.assert_allclose(m.main(x), want, rtol=1e-6)
+    got = m.main(torch.from_numpy(x).cuda())
+    np.testing.assert_allclose(got.cpu().numpy(), want, rtol=1e-6)

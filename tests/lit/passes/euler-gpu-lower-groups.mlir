@@ -1,13 +1,17 @@
 // RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-device-buffers,euler-gpu-lower-groups)' --split-input-file | FileCheck %s
 
 // A row sum: one launch of 8 rows x 32 threads a block; each thread loads its
-// two 16-byte vectors, the warp combines by xor shuffles, and the row's first
-// thread adds the start value and stores. The fill is folded in.
+// two 16-byte vectors, streaming (the row is read once, by a reduction: it
+// must not push others' lines out of L2), the warp combines by xor shuffles,
+// and the row's first thread adds the start value and stores. The fill is
+// folded in.
 // CHECK-LABEL: func.func @sum_rows
 // CHECK-NOT:  linalg.generic
 // CHECK:      gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c8{{.*}}, %{{.*}} = %c1{{.*}})
-// CHECK:      vector.load %arg0[%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<8x256xf32>, vector<4xf32>
-// CHECK:      vector.load %arg0[%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<8x256xf32>, vector<4xf32>
+// CHECK:      memref.extract_aligned_pointer_as_index %arg0 : memref<8x256xf32>
+// CHECK:      llvm.inline_asm "ld.global.cs.v4.b32 {$0, $1, $2, $3}, [$4];", "=f,=f,=f,=f,l"
+// CHECK:      llvm.inline_asm "ld.global.cs.v4.b32
+// CHECK-NOT:  vector.load
 // CHECK-COUNT-5: gpu.shuffle  xor
 // CHECK-NOT:  gpu.barrier
 // CHECK:      scf.if
@@ -32,9 +36,10 @@ func.func @sum_rows(%arg0: memref<8x256xf32>, %arg1: memref<8xf32>) {
 // -----
 
 // x - max(x) over rows of 512, 64 threads (2 warps) a row: the max goes
-// through shared memory between the warps; the intermediate row maxima never
-// reach a buffer (their alloc is gone); x is loaded once, for the max and for
-// the subtraction, and the result stored as 16-byte vectors.
+// through shared memory between the warps, behind one barrier; the
+// intermediate row maxima never reach a buffer (their alloc is gone); x is
+// loaded once, for the max and for the subtraction, and the result stored as
+// 16-byte vectors.
 // CHECK-LABEL: func.func @minus_max
 // CHECK-NOT:  gpu.alloc
 // CHECK:      gpu.launch {{.*}} workgroup(%[[SMEM:.*]] : memref<2xf32, #gpu.address_space<workgroup>>)
@@ -42,9 +47,10 @@ func.func @sum_rows(%arg0: memref<8x256xf32>, %arg1: memref<8xf32>) {
 // CHECK:      %[[X1:.*]] = vector.load %arg0
 // CHECK-NOT:  vector.load
 // CHECK:      arith.maximumf
-// CHECK:      gpu.barrier
+// CHECK-NOT:  gpu.barrier
 // CHECK:      memref.store %{{.*}}, %[[SMEM]]
 // CHECK:      gpu.barrier
+// CHECK-NOT:  gpu.barrier
 // CHECK:      memref.load %[[SMEM]]
 // CHECK:      gpu.shuffle  xor
 // CHECK:      arith.subf
@@ -71,6 +77,47 @@ func.func @minus_max(%arg0: memref<4x512xf32>, %arg1: memref<4x512xf32>) {
     linalg.yield %0 : f32
   }
   memref.dealloc %max : memref<4xf32>
+  return
+}
+
+// Two independent row sums (of x and of x * x), 2 warps a row: one round,
+// their shuffles interleaved and one barrier for both; each has its own
+// shared-memory slots (2 warps x 2 sums).
+// CHECK-LABEL: func.func @two_sums
+// CHECK:      gpu.launch {{.*}} workgroup(%[[SMEM:.*]] : memref<4xf32, #gpu.address_space<workgroup>>)
+// CHECK:      gpu.shuffle  xor %{{.*}}, %c16
+// CHECK-NOT:  arith.addf
+// CHECK:      gpu.shuffle  xor %{{.*}}, %c16
+// CHECK-NOT:  gpu.barrier
+// CHECK:      scf.if
+// CHECK:        memref.store %{{.*}}, %[[SMEM]]
+// CHECK:        memref.store %{{.*}}, %[[SMEM]]
+// CHECK:      gpu.barrier
+// CHECK-NOT:  gpu.barrier
+// CHECK:      memref.load %[[SMEM]]
+// CHECK:      memref.load %[[SMEM]]
+// CHECK:      gpu.terminator
+func.func @two_sums(%arg0: memref<4x512xf32>, %arg1: memref<4xf32>, %arg2: memref<4xf32>) {
+  %cst = arith.constant 0.000000e+00 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%cst : f32) outs(%arg1 : memref<4xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%cst : f32) outs(%arg2 : memref<4xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%arg0 : memref<4x512xf32>) outs(%arg1 : memref<4xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%arg0 : memref<4x512xf32>) outs(%arg2 : memref<4xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 2 : i64, col_tiles = 1 : i64, rows_per_block = 1 : i64, threads = 64 : i64, vector = 4 : i64}} {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %in : f32
+    %1 = arith.addf %0, %out : f32
+    linalg.yield %1 : f32
+  }
   return
 }
 

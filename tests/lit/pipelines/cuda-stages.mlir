@@ -4,25 +4,28 @@
 // RUN: euler-opt %s --target=cuda --emit=ptx | FileCheck %s --check-prefix=PTX
 // RUN: euler-opt %s --target=cuda --emit=ptx -O1 | FileCheck %s --check-prefix=O1
 
-// The CUDA stages of a softmax over 64 rows of 1024, each reachable with
+// The CUDA stages of a softmax over 64 rows of 4096, each reachable with
 // --emit on a machine without a GPU. gpu-tiled: one fusion group, planned
-// (64 threads x 4 rows a block, 4 chunks of 16-byte vectors a thread).
+// (256 threads a row and a block, 4 chunks of 16-byte vectors a thread).
 // TILED-LABEL: func.func @main
 // TILED-COUNT-6: euler.gpu_group = "g0"
-// TILED-SAME:    euler.gpu_schedule = {chunks = 4 : i64, col_tiles = 1 : i64, rows_per_block = 4 : i64, threads = 64 : i64, vector = 4 : i64}
+// TILED-SAME:    euler.gpu_schedule = {chunks = 4 : i64, col_tiles = 1 : i64, rows_per_block = 1 : i64, threads = 256 : i64, vector = 4 : i64}
 // TILED-NOT:     euler.gpu_group
 
-// gpu: the whole group is one launch of 16 blocks, with shared memory for
-// the step across the row's two warps, on the caller's buffers.
-// GPU-LABEL: func.func @main(%arg0: memref<64x1024xf32>, %arg1: memref<64x1024xf32>)
+// gpu: the whole group is one launch of 64 blocks, on the caller's buffers,
+// with shared memory for the step across the row's 8 warps: slots of its
+// own for each of the two reductions (max, then sum), one barrier each.
+// GPU-LABEL: func.func @main(%arg0: memref<64x4096xf32>, %arg1: memref<64x4096xf32>)
 // GPU-NOT:   gpu.memcpy
-// GPU:       gpu.launch_func async {{.*}} blocks in (%c16, %c1, %c1) threads in (%c64, %c4, %c1)
+// GPU:       gpu.launch_func async {{.*}} blocks in (%c64, %c1, %c1) threads in (%c256, %c1, %c1)
 // GPU-NOT:   gpu.launch_func
-// GPU:       gpu.func @main_kernel({{.*}}) workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>) kernel
-// GPU:       vector.load {{.*}} {alignment = 16 : i64} : memref<64x1024xf32>, vector<4xf32>
+// GPU:       gpu.func @main_kernel({{.*}}) workgroup(%{{.*}} : memref<16xf32, #gpu.address_space<workgroup>>) kernel
+// GPU:       vector.load {{.*}} {alignment = 16 : i64} : memref<64x4096xf32>, vector<4xf32>
 // GPU:       gpu.shuffle  xor
 // GPU:       gpu.barrier
-// GPU:       vector.store {{.*}} {alignment = 16 : i64} : memref<64x1024xf32>, vector<4xf32>
+// GPU:       gpu.barrier
+// GPU-NOT:   gpu.barrier
+// GPU:       vector.store {{.*}} {alignment = 16 : i64} : memref<64x4096xf32>, vector<4xf32>
 
 // nvvm: loads 16-byte aligned, shuffles and barriers as NVVM ops.
 // NVVM: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr -> vector<4xf32>
@@ -39,7 +42,7 @@
 
 // -O1 forms no groups: a kernel per linalg op.
 // O1-COUNT-6: gpu.binary
-func.func @main(%a: tensor<64x1024xf32>) -> tensor<64x1024xf32> {
-  %0 = "euler.softmax"(%a) {axis = -1 : i64} : (tensor<64x1024xf32>) -> tensor<64x1024xf32>
-  return %0 : tensor<64x1024xf32>
+func.func @main(%a: tensor<64x4096xf32>) -> tensor<64x4096xf32> {
+  %0 = "euler.softmax"(%a) {axis = -1 : i64} : (tensor<64x4096xf32>) -> tensor<64x4096xf32>
+  return %0 : tensor<64x4096xf32>
 }
