@@ -2,8 +2,9 @@
 
 `euler.compile` asks here before running a pipeline (Triton's cache is the
 model). `key` names the input IR, the options that change the code, the
-machine (the GPU's chip) and euler itself (its version and a hash of its
-sources, so that an edited euler never reuses old code). Two levels:
+machine (the GPU's chip) and euler itself: a hash of its sources, which
+changes with every release and with every edit between releases, so that
+an edited euler never reuses old code. Two levels:
 
   * in process, the compiled module itself (a second compile costs a hash);
   * on disk, under `Options.cache_dir` (`EULER_CACHE_DIR`, default
@@ -31,14 +32,10 @@ _memory = {}
 
 @functools.lru_cache(maxsize=None)
 def _euler_hash() -> str:
-    from importlib import metadata
-
+    # The sources, not importlib.metadata's version number: importing that
+    # alone costs 25 ms, half a cached compile's budget, in every process.
     from . import dialects, passes, pipelines, runtime
-    try:
-        version = metadata.version("euler")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    h = hashlib.sha256(version.encode())
+    h = hashlib.sha256(f"format {_FORMAT}".encode())
     # The source folders of the package (see pyproject.toml's package-dir).
     folders = [os.path.dirname(os.path.abspath(m.__file__))
                for m in (dialects, passes, pipelines, runtime)]

@@ -40,6 +40,10 @@ RUNTIME_LIBS = ("libmlir_cuda_runtime.so",)
 
 # Base pointers are aligned to this for the kernels' 16-byte vector accesses.
 ALIGNMENT = 16
+# LLVM's level for the host code, which only allocates and launches (the
+# kernels are optimized in the `ptx` stage): -O0 halves its JIT time, which
+# is most of what a cached compile costs.
+HOST_OPT_LEVEL = 0
 
 
 @functools.lru_cache(maxsize=None)
@@ -227,7 +231,7 @@ def runtime() -> _Runtime:
 class Engine(jit.Engine):
     """A CUDA-target module, called on device arrays or numpy arrays."""
 
-    def __init__(self, module, functions=(), opt_level=3):
+    def __init__(self, module, functions=(), opt_level=HOST_OPT_LEVEL):
         super().__init__(module, functions, opt_level, runtime_libs=RUNTIME_LIBS,
                          symbols=runtime().symbols)
 
