@@ -50,6 +50,11 @@ class PassFailure(Exception):
     """Raised by a pass after it emitted its diagnostics."""
 
 
+class OptionError(PassFailure):
+    """Raised by a pass after it emitted diagnostics about the user's options
+    (e.g. tile sizes it cannot use): the user's error, not euler's."""
+
+
 def get(name: str):
     """The module implementing pass `name`."""
     if name not in REGISTRY:
@@ -58,17 +63,22 @@ def get(name: str):
 
 
 # The last Python exception raised inside a pass; the driver re-raises it as
-# an InternalError, since MLIR only sees "pass failed".
+# an InternalError, since MLIR only sees "pass failed". The last OptionError
+# likewise, which the driver reports as the user's error.
 last_internal_error = None
+last_option_error = None
 
 
 def _wrap(mod, options):
     def run(op, pass_):
-        global last_internal_error
+        global last_internal_error, last_option_error
         try:
             # Passes build IR: give them the context and a default location.
             with op.context, ir.Location.unknown():
                 mod.run(op, **options)
+        except OptionError as exc:
+            last_option_error = exc
+            pass_.signal_pass_failure()
         except PassFailure:
             pass_.signal_pass_failure()
         except Exception as exc:  # a bug in the pass: keep it for the driver

@@ -57,7 +57,7 @@ import itertools
 from mlir import ir
 
 from ..pipelines.heuristics import gpu_matmul_tiles
-from . import PassFailure
+from . import OptionError
 
 NAME = "euler-gpu-schedule-matmul"
 SUMMARY = ("Tensor-core kernels for linalg matmuls: mma.sync with cp.async pipelines, "
@@ -89,9 +89,9 @@ def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None):
             t = gpu_matmul_tiles(problem["M"], problem["N"], problem["K"], problem["dtype"],
                                  override=tiles, batch=problem["batch"], allow_tf32=allow_tf32,
                                  wgmma=_wgmma_eligible(problem, chip, wgmma))
-        except ValueError as exc:
+        except ValueError as exc:  # the `tiles` option's
             op.location.emit_error(f"'{op.name}' op {NAME}: {exc}")
-            raise PassFailure() from exc
+            raise OptionError() from exc
         fill = _zero_fill_of(op)
         epilogue = _epilogue_of(op, fill)
         c = op.operands[2]

@@ -33,7 +33,7 @@ from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
 from ..pipelines.heuristics import matmul_tiles
-from . import PassFailure, transform_script
+from . import OptionError, transform_script
 
 NAME = "euler-schedule-matmul"
 SUMMARY = "Pack, tile, thread and vectorize linalg.matmul/batch_matmul on tensors"
@@ -62,9 +62,9 @@ def run(module, tiles=None, num_threads=1, pack_only=False):
             try:
                 t = matmul_tiles(*shapes[1:], dtype=str(etype), threads=num_threads,
                                  override=tiles, batch=max(1, shapes[0]))
-            except ValueError as exc:
+            except ValueError as exc:  # the `tiles` option's
                 op.location.emit_error(f"'{op.name}' op {exc}")
-                raise PassFailure() from None
+                raise OptionError() from None
             with ir.InsertionPoint(op), op.location:
                 plan = _rewrite(op, shapes, t, ids)
             if not pack_only:

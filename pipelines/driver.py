@@ -117,7 +117,7 @@ def run_stages(module: ir.Module, opts: Options, start_after=None, input_text=No
 
 
 def _run(pm, module, stage_name, dump, index):
-    passes.last_internal_error = None
+    passes.last_internal_error = passes.last_option_error = None
     try:
         pm.run(module.operation)
     except ir.MLIRError as exc:
@@ -127,7 +127,7 @@ def _run(pm, module, stage_name, dump, index):
                                        f"{internal}") from internal
         err = errors.from_mlir_error(exc, errors.VerifyError if stage_name == "euler"
                                      else errors.CompileError)
-        if stage_name != "euler":
+        if stage_name != "euler" and passes.last_option_error is None:
             # The input was verified: a later failure is euler's fault.
             raise errors.InternalError(f"stage '{stage_name}' failed:\n"
                                        + "\n".join(err.diagnostics)) from None

@@ -230,7 +230,8 @@ def test_wgmma_tiles_and_bad_tiles():
     assert re.search(r"blocks in \(%c512, %c1, %c1\) threads in \(%c256, %c1, %c1\)\s+"
                      r"dynamic_shared_memory_size %c197632_i32", gpu), gpu
     assert gpu.count("nvgpu.tma.create.descriptor") == 2
-    with pytest.raises(euler.errors.EulerError, match="wgmma tiles"):
+    # The user's error (a CompileError located at the matmul), not euler's.
+    with pytest.raises(euler.errors.CompileError, match=r"<input>:\d+:\d+: error: .*wgmma tiles"):
         euler.compile(_mm_src(256, 256, 256), target="cuda", emit="gpu",
                       tile_sizes={"matmul": (128, 128, 32)})
 
