@@ -236,7 +236,8 @@ def _reciprocal(imp, node, x):
 
 @handles("clamp", "clamp_min", "clamp_max", "hardtanh", "relu6")
 def _clamp(imp, node, x, lo=None, hi=None):
-    x = imp.value(x)
+    # Float bounds promote an integer x (ElementwiseClampIntToFloatModule_basic).
+    x = imp.value(x, imp.out_type().dtype)
     name = node.target._opname
     if name == "clamp_max":
         lo, hi = None, lo

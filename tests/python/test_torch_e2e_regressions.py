@@ -125,6 +125,13 @@ def test_unsupported_input_dtype_is_a_diagnostic():  # TypeConversionUint8ToF32M
 
 
 @pytest.mark.parametrize("opt_level", LEVELS)
+def test_clamp_int_to_float(opt_level):  # ElementwiseClampIntToFloatModule_basic
+    x = torch.randint(-10, 10, (3, 5))
+    check(lambda m, x: torch.clamp(x, min=-2.5, max=2.5), x, opt_level=opt_level)
+    check(lambda m, x: torch.clamp(x, min=-3, max=4), x, opt_level=opt_level, exact=True)
+
+
+@pytest.mark.parametrize("opt_level", LEVELS)
 def test_index_select_rank0_index(opt_level):  # IndexSelectRank0IdxModule_basic
     x = torch.randn(5, 4, 3)
     idx = torch.tensor(2)
