@@ -63,19 +63,22 @@ def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None
     """
     if decompose not in (True, False, "core"):
         raise EulerError(f"decompose must be True, False or 'core', got {decompose!r}")
-    keep, extra, fallback = None, {}, None
+    keep, extra, fallback, force = None, {}, None, False
     while True:
         table = decomposition_table(keep) if decompose is True else (decompose or None)
         if table is not None and extra:
             table = {**table, **extra}
         try:
-            dec = _decompose(ep, table)
+            dec = _decompose(ep, table, force=force)
         except Exception as exc:  # decompositions retrace the program: any torch error
             raise CompileError(f"<torch.export>: error: cannot decompose the model: "
                                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                                ) from exc
         program = import_program(dec.program, params_as_args=params_as_args,
                                  frozen_inputs=frozen_inputs)
+        if dec.as_is and program.unsupported:
+            force = True  # an op that could have folded took run-time values
+            continue
         missing = {u.op for u in program.unsupported}
         if fallback is not None and missing - fallback[2]:
             # The non-core decompositions brought ops euler lacks too (erfinv

@@ -6,14 +6,16 @@ ops euler imports whole (linear, conv, layer_norm, softmax, gelu, attention,
 every op with a handler in `aten.py`), so an op outside euler's table reaches
 the importer as core-ATen ops it knows instead of being a dead end, and
 in-place ops (`add_`, `copy_`, ...) never reach it. Ops without an effect on
-values (shape asserts, eval dropout, aliases, clones) are removed from the
-graph, so that reports do not list them.
+values (shape asserts, eval dropout, aliases, clones) are skipped by the
+importer (`passthrough`), so that reports do not list them. A program with
+nothing to functionalize or decompose is imported as torch.export gave it.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import operator
 import warnings
 
 import torch
@@ -21,7 +23,8 @@ import torch._decomp
 
 from .aten import aten_name, handler_for
 
-__all__ = ["decompose", "decomposition_table", "extra_decompositions", "Decomposed"]
+__all__ = ["decompose", "decomposition_table", "extra_decompositions", "importable_as_is",
+           "passthrough", "Decomposed"]
 
 aten = torch.ops.aten
 
@@ -67,6 +70,7 @@ class Decomposed:
     """A decomposed program and which ops of the original it expanded."""
     program: torch.export.ExportedProgram
     decomposed: dict     # ATen name -> [node, ...] of the original graph
+    as_is: bool = False  # returned undecomposed: see importable_as_is
 
 
 def _call_targets(ep):
@@ -79,36 +83,58 @@ def _is_eval_dropout(node):
     return False
 
 
-def strip_valueless(ep):
-    """Erase value-less nodes and forward identities, in place."""
-    graph = ep.graph_module.graph
-    changed = False
-    for node in list(graph.nodes):
-        if node.op != "call_function":
+def passthrough(node):
+    """"drop" for a value-less node, "forward" for one whose value is its
+    first operand (identities, eval dropout), else None; the importer
+    skips both kinds, so that reports do not list them."""
+    if node.target in VALUELESS:
+        return "drop"
+    if (node.target in IDENTITY or _is_eval_dropout(node)) and isinstance(node.args[0], torch.fx.Node):
+        return "forward"
+    return None
+
+
+def importable_as_is(ep, table):
+    """True if decomposing `ep` with `table` could change nothing the importer sees.
+
+    torch.export's graph needs no functionalization when it mutates nothing,
+    and no decomposition when every op has a handler, passes through, or is
+    one the importer folds on constants (arange, new_ones, ... of shapes); if
+    such an op turns out to take run-time values, the importer reports it and
+    the caller decomposes after all. Tracing the program again in
+    run_decompositions is the costliest step of a capture (about 4 s for a
+    12-layer GPT-2), linear in depth.
+    """
+    sig = ep.graph_signature
+    if table is None or sig.buffers_to_mutate or sig.user_inputs_to_mutate:
+        return False
+    for node in ep.graph.nodes:
+        if node.op != "call_function" or node.target is operator.getitem or passthrough(node):
             continue
-        if node.target in VALUELESS and not node.users:
-            graph.erase_node(node)
-            changed = True
-        elif (node.target in IDENTITY or _is_eval_dropout(node)) and \
-                isinstance(node.args[0], torch.fx.Node):
-            node.replace_all_uses_with(node.args[0])
-            graph.erase_node(node)
-            changed = True
-    if changed:
-        ep.graph_module.recompile()
-    return ep
+        op = node.target
+        if not isinstance(op, torch._ops.OpOverload) or op.namespace != "aten" \
+                or op._schema.is_mutable:
+            return False
+        if handler_for(op) is not None and op in table:  # a handler refused it before
+            return False
+        if handler_for(op) is None and torch.Tag.nondeterministic_seeded in op.tags:
+            return False
+    return True
 
 
-def decompose(ep, table) -> Decomposed:
-    """Functionalize and decompose `ep` with `table`; strip value-less nodes.
+def decompose(ep, table, force=False) -> Decomposed:
+    """Functionalize and decompose `ep` with `table`.
 
     `table` is a decomposition table, "core" for the whole core-ATen table
     (attention kept whole: core ATen expands it into data-dependent masks),
-    or None for functionalization alone.
+    or None for functionalization alone. Unless `force`, a program that
+    `importable_as_is` is returned as it is (`Decomposed.as_is`).
     """
     if table == "core":
         table = torch.export.default_decompositions()
         table.pop(aten.scaled_dot_product_attention.default, None)
+    if not force and importable_as_is(ep, table):
+        return Decomposed(ep, {}, as_is=True)
     before = [n for n in ep.graph.nodes if n.op == "call_function"]
     with warnings.catch_warnings():
         # torch 2.13's own pytree use inside run_decompositions warns; not the user's business.
@@ -122,4 +148,4 @@ def decompose(ep, table) -> Decomposed:
                 and not node.target._schema.is_mutable
                 and not {node.target} & (VALUELESS | IDENTITY | DROPOUT)):
             decomposed[aten_name(node.target)].append(node)
-    return Decomposed(strip_valueless(out), dict(decomposed))
+    return Decomposed(out, dict(decomposed))

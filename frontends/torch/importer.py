@@ -44,6 +44,7 @@ from ..dialects import ops
 from ..dialects.shapes import ShapeError, TensorType
 from ..errors import CompileError, InternalError
 from .aten import SUPPORTED_OPS, Const, ImportUnsupported, aten_name, handler_for
+from .decompose import passthrough
 
 __all__ = ["import_program", "ImportedProgram", "Unsupported", "SUPPORTED_OPS", "aten_name"]
 
@@ -358,6 +359,10 @@ class _Importer:
             arg, lambda a: self.env[a] if isinstance(a, torch.fx.Node) else a)
 
     def visit(self, node):
+        skip = passthrough(node)
+        if skip:
+            self.env[node] = self.env[node.args[0]] if skip == "forward" else None
+            return
         self.node = node
         name = aten_name(node.target)
         args, kwargs = self.resolve(node.args), self.resolve(node.kwargs)

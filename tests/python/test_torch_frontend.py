@@ -179,7 +179,7 @@ OPS = {
                                 F.pad(x, (2, 1, 1, 0), mode="circular")),
                   [r(1, 2, 4, 5)], ["pad", "constant_pad_nd"]),
     "batch_norm_eval": (lambda m, x: F.batch_norm(x, m.mean, m.var, m.gamma, m.beta, False, 0.1, 1e-3),
-                        [r(4, 6, 5, 5)], ["_native_batch_norm_legit_no_training"]),
+                        [r(4, 6, 5, 5)], ["batch_norm"]),
 }
 
 _BUFFERS = {
