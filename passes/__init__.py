@@ -41,9 +41,24 @@ REGISTRY = {
     "euler-gpu-form-groups": "gpu_form_groups",
     "euler-gpu-lower-groups": "gpu_lower_groups",
     "euler-gpu-schedule-matmul": "gpu_schedule_matmul",
+    "euler-collapse-contractions": "collapse_contractions",
     "euler-gpu-sink-constants": "gpu_sink_constants",
     "euler-split-reductions": "split_reductions",
 }
+
+
+def ops_named(module, *names):
+    """The ops of `module` named one of `names`, in walk order (a list, so
+    that a pass can rewrite them as it goes)."""
+    found = []
+
+    def visit(op):
+        if op.name in names:
+            found.append(op)
+        return ir.WalkResult.ADVANCE
+
+    module.walk(visit)
+    return found
 
 
 class PassFailure(Exception):

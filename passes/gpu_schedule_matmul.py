@@ -57,7 +57,7 @@ import itertools
 from mlir import ir
 
 from ..pipelines.heuristics import gpu_matmul_tiles
-from . import OptionError
+from . import OptionError, ops_named
 
 NAME = "euler-gpu-schedule-matmul"
 SUMMARY = ("Tensor-core kernels for linalg matmuls: mma.sync with cp.async pipelines, "
@@ -81,7 +81,7 @@ def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None):
     lets f32 matmuls use the tensor cores' TF32 mode. On `chip` sm_90,
     16-bit matmuls get the TMA + wgmma kernel unless `wgmma` is false."""
     ids = itertools.count()
-    for op in _matmuls(module):
+    for op in ops_named(module, "linalg.matmul", "linalg.batch_matmul"):
         problem = _problem(op)
         if problem is None:
             continue
@@ -100,18 +100,6 @@ def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None):
             fill.erase()
         if epilogue is not None:
             _fuse_epilogue(launch, c, epilogue)
-
-
-def _matmuls(module):
-    found = []
-
-    def visit(op):
-        if op.name in ("linalg.matmul", "linalg.batch_matmul"):
-            found.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module.walk(visit)
-    return found
 
 
 def _problem(op):

@@ -50,6 +50,10 @@ def gpu_tiled(pm, opts: Options):
     if opts.opt_level >= 2:
         # Fewer kernels, and no intermediate buffers between elementwise ops.
         pm.add("linalg-fuse-elementwise-ops,canonicalize,cse")
+        # That fusion moves reshapes of a matmul's operands and result into it
+        # (attention's heads): matmuls again, for the tensor cores.
+        passes.add(pm, "euler-collapse-contractions")
+        pm.add("canonicalize,cse")
         # Fusion groups as on the CPU; row groups planned as one kernel each.
         passes.add(pm, "euler-gpu-form-groups", tiles=opts.tile_sizes.get("gpu_row"))
     # Every level, as on the CPU: the sums left to one thread per output

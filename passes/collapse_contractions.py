@@ -1,0 +1,143 @@
+"""euler-collapse-contractions: matmuls that reshapes turned into N-D
+`linalg.generic` contractions become `linalg.matmul` again.
+
+Runs in the CUDA pipeline's `gpu-tiled` stage right after
+`linalg-fuse-elementwise-ops`, which moves a reshape of a matmul's operand or
+result (the heads of an attention projection: 128x512 -> 128x8x64) into the
+matmul, turning it into a generic over more dimensions (128 x 8 x 64 x 512)
+that no matmul schedule knows; on the GPU it then ran one thread per output
+element instead of on the tensor cores. (The CPU pipeline schedules its
+matmuls before that fusion instead.)
+
+A generic qualifies when it is C[b..., m..., n...] += A[b..., m..., k...] *
+B[b..., k..., n...] (the products of its two inputs, each maybe extended to
+C's type, summed into its output), on static tensors, the dimensions of each
+group in the same order wherever they appear. It becomes a `linalg.matmul`
+(no b) or `linalg.batch_matmul` on A, B and C collapsed to one dimension per
+group (`tensor.collapse_shape`), its result expanded back; canonicalization
+folds the reshapes into the fill and the empty tensor around it.
+"""
+
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects import linalg, tensor
+
+from . import ops_named
+
+NAME = "euler-collapse-contractions"
+SUMMARY = "Rewrite N-D linalg.generic contractions (matmuls with reshaped operands) as linalg.matmul"
+
+_FLOATS = ("f16", "bf16", "f32")
+
+
+def run(module):
+    for op in ops_named(module, "linalg.generic"):
+        groups = _matmul_groups(op)
+        if groups is not None:
+            _rewrite(op, groups)
+
+
+def _dims(m):
+    """The dimension positions of affine map `m`'s results, or None if any
+    result is not a plain dimension."""
+    out = []
+    for e in m.results:
+        if not isinstance(e, ir.AffineDimExpr):
+            return None
+        out.append(ir.AffineDimExpr(e).position)
+    return out
+
+
+def _matmul_groups(op):
+    """(b, m, n, k): the dimension lists of a generic that is a (batch)
+    matmul over groups of dimensions, else None."""
+    if len(op.results) != 1 or len(op.operands) != 3 or len(op.regions[0].blocks) != 1:
+        return None
+    a, b, c = op.operands
+    types = [v.type for v in (a, b, c)]
+    if not all(isinstance(t, ir.RankedTensorType) and t.has_static_shape for t in types):
+        return None
+    ta, tb, tc = (ir.RankedTensorType(t) for t in types)
+    if str(ta.element_type) != str(tb.element_type) or str(ta.element_type) not in _FLOATS:
+        return None
+    if str(tc.element_type) not in _FLOATS:
+        return None
+    maps = [_dims(ir.AffineMapAttr(m).value) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    if any(m is None for m in maps):
+        return None
+    ma, mb, mc = maps
+    iters = [str(t) for t in ir.ArrayAttr(op.attributes["iterator_types"])]
+    reduction = [d for d, t in enumerate(iters) if "reduction" in t]
+    b = [d for d in mc if d in ma and d in mb]
+    m = [d for d in mc if d in ma and d not in mb]
+    n = [d for d in mc if d in mb and d not in ma]
+    k = [d for d in ma if d in reduction]
+    # Every parallel dim of C in both inputs (b) or one (m, n), the reductions
+    # in both, each group contiguous and in one order: A = b + m + k,
+    # B = b + k + n, C = b + m + n.
+    if not m or not n or not k or sorted(k) != reduction or len(iters) != len(b + m + n + k):
+        return None
+    if ma != b + m + k or mb != b + k + n or mc != b + m + n:
+        return None
+    return (b, m, n, k) if _is_multiply_add(op) else None
+
+
+def _is_multiply_add(op):
+    """Whether the generic's body is out + x * y, x and y its inputs maybe
+    extended (arith.extf) to the output's type."""
+    block = op.regions[0].blocks[0]
+    args = list(block.arguments)
+    body = [o.operation for o in block.operations]
+    ext = {}
+    for o in body[:-3]:
+        if o.name != "arith.extf" or o.operands[0] not in args[:2]:
+            return False
+        ext[o.results[0]] = o.operands[0]
+    if len(body) < 3 or [o.name for o in body[-3:]] != ["arith.mulf", "arith.addf", "linalg.yield"]:
+        return False
+    mul, add, yield_ = body[-3:]
+    factors = {ext.get(v, v) for v in mul.operands}
+    if factors != set(args[:2]) or any(v not in args[:2] and v not in ext for v in mul.operands):
+        return False
+    terms = list(add.operands)
+    if mul.results[0] not in terms or args[2] not in terms:
+        return False
+    return yield_.operands[0] == add.results[0]
+
+
+def _rewrite(op, groups):
+    b, m, n, k = groups
+    a_, b_, c = op.operands
+    shapes = {}
+    for v, dims in ((a_, b + m + k), (b_, b + k + n), (c, b + m + n)):
+        for d, size in zip(dims, ir.RankedTensorType(v.type).shape):
+            shapes[d] = size
+
+    def collapse(v, parts):
+        """`v` with each group of `parts` (the non-empty ones) one dimension."""
+        t = ir.RankedTensorType(v.type)
+        parts = [p for p in parts if p]
+        if t.rank == len(parts):
+            return v, None
+        sizes, reassociation, at = [], [], 0
+        for p in parts:
+            total = 1
+            for d in p:
+                total *= shapes[d]
+            sizes.append(total)
+            reassociation.append(list(range(at, at + len(p))))
+            at += len(p)
+        return tensor.collapse_shape(ir.RankedTensorType.get(sizes, t.element_type), v,
+                                     reassociation), reassociation
+
+    tc = ir.RankedTensorType(c.type)
+    named = linalg.batch_matmul if b else linalg.matmul
+    with ir.InsertionPoint(op), op.location:
+        lhs, rhs = collapse(a_, [b, m, k])[0], collapse(b_, [b, k, n])[0]
+        init, reassociation = collapse(c, [b, m, n])
+        result = named(lhs, rhs, outs=[init])
+        if reassociation is not None:
+            result = tensor.expand_shape(tc, result, reassociation, [], list(tc.shape))
+    op.results[0].replace_all_uses_with(result)
+    op.erase()
