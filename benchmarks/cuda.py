@@ -89,6 +89,13 @@ def workloads(quick=False):
         out.append((f"layer_norm {rows}x{n}", layer_norm(rows, n), (x, g, b),
                     lambda a, g, b: F.layer_norm(a, (a.shape[-1],), g, b, 1e-5),
                     8.0 * rows * n))
+    if not quick:  # rows longer than registers hold: each pass loops over the row
+        m, n = 512, 131072
+        x, g, b = rand(m, n), rand(n), rand(n)
+        out.append((f"softmax {m}x{n}", softmax(m, n), (x,), lambda a: torch.softmax(a, -1),
+                    8.0 * m * n))
+        out.append((f"layer_norm {m}x{n}", layer_norm(m, n), (x, g, b),
+                    lambda a, g, b: F.layer_norm(a, (a.shape[-1],), g, b, 1e-5), 8.0 * m * n))
     m, n = rows, 4096
     out.append((f"bias+gelu+residual {m}x{n}", bias_gelu_residual(m, n),
                 (rand(m, n), rand(n), rand(m, n)),

@@ -107,8 +107,10 @@ def _plan(ops, shape, tiles):
     if s is None:
         return None
     i64 = ir.IntegerType.get_signless(64)
-    return ir.DictAttr.get({name: ir.IntegerAttr.get(i64, getattr(s, name)) for name in
-                            ("threads", "rows_per_block", "vector", "chunks", "col_tiles")})
+    names = ["threads", "rows_per_block", "vector", "chunks", "col_tiles"]
+    if s.row_tiles > 1:  # rows longer than registers hold, looped over
+        names.append("row_tiles")
+    return ir.DictAttr.get({name: ir.IntegerAttr.get(i64, getattr(s, name)) for name in names})
 
 
 def _bits(t):

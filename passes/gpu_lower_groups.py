@@ -12,7 +12,9 @@ generics are replaced by one `gpu.launch`:
     only reductions read streams past the caches, `ld.global.cs.v4`);
   * everything a member computes stays in registers: an input is loaded
     once and reused by every pass over the row (softmax reads x once, for
-    its max, its sum and its output), an intermediate is never written;
+    its max, its sum and its output), an intermediate is never written; a
+    row longer than registers hold (`row_tiles` > 1) is looped over in
+    tiles by each pass instead, which loads its tiles again;
   * a reduction over the row combines each thread's elements, then the
     warp's by `gpu.shuffle xor`, then the warps' through shared memory and
     one more shuffle round, so every thread holds the row's result;
@@ -28,6 +30,9 @@ The intermediates' buffers, no longer used, are removed.
 """
 
 from __future__ import annotations
+
+import contextlib
+import math
 
 from mlir import ir
 from mlir.dialects import arith, gpu, llvm, memref, scf, vector
@@ -119,6 +124,9 @@ class _Kernel:
         self.threads, self.rows_per_block, self.vec, self.chunks, self.col_tiles = (
             ir.IntegerAttr(s[n]).value for n in
             ("threads", "rows_per_block", "vector", "chunks", "col_tiles"))
+        # Rows too long for registers: each pass over the row loops over
+        # `row_tiles` tiles of threads x chunks vectors, loading them again.
+        self.row_tiles = ir.IntegerAttr(s["row_tiles"]).value if "row_tiles" in s else 1
         # Who wrote each buffer last, as each member reads it: bufferization
         # may reuse one buffer for a fill and the reduction into it.
         writer, self.producer = {}, {}
@@ -197,8 +205,13 @@ class _Kernel:
             self._indices()
             for batch in batches:
                 self._reduce(batch)
+            full = [(op, buf) for op, buf in self.outputs if self.kinds[op] == "full"]
             for op, buf in self.outputs:
-                self._store(op, buf)
+                if self.kinds[op] != "full":
+                    self._store(op, buf)
+            with self._row_tiles(0, self.row_tiles, []) if self.row_tiles > 1 else contextlib.nullcontext():
+                for op, buf in full:
+                    self._store(op, buf)
         for op in reversed(self.ops):
             op.erase()
         for buf in self.internal:
@@ -278,18 +291,45 @@ class _Kernel:
         base = self.tx
         if tile is not None:
             base = arith.addi(arith.muli(tile, _index(T * C)), self.tx)
-        # Vector index of chunk k, clamped so that every load is in bounds;
-        # `valid[k]` is None where every thread's chunk k lies in the row.
+        self._columns(base, (self.col_tiles - 1) * T * C)
+
+    def _columns(self, base, start):
+        """Vector index of chunk k from `base`, clamped so that every load is
+        in bounds; `valid[k]` is None where every thread's chunk k lies in the
+        row (`start`: the first vector of the last tile)."""
+        T, C = self.threads, self.chunks
         self.cols, self.valid = [], []
         last = _index(self.nvec - 1)
         for k in range(C):
             j = arith.addi(base, _index(k * T)) if k else base
-            if (self.col_tiles - 1) * T * C + (k + 1) * T > self.nvec:
+            if start + (k + 1) * T > self.nvec:
                 self.valid.append(arith.cmpi(arith.CmpIPredicate.ult, j, _index(self.nvec)))
                 j = arith.minui(j, last)
             else:
                 self.valid.append(None)
             self.cols.append(j)
+
+    @contextlib.contextmanager
+    def _row_tiles(self, lower, upper, iter_args):
+        """An scf.for over row tiles lower..upper (index values or ints), its
+        body the insertion point, the columns those of its tile and the values
+        built inside it forgotten after it (they are the tile's). Yields the
+        loop; the caller yields its iter_args' next values."""
+        lower, upper = (_index(v) if isinstance(v, int) else v for v in (lower, upper))
+        loop = scf.ForOp(lower, upper, _index(1), iter_args)
+        saved, cols, valid = self.memo, self.cols, self.valid
+        # What does not depend on the columns stays: row values, row-invariant loads.
+        self.memo = {k: v for k, v in saved.items()
+                     if not (k[0] in ("col", "vload") or (k[0] == "load" and k[3] is not None)
+                             or (len(k) == 3 and k[0] not in ("col",) and k[1] is not None))}
+        with ir.InsertionPoint(loop.body):
+            span = self.threads * self.chunks
+            base = arith.addi(arith.muli(loop.induction_variable, _index(span)), self.tx)
+            self._columns(base, 0 if self.nvec % span == 0 else self.nvec + 1)
+            yield loop
+            if not iter_args:
+                scf.YieldOp([])
+        self.memo, self.cols, self.valid = saved, cols, valid
 
     # --- values -------------------------------------------------------------------
 
@@ -432,34 +472,60 @@ class _Kernel:
         # thread reads one after the row's first thread wrote the result there.
         for op in batch:
             inits.append(self._operand(op, len(op.operands) - 1, None, None))
+        neutrals = []
         for op in batch:
             comb = combiner(op)
+            etype = comb.results[0].type
+            neutral = COMBINERS[comb.name]
+            if isinstance(etype, ir.FloatType):
+                neutrals.append(arith.constant(etype, float(neutral)))
+            else:
+                neutrals.append(arith.constant(etype, int(neutral)))
+            combs.append(comb)
+        if self.row_tiles == 1:
+            partials = self._partials(batch, combs, neutrals)
+        else:
+            # Each thread's tiles in two nested loops of about sqrt(tiles)
+            # steps: two short chains, not one long one (the rounding error
+            # of a chain grows with its length, see euler-split-reductions).
+            group = max(1, math.isqrt(self.row_tiles - 1) + 1)
+            outer = scf.ForOp(_index(0), _index(-(-self.row_tiles // group)), _index(1), neutrals)
+            with ir.InsertionPoint(outer.body):
+                first = arith.muli(outer.induction_variable, _index(group))
+                end = arith.minui(arith.addi(first, _index(group)), _index(self.row_tiles))
+                with self._row_tiles(first, end, neutrals) as inner:
+                    tile = self._partials(batch, combs, neutrals)
+                    scf.YieldOp([self._combine(c, a, t) for c, a, t in
+                                 zip(combs, inner.inner_iter_args, tile)])
+                scf.YieldOp([self._combine(c, a, t) for c, a, t in
+                             zip(combs, outer.inner_iter_args, inner.results)])
+            partials = list(outer.results)
+        totals = self._block_reduce(batch, combs, partials)
+        for op, comb, total, init in zip(batch, combs, totals, inits):
+            self.memo[(op,)] = self._combine(comb, total, init)
+
+    def _partials(self, batch, combs, neutrals):
+        """Each reduction's combine of this thread's elements of the current
+        columns (masked where out of the row)."""
+        partials = []
+        for op, comb, neutral in zip(batch, combs, neutrals):
             body = op.regions[0].blocks[0]
             acc = body.arguments[len(body.arguments) - 1]
             elem_of = comb.operands[1] if comb.operands[0] == acc else comb.operands[0]
-            etype = acc.type
-            neutral = COMBINERS[comb.name]
-            if isinstance(etype, ir.FloatType):
-                neutral_v = arith.constant(etype, float(neutral))
-            else:
-                neutral_v = arith.constant(etype, int(neutral))
             elems = []
             for k in range(self.chunks):
                 for lane in range(self.vec):
                     mapping = self._body(op, k, lane, skip=comb)
                     e = mapping.get(elem_of, elem_of)
                     if self.valid[k] is not None:
-                        e = arith.select(self.valid[k], e, neutral_v)
+                        e = arith.select(self.valid[k], e, neutral)
                     elems.append(e)
             # A tree, not a chain: independent combines overlap in the pipeline.
             while len(elems) > 1:
                 pairs = [self._combine(comb, a, b) for a, b in zip(elems[::2], elems[1::2])]
                 elems = pairs + (elems[-1:] if len(elems) % 2 else [])
-            combs.append(comb)
             partials.append(elems[0])
-        totals = self._block_reduce(batch, combs, partials)
-        for op, comb, total, init in zip(batch, combs, totals, inits):
-            self.memo[(op,)] = self._combine(comb, total, init)
+        return partials
 
     def _combine(self, comb, a, b):
         new = comb.clone()

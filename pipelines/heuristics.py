@@ -344,6 +344,11 @@ GPU_MIN_BLOCK = 256
 # one warp x 8 chunks against two x 4: layer_norm 0.0140 -> 0.0123 ms (0.95
 # -> 1.08 x torch.compile), softmax 0.0123 -> 0.0124 (benchmarks/cuda.py timing).
 GPU_WARP_CHUNKS = 8
+# Rows, at least, for a group whose rows do not fit in registers to be one
+# kernel of a block a row (half the multiprocessors of an H100/H200); fewer
+# long rows take the loop-nest path, where euler-split-reductions spreads
+# each row's sums over many threads.
+GPU_MIN_LONG_ROWS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,12 +364,15 @@ class GpuRowSchedule:
     vector: int
     chunks: int
     col_tiles: int = 1
+    # Rows longer than registers hold (groups with reductions): each pass
+    # over the row loops over this many tiles of threads x chunks vectors.
+    row_tiles: int = 1
 
 
 def gpu_row_schedule(rows, cols, elem_bytes=4, reduces=True, override=None):
     """The schedule of a group over `rows` rows of `cols` elements, or None
-    when a row is too long to keep in registers (`reduces`: the group has
-    row reductions, so a row cannot be split over blocks).
+    for a few rows too long for registers (`reduces`: the group has row
+    reductions, so a row cannot be split over blocks).
 
     `override` is (threads, rows_per_block), e.g. from
     `tile_sizes={"gpu_row": (256, 1)}`."""
@@ -390,8 +398,15 @@ def gpu_row_schedule(rows, cols, elem_bytes=4, reduces=True, override=None):
         # Nothing ties a row to one block: split it.
         chunks = GPU_CHUNKS
         col_tiles = _ceil(nvec, threads * chunks)
+    row_tiles = 1
     if chunks > GPU_MAX_CHUNKS:
-        return None
+        if rows < GPU_MIN_LONG_ROWS:
+            return None  # a block a row would leave most of the chip idle
+        # The row does not fit in registers: every pass over it loops over
+        # tiles, loading them again (from L2 where the row still is).
+        chunks = GPU_CHUNKS
+        row_tiles = _ceil(nvec, threads * chunks)
+        rows_per_block = 1
     while rows % rows_per_block:
         rows_per_block //= 2
-    return GpuRowSchedule(threads, max(1, rows_per_block), vector, chunks, col_tiles)
+    return GpuRowSchedule(threads, max(1, rows_per_block), vector, chunks, col_tiles, row_tiles)

@@ -466,6 +466,20 @@ def test_fusion_group_is_one_vectorized_kernel(name, src, warps_reduce):
         assert re.search(r"st\.global\.v4\.(f32|b32)", ptx), name
 
 
+@pytest.mark.parametrize("name,src", [
+    ("softmax", softmax_src(64, 131072)),
+    ("layer_norm", layer_norm_src(64, 100000)),
+    ("sum rows", reduce_src("reduce_sum", 64, 1 << 20, 1)),
+])
+def test_rows_longer_than_registers_are_one_looping_kernel(name, src):
+    m = euler.compile(src, target="cuda", emit="ptx")
+    assert re.search(r"euler.gpu_schedule = \{[^}]*row_tiles = \d+ : i64", m.stages["gpu-tiled"])
+    (ptx,) = cuda_pipeline.ptx_of(m.stages["ptx"]).values()
+    assert ".local" not in ptx and re.search(r"@%p\d+ bra", ptx), name  # a loop, no spills
+    # A few such rows keep the loop nest (a block a row would idle the chip).
+    assert len(_ptx(src.replace("64x", "4x"))) > 1
+
+
 def test_gpu_tiled_stage_shows_the_plan():
     tiled = euler.compile(softmax_src(4096, 1024), target="cuda", emit="gpu-tiled").stages["gpu-tiled"]
     assert tiled.count('euler.gpu_group = "g0"') == 6  # 2 fills, 2 reductions, exp, divide
@@ -568,6 +582,14 @@ GROUPS = [
     ("sum rows", reduce_src("reduce_sum", 1000, 4096, 1), [(1000, 4096)], lambda x: x.double().sum(-1)),
     ("max rows", reduce_src("reduce_max", 1000, 4096, 1), [(1000, 4096)], lambda x: x.amax(-1)),
     ("sum cols", reduce_src("reduce_sum", 1000, 4096, 0), [(1000, 4096)], lambda x: x.double().sum(0)),
+    # Rows longer than registers hold: every pass loops over the row's tiles.
+    ("softmax 64x100000", softmax_src(64, 100000), [(64, 100000)], _ref_softmax),
+    ("layer_norm 64x131072", layer_norm_src(64, 131072), [(64, 131072), (131072,), (131072,)],
+     _ref_layer_norm),
+    ("sum rows 64x262148", reduce_src("reduce_sum", 64, 262148, 1), [(64, 262148)],
+     lambda x: x.double().sum(-1)),
+    ("max rows 64x262148", reduce_src("reduce_max", 64, 262148, 1), [(64, 262148)],
+     lambda x: x.amax(-1)),
 ]
 
 

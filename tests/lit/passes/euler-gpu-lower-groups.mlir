@@ -121,6 +121,35 @@ func.func @two_sums(%arg0: memref<4x512xf32>, %arg1: memref<4xf32>, %arg2: memre
   return
 }
 
+// A row longer than registers hold (row_tiles = 5 tiles of 32 threads x 4
+// chunks, the last partial): each thread's sum runs over the tiles in two
+// nested loops (tiles 3 at a time), each tile's loads guarded, then the warp
+// shuffles once.
+// CHECK-LABEL: func.func @long_rows
+// CHECK:      gpu.launch
+// CHECK:      scf.for %{{.*}} = %c0{{.*}} to %c2{{.*}} step %c1{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
+// CHECK:        scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (f32)
+// CHECK:          arith.cmpi ult, %{{.*}}, %c520
+// CHECK:          llvm.inline_asm "ld.global.cs.v4.b32
+// CHECK:          scf.yield
+// CHECK:        scf.yield
+// CHECK-NOT:  scf.for
+// CHECK:      gpu.shuffle  xor
+// CHECK:      memref.store
+func.func @long_rows(%arg0: memref<2x2080xf32>, %arg1: memref<2xf32>) {
+  %cst = arith.constant 0.000000e+00 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%cst : f32) outs(%arg1 : memref<2xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%arg0 : memref<2x2080xf32>) outs(%arg1 : memref<2xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 4 : i64, col_tiles = 1 : i64, row_tiles = 5 : i64, rows_per_block = 1 : i64, threads = 32 : i64, vector = 4 : i64}} {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
 // -----
 
 // A group whose output is also one of its inputs (in place) is left alone,
