@@ -59,6 +59,11 @@ def run(module, tiles=None):
         for fn in [op for op in module.regions[0].blocks[0].operations
                    if op.operation.name == "func.func"]:
             _fill_per_use(fn)
+            block = [op.operation for op in fn.regions[0].blocks[0].operations]
+
+            def position(op, block=block):
+                # By equality: equal ir.Operations do not always hash alike.
+                return next(n for n, o in enumerate(block) if o == op.operation)
             for members in fusion_groups(fn):
                 ops = [o.op for o, _ in members]
                 # The root's init is the loop's result on the CPU; here its
@@ -67,17 +72,73 @@ def run(module, tiles=None):
                 if (not isinstance(init, ir.Block) and init.name == "linalg.generic"
                         and _is_fill(init) and len(list(init.results[0].uses)) == 1):
                     ops.append(init)
-                by_result = {o.results[0]: o for o in ops}
-                shape = row_group(ops, lambda value, reader: (by_result.get(value), None))
-                if shape is None:
-                    continue
-                plan = _plan(ops, shape, tiles)
-                if plan is None:
-                    continue
-                for op in ops:
-                    op.attributes[GROUP] = ir.StringAttr.get(f"g{index}")
-                ops[0].attributes[SCHEDULE] = plan
-                index += 1
+                shape = _row_shape(ops)
+                # Else a matmul (a contraction generic) with its bias, residual
+                # and layer_norm, say: the longest runs of members that are row
+                # groups are still one kernel each; the rest take other paths.
+                runs = [(ops, shape)] if shape is not None else _row_runs(ops, position)
+                for run, shape in runs:
+                    plan = _plan(run, shape, tiles)
+                    if plan is None:
+                        continue
+                    for op in run:
+                        op.attributes[GROUP] = ir.StringAttr.get(f"g{index}")
+                    # The root: the last in program order (where the kernel goes).
+                    max(run, key=position).attributes[SCHEDULE] = plan
+                    index += 1
+
+
+def _row_shape(ops):
+    by_result = {o.results[0]: o for o in ops}
+    return row_group(ops, lambda value, reader: (by_result.get(value), None))
+
+
+def _row_runs(ops, position):
+    """[(members, shape)]: in each stretch of `ops` between contractions (in
+    program order), the longest run of members that is a row group, with
+    the fills only it reads."""
+    order = sorted(ops, key=position)
+    fills = [op for op in order if _is_fill(op)]
+    # A run spans no contraction: its kernel, placed at its last member,
+    # would run after the contraction that reads its first.
+    pieces = [[]]
+    for op in order:
+        if _contraction(op):
+            pieces.append([])
+        elif not _is_fill(op):
+            pieces[-1].append(op)
+    found = []
+    for piece in pieces:
+        for length in range(len(piece), 0, -1):
+            runs = [piece[start:start + length] for start in range(len(piece) - length + 1)]
+            for run in runs:
+                if len(run) == len(ops):
+                    continue  # the whole group, which is no row group
+                run = run + [f for f in fills if all(u.owner.operation in run
+                                                     for u in f.results[0].uses)]
+                shape = _row_shape(run)
+                if shape is not None:
+                    found.append((run, shape))
+                    break
+            else:
+                continue
+            break
+    return found
+
+
+def _contraction(op):
+    """A reduction over the row that reads an operand shared by all rows along
+    the reduced dimension (a matmul's weights): a kernel of a row a block
+    would reread it for every row; such ops stay with the matmul paths."""
+    rank = len(iterators(op))
+    if kind(op, rank) != "reduce":
+        return False
+    for value, amap in list(zip(op.operands, maps(op)))[:num_inputs(op)]:
+        dims = [e.position for e in amap.results if isinstance(e, ir.AffineDimExpr)]
+        if isinstance(value.type, ir.ShapedType) and rank - 1 in dims and \
+                not all(d in dims for d in range(rank - 1)):
+            return True
+    return False
 
 
 def _is_fill(op):

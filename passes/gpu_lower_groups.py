@@ -583,7 +583,9 @@ class _Kernel:
         if self.kinds[op] != "full":
             # One thread per row writes the row's value.
             first = arith.cmpi(arith.CmpIPredicate.eq, self.tx, _index(0))
-            value = self.memo[(op,)]
+            # A reduction's value is built; a row member's maybe not yet (an
+            # output no member reads, such as a mean used after the group).
+            value = self.memo[(op,)] if self.kinds[op] == "reduce" else self.value(op)
             guard = scf.IfOp(first)
             with ir.InsertionPoint(guard.then_block):
                 memref.store(value, buf, [self.row_ivs[d] for d in dims])

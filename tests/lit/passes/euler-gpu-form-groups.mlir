@@ -82,3 +82,44 @@ func.func @matmul_bias(%a: tensor<64x128xf32>, %b: tensor<128x128xf32>, %bias: t
   } -> tensor<64x128xf32>
   return %3 : tensor<64x128xf32>
 }
+
+// -----
+
+// A matmul written as a contraction generic, then a bias add and a row sum:
+// the CPU's group holds all three, which is no row group; its run after the
+// contraction is (the add, the sum and its fill), and the contraction keeps
+// its own path.
+// CHECK-LABEL: func.func @contraction_then_rows
+// CHECK:      linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NOT:  euler.gpu_group
+// CHECK-SAME: {
+// CHECK:      linalg.generic {{.*}} attrs = {euler.gpu_group = "g0"}
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.addf
+// CHECK:      linalg.generic {{.*}} attrs = {euler.gpu_group = "g0"}
+// CHECK:      linalg.generic {{.*}} attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {{.*}}}
+func.func @contraction_then_rows(%x: tensor<64x128xf32>, %w: tensor<128x256xf32>, %b: tensor<256xf32>) -> tensor<64xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %e = tensor.empty() : tensor<64x256xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<64x256xf32>) -> tensor<64x256xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : tensor<64x128xf32>, tensor<128x256xf32>) outs(%z : tensor<64x256xf32>) {
+  ^bb0(%a: f32, %c: f32, %acc: f32):
+    %0 = arith.mulf %a, %c : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<64x256xf32>
+  %e2 = tensor.empty() : tensor<64x256xf32>
+  %yb = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%y, %b : tensor<64x256xf32>, tensor<256xf32>) outs(%e2 : tensor<64x256xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %0 = arith.addf %a, %c : f32
+    linalg.yield %0 : f32
+  } -> tensor<64x256xf32>
+  %e3 = tensor.empty() : tensor<64xf32>
+  %z3 = linalg.fill ins(%cst : f32) outs(%e3 : tensor<64xf32>) -> tensor<64xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%yb : tensor<64x256xf32>) outs(%z3 : tensor<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %0 = arith.addf %acc, %a : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  return %s : tensor<64xf32>
+}
