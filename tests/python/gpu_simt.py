@@ -147,7 +147,8 @@ class Interpreter:
             return tuple(np.full(n, e.value) if isinstance(e, ir.AffineConstantExpr)
                          else point[e.position] for e in amap.results)
         for rp in itertools.product(*[range(ranges[d]) for d in reduced]):
-            point = dict(points, **{d: np.full(n, i) for d, i in zip(reduced, rp)})
+            point = dict(points)
+            point.update((d, np.full(n, i)) for d, i in zip(reduced, rp))
             local = dict(env)
             for arg, value, amap in zip(body.arguments, operands, maps):
                 local[arg] = (env[value][at(amap, point)] if isinstance(value.type, ir.ShapedType)
