@@ -364,7 +364,12 @@ def zoo(reps, inductor=True):
 
 
 def main():
+    import faulthandler
+
     import torch
+    # A crash in compiled code (or the driver) says where, instead of ending
+    # the table without a word.
+    faulthandler.enable()
     p = argparse.ArgumentParser()
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     p.add_argument("--reps", type=int, default=30)
@@ -398,6 +403,7 @@ def main():
     for name, src, inputs, eager, nbytes in workloads(args.quick):
         if args.workloads and not any(w in name for w in args.workloads.split(",")):
             continue
+        print(f"  {name} ...", file=sys.stderr, flush=True)
         t = time.perf_counter()
         mod = euler.compile(src, target="cuda", cache=False)
         compile_s = time.perf_counter() - t
