@@ -151,12 +151,14 @@ class _Kernel:
                 self.internal.append(buf)
             else:
                 self.outputs.append((op, buf))
+        reads = []  # (member, operand index, buffer) of what the kernel loads
         for op in ops:
             # A reduction reads its own output buffer as its start value,
             # each row's element before any thread writes it (see _reduce).
             for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
                 if self.producer[(op, i)] is None and isinstance(value.type, ir.MemRefType):
                     external_inputs.add(_root_buffer(value))
+                    reads.append((op, i, value))
         position = {o.operation: n for n, o in enumerate(block.operations)}
         # The kernel reads its inputs where the root was: nothing between the
         # first member and the root may write them (a buffer reused in place).
@@ -165,18 +167,38 @@ class _Kernel:
             if op not in members and any(_root_buffer(v) in external_inputs
                                          for v in _written_operands(op)):
                 raise _Unsupported()
-        for _, buf in self.outputs:
-            if _root_buffer(buf) in external_inputs:
+        for op, buf in self.outputs:
+            if _root_buffer(buf) in external_inputs and not self._in_place(op, buf, reads):
                 raise _Unsupported()  # written while other threads may read it
-            # The kernel runs where the root was: nothing may read an output before.
+            # The kernel runs where the root was: nothing between the first
+            # member and the root may use an output (what runs before the
+            # first member, such as the matmul that wrote the buffer, still
+            # runs before the kernel).
             for use in buf.uses:
                 user = use.owner
                 while user not in position and user.parent is not None:
                     user = user.parent  # a use inside another kernel
                 if user not in members and user.name != "gpu.dealloc" and \
-                        position.get(user, -1) < position[self.root]:
+                        position[ops[0]] < position.get(user, -1) < position[self.root]:
                     raise _Unsupported()
         self.memo = {}
+
+    def _in_place(self, writer, buf, reads):
+        """Whether full-size output `buf` may overwrite an input (bufferization
+        reuses a matmul's result for its bias add and softmax, say): each of
+        its elements read only by the thread that writes it, as the same
+        element, before it writes it. Reductions read the whole row, but
+        before the shuffles or the barrier that precede every store;
+        `_store_full` computes a chunk's every output before storing any."""
+        if self.kinds[writer] != "full":
+            return False
+        out_map = maps(writer)[len(writer.operands) - 1]
+        for op, i, value in reads:
+            if _root_buffer(value) != _root_buffer(buf):
+                continue
+            if value != buf or self.kinds[op] not in ("full", "reduce") or maps(op)[i] != out_map:
+                return False
+        return True
 
     # --- the kernel ---------------------------------------------------------------
 
@@ -210,8 +232,7 @@ class _Kernel:
                 if self.kinds[op] != "full":
                     self._store(op, buf)
             with self._row_tiles(0, self.row_tiles, []) if self.row_tiles > 1 else contextlib.nullcontext():
-                for op, buf in full:
-                    self._store(op, buf)
+                self._store_full(full)
         for op in reversed(self.ops):
             op.erase()
         for buf in self.internal:
@@ -591,22 +612,33 @@ class _Kernel:
                 memref.store(value, buf, [self.row_ivs[d] for d in dims])
                 scf.YieldOp([])
             return
-        vectorized = self._vectorizable(buf, dims)
+        raise AssertionError("full outputs are stored by _store_full")
+
+    def _store_full(self, outputs):
+        """Chunk by chunk, every output's values of the chunk before any of its
+        stores: an output may overwrite an input in place (see __init__), each
+        thread its own elements, after it has read them."""
         for k in range(self.chunks):
-            values = [self.value(op, k, lane) for lane in range(self.vec)]
-            ip = None
-            if self.valid[k] is not None:
-                guard = scf.IfOp(self.valid[k])
-                ip = ir.InsertionPoint(guard.then_block)
-                ip.__enter__()
-            if vectorized:
-                vtype = ir.VectorType.get([self.vec], buf.type.element_type)
-                vec = vector.from_elements(vtype, values)
-                vector.StoreOp(vec, buf, self._indices_of(amap, k, 0),
-                               alignment=self._alignment(buf))
-            else:
-                for lane, v in enumerate(values):
-                    memref.store(v, buf, self._indices_of(amap, k, lane))
-            if ip is not None:
-                scf.YieldOp([])
-                ip.__exit__(None, None, None)
+            values = [[self.value(op, k, lane) for lane in range(self.vec)] for op, _ in outputs]
+            for (op, buf), chunk in zip(outputs, values):
+                self._store_chunk(op, buf, k, chunk)
+
+    def _store_chunk(self, op, buf, k, values):
+        amap = maps(op)[len(op.operands) - 1]
+        dims = [e.position for e in amap.results]
+        ip = None
+        if self.valid[k] is not None:
+            guard = scf.IfOp(self.valid[k])
+            ip = ir.InsertionPoint(guard.then_block)
+            ip.__enter__()
+        if self._vectorizable(buf, dims):
+            vtype = ir.VectorType.get([self.vec], buf.type.element_type)
+            vec = vector.from_elements(vtype, values)
+            vector.StoreOp(vec, buf, self._indices_of(amap, k, 0),
+                           alignment=self._alignment(buf))
+        else:
+            for lane, v in enumerate(values):
+                memref.store(v, buf, self._indices_of(amap, k, lane))
+        if ip is not None:
+            scf.YieldOp([])
+            ip.__exit__(None, None, None)

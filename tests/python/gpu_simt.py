@@ -224,6 +224,14 @@ class Interpreter:
             out = self._constant(op)
         elif name == "arith.cmpi":
             out = self._CMPI[ir.IntegerAttr(op.attributes["predicate"]).value](get[0], get[1])
+        elif name == "arith.cmpf":
+            a, b = get[0], get[1]
+            unordered = np.isnan(a) | np.isnan(b)
+            # false, oeq, ogt, oge, olt, ole, one, ord, ueq ... une, uno, true
+            compare = [a == b, a > b, a >= b, a < b, a <= b, a != b]
+            p = ir.IntegerAttr(op.attributes["predicate"]).value
+            out = ([np.zeros_like(unordered)] + [c & ~unordered for c in compare] + [~unordered]
+                   + [c | unordered for c in compare] + [unordered, np.ones_like(unordered)])[p]
         elif name == "arith.select":
             out = np.where(get[0], get[1], get[2])
         elif name in ("gpu.terminator", "scf.yield"):

@@ -444,6 +444,34 @@ softmax_src, layer_norm_src = _bench.softmax, _bench.layer_norm
 bias_gelu_residual_src, reduce_src = _bench.bias_gelu_residual, _bench.reduce
 
 
+def matmul_bias_softmax_src(m, k, n, keep_matmul=False):
+    """softmax(x @ w + b), the matmul written as a contraction generic; with
+    `keep_matmul` x @ w is a result too (else bufferization computes all
+    three in the result's buffer, in place)."""
+    t = f"tensor<{m}x{n}xf32>"
+    results = f"({t}, {t})" if keep_matmul else t
+    returned = f"%y, %0 : {t}, {t}" if keep_matmul else f"%0 : {t}"
+    return f"""func.func @main(%x: tensor<{m}x{k}xf32>, %w: tensor<{k}x{n}xf32>, %b: tensor<{n}xf32>) -> {results} {{
+  %cst = arith.constant 0.000000e+00 : f32
+  %e = tensor.empty() : {t}
+  %z = linalg.fill ins(%cst : f32) outs(%e : {t}) -> {t}
+  %y = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}} ins(%x, %w : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32>) outs(%z : {t}) {{
+  ^bb0(%a: f32, %c: f32, %acc: f32):
+    %0 = arith.mulf %a, %c : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }} -> {t}
+  %e2 = tensor.empty() : {t}
+  %yb = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}} ins(%y, %b : {t}, tensor<{n}xf32>) outs(%e2 : {t}) {{
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %0 = arith.addf %a, %c : f32
+    linalg.yield %0 : f32
+  }} -> {t}
+  %0 = "euler.softmax"(%yb) {{axis = -1 : i64}} : ({t}) -> {t}
+  return {returned}
+}}"""
+
+
 @pytest.mark.parametrize("name,src,warps_reduce", [
     ("softmax", softmax_src(4096, 1024), True),
     ("softmax long rows", softmax_src(64, 32768), True),
@@ -582,6 +610,9 @@ GROUPS = [
     ("sum rows", reduce_src("reduce_sum", 1000, 4096, 1), [(1000, 4096)], lambda x: x.double().sum(-1)),
     ("max rows", reduce_src("reduce_max", 1000, 4096, 1), [(1000, 4096)], lambda x: x.amax(-1)),
     ("sum cols", reduce_src("reduce_sum", 1000, 4096, 0), [(1000, 4096)], lambda x: x.double().sum(0)),
+    # The bias add and softmax after a matmul, one kernel, in the matmul's buffer.
+    ("softmax(x @ w + b) in place", matmul_bias_softmax_src(32, 48, 256), [(32, 48), (48, 256), (256,)],
+     lambda x, w, b: torch.softmax(x.double() @ w.double() + b.double(), -1)),
     # Rows longer than registers hold: every pass loops over the row's tiles.
     ("softmax 64x100000", softmax_src(64, 100000), [(64, 100000)], _ref_softmax),
     ("layer_norm 64x131072", layer_norm_src(64, 131072), [(64, 131072), (131072,), (131072,)],
