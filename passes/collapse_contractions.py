@@ -136,8 +136,85 @@ def _rewrite(op, groups):
     with ir.InsertionPoint(op), op.location:
         lhs, rhs = collapse(a_, [b, m, k])[0], collapse(b_, [b, k, n])[0]
         init, reassociation = collapse(c, [b, m, n])
-        result = named(lhs, rhs, outs=[init])
+        flat = named(lhs, rhs, outs=[init])
+        result = flat
         if reassociation is not None:
-            result = tensor.expand_shape(tc, result, reassociation, [], list(tc.shape))
+            result = tensor.expand_shape(tc, flat, reassociation, [], list(tc.shape))
     op.results[0].replace_all_uses_with(result)
     op.erase()
+    if reassociation is not None:
+        _collapse_consumer(result, flat, reassociation)
+
+
+def _collapse_consumer(expanded, flat, groups):
+    """When the one user of `expanded` (the matmul's result `flat`, expanded
+    back by `groups`) is an elementwise generic that reads it whole and whose
+    every operand indexes each group of dimensions whole or not at all (a
+    bias, a residual, the rounding of the result), that generic over the
+    collapsed dimensions instead, reading `flat`, its result expanded back:
+    then it follows the matmul directly, and euler-gpu-schedule-matmul runs
+    it in the matmul's epilogue."""
+    uses = list(expanded.uses)
+    if len(uses) != 1 or uses[0].owner.name != "linalg.generic":
+        return
+    user = uses[0].owner
+    iters = [str(t) for t in ir.ArrayAttr(user.attributes["iterator_types"])]
+    maps = [_dims(ir.AffineMapAttr(m).value)
+            for m in ir.ArrayAttr(user.attributes["indexing_maps"])]
+    body = user.regions[0].blocks[0]
+    rank = sum(len(g) for g in groups)
+    if (len(user.results) != 1 or len(iters) != rank or any("parallel" not in t for t in iters)
+            or any(m is None for m in maps)
+            or any(o.operation.name == "linalg.index" for o in body.operations)):
+        return
+    operands = list(user.operands)
+    if maps[-1] != list(range(rank)) or any(
+            v == expanded and m != list(range(rank)) for v, m in zip(operands, maps)):
+        return
+    group_of = {d: i for i, g in enumerate(groups) for d in g}
+    new_maps, collapses = [], []
+    for v, dims in zip(operands, maps):
+        new_dims, reassociation, at = [], [], 0
+        while at < len(dims):
+            g = groups[group_of[dims[at]]]
+            if dims[at:at + len(g)] != g:
+                return  # part of a group: no collapsed index for it
+            new_dims.append(group_of[dims[at]])
+            reassociation.append(list(range(at, at + len(g))))
+            at += len(g)
+        new_maps.append(new_dims)
+        collapses.append(reassociation)
+    with ir.InsertionPoint(user), user.location:
+        new_operands = []
+        for v, reassociation in zip(operands, collapses):
+            t = ir.RankedTensorType(v.type)
+            if v == expanded:
+                new_operands.append(flat)
+            elif len(reassociation) == t.rank:
+                new_operands.append(v)
+            else:
+                sizes = [1] * len(reassociation)
+                for i, r in enumerate(reassociation):
+                    for d in r:
+                        sizes[i] *= t.shape[d]
+                new_operands.append(tensor.collapse_shape(
+                    ir.RankedTensorType.get(sizes, t.element_type), v, reassociation))
+        out_t = ir.RankedTensorType(new_operands[-1].type)
+        affine = [ir.AffineMapAttr.get(ir.AffineMap.get(
+            len(groups), 0, [ir.AffineDimExpr.get(d) for d in dims])) for dims in new_maps]
+        parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+        new = linalg.GenericOp([out_t], new_operands[:-1], new_operands[-1:],
+                               ir.ArrayAttr.get(affine), ir.ArrayAttr.get([parallel] * len(groups)))
+        block = new.regions[0].blocks.append(*[a.type for a in body.arguments])
+        mapping = list(zip(body.arguments, block.arguments))
+        with ir.InsertionPoint(block):
+            for o in body.operations:
+                clone = o.operation.clone()
+                for i, v in enumerate(clone.operands):
+                    clone.operands[i] = next((new_v for old_v, new_v in mapping if old_v == v), v)
+                mapping += list(zip(o.operation.results, clone.results))
+        result = tensor.expand_shape(ir.RankedTensorType(user.results[0].type), new.results[0],
+                                     groups, [], list(ir.RankedTensorType(user.results[0].type).shape))
+    user.results[0].replace_all_uses_with(result)
+    user.erase()
+    expanded.owner.erase()

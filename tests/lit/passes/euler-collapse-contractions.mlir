@@ -85,3 +85,34 @@ func.func @not_matmuls(%t: tensor<32x16xf32>, %w: tensor<32x8xf32>, %d: tensor<1
   } -> tensor<16x8xf32>
   return %1, %2 : tensor<16x8xf32>, tensor<16x8xf32>
 }
+
+// -----
+
+// The elementwise op after the projection (the result's rounding, a bias over
+// the heads) is collapsed too and reads the matmul's result directly, so that
+// on the GPU it runs in the matmul's epilogue; its result is expanded back.
+// CHECK-LABEL: func.func @consumer
+// CHECK:         %[[MM:.*]] = linalg.matmul
+// CHECK-NEXT:    %[[BIAS:.*]] = tensor.collapse_shape %arg3 {{\[}}[0, 1]] : tensor<8x64xf16> into tensor<512xf16>
+// CHECK-NEXT:    %[[OUT:.*]] = tensor.collapse_shape %arg4 {{\[}}[0], [1, 2]] : tensor<128x8x64xf16> into tensor<128x512xf16>
+// CHECK-NEXT:    %[[G:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%[[MM]], %[[BIAS]] : tensor<128x512xf32>, tensor<512xf16>) outs(%[[OUT]] : tensor<128x512xf16>)
+// CHECK:           arith.truncf
+// CHECK:         %[[R:.*]] = tensor.expand_shape %[[G]] {{\[}}[0], [1, 2]] output_shape [128, 8, 64] : tensor<128x512xf16> into tensor<128x8x64xf16>
+// CHECK-NEXT:    return %[[R]]
+func.func @consumer(%x: tensor<128x512xf16>, %w: tensor<512x8x64xf16>, %c: tensor<128x8x64xf32>, %bias: tensor<8x64xf16>, %out: tensor<128x8x64xf16>) -> tensor<128x8x64xf16> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d3)>, affine_map<(d0, d1, d2, d3) -> (d3, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w : tensor<128x512xf16>, tensor<512x8x64xf16>) outs(%c : tensor<128x8x64xf32>) {
+  ^bb0(%a: f16, %b: f16, %o: f32):
+    %ea = arith.extf %a : f16 to f32
+    %eb = arith.extf %b : f16 to f32
+    %p = arith.mulf %ea, %eb : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<128x8x64xf32>
+  %1 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%0, %bias : tensor<128x8x64xf32>, tensor<8x64xf16>) outs(%out : tensor<128x8x64xf16>) {
+  ^bb0(%v: f32, %bb: f16, %o: f16):
+    %t = arith.truncf %v : f32 to f16
+    %s = arith.addf %t, %bb : f16
+    linalg.yield %s : f16
+  } -> tensor<128x8x64xf16>
+  return %1 : tensor<128x8x64xf16>
+}
