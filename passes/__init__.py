@@ -24,6 +24,7 @@ REGISTRY = {
     "euler-distinct-results": "distinct_results",
     "convert-euler-to-linalg": "convert_euler_to_linalg",
     "euler-mangle-symbols": "mangle_symbols",
+    "euler-flatten-constant-globals": "flatten_constant_globals",
     "euler-schedule-matmul": "schedule_matmul",
     "euler-lower-matmul-microkernel": "lower_matmul_microkernel",
     "euler-expand-math": "expand_math",

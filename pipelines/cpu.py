@@ -120,6 +120,8 @@ def llvm(pm, opts: Options):
     pm.add("convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,lower-affine")
     pm.add("finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm")
     pm.add("convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts")
+    # Weights as byte arrays, which LLVM emits in one piece, not element by element.
+    passes.add(pm, "euler-flatten-constant-globals")
 
 
 # The stages in order; opt levels decide what each one does.
