@@ -1160,8 +1160,12 @@ def _sdpa(imp, node, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, *,
             m = imp.array(attn_mask)
             m = np.where(m, 0, -np.inf).astype(np_dtype) if m.dtype == bool else m.astype(np_dtype)
             additive = m if additive is None else additive + m
+        elif _dtype(attn_mask) == "i8":  # torch.bool (int8 tensors do not import)
+            # True attends; a False score is -inf (ScaledDotProductAttentionBoolMaskModule_basic:
+            # adding the mask's 0/1 as a float was a wrong value).
+            scores = ops.select(imp.value(attn_mask), scores, imp.scalar(-np.inf, scores))
         elif _dtype(attn_mask) in ("i64", "i32"):
-            raise ImportUnsupported("boolean attention masks must be compile-time constants")
+            raise ImportUnsupported("an integer attention mask: torch takes bool or float masks")
         else:
             scores = ops.add(scores, imp.value(attn_mask, dtype))
     if additive is not None:
