@@ -248,6 +248,15 @@ def wav2vec2(size="small"):
     return reinit(T.Wav2Vec2Model(cfg)), (wave,)
 
 
+def mamba(size="small"):
+    # A selective state-space model: depthwise causal conv1d, softplus (log1p),
+    # and the sequential scan of its slow path, one step per token.
+    d, _, layers, _ = _text(size, 256)
+    cfg = T.MambaConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                        state_size=8 if size == "small" else 16, use_cache=False)
+    return reinit(T.MambaModel(cfg)), _ids(size)
+
+
 def _vit_like(size, cls, config, **extra):
     d, heads, layers, ffn = _text(size, 256)
     cfg = config(image_size=IMAGE[size], patch_size=8 if size == "small" else 16, hidden_size=d,
@@ -317,7 +326,7 @@ OTHER_FAMILIES = {
     "whisper_encoder": whisper_encoder, "wav2vec2": wav2vec2,
     # decoder-only
     "mistral": mistral, "qwen2": qwen2, "phi": phi, "gemma": gemma, "opt": opt,
-    "gpt_neo": gpt_neo, "gptj": gptj, "bloom": bloom, "falcon": falcon,
+    "gpt_neo": gpt_neo, "gptj": gptj, "bloom": bloom, "falcon": falcon, "mamba": mamba,
 }
 
 

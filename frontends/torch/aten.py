@@ -217,6 +217,18 @@ for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "neg", "
     handles(_name)(_unary_handler(getattr(ops, _name)))
 
 
+@handles("log1p")
+def _log1p(imp, node, x):
+    # log(1 + x) loses x's low bits where |x| << 1 (softplus in Mamba);
+    # Kahan's correction log(u) * x / (u - 1), u = 1 + x, restores them.
+    x = imp.value(x, imp.out_type().dtype)
+    u = ops.add(x, imp.scalar(1.0, x))
+    d = ops.sub(u, imp.scalar(1.0, u))
+    exact = ops.compare(d, imp.scalar(0.0, d), "eq")
+    y = ops.select(exact, x, ops.div(ops.mul(ops.log(u), x), ops.select(exact, u, d)))
+    return ops.select(ops.compare(u, imp.scalar(math.inf, u), "eq"), u, y)  # not inf/inf
+
+
 @handles("gelu")
 def _gelu(imp, node, x, approximate="none"):
     return ops.gelu(imp.value(x), approximate=approximate)

@@ -107,6 +107,8 @@ OPS = {
     "silu": (lambda m, x: F.silu(x), [r(4, 33)], ["silu"]),
     "exp": (lambda m, x: torch.exp(x), [r(4, 33)], ["exp"]),
     "cos_sin": (lambda m, x: torch.cos(x * 3) + torch.sin(x), [r(4, 33)], ["cos", "sin"]),
+    "log1p": (lambda m, x: (torch.log1p(x.abs() * 1e-6), torch.log1p(x.abs() * 3),
+                            F.softplus(x * 4), torch.log1p(1 / (x - x))), [r(4, 33)], ["log1p"]),
     "rsqrt": (lambda m, x: torch.rsqrt(x.abs() + 0.1), [r(4, 33)], ["rsqrt"]),
     "log_sqrt_neg": (lambda m, x: -torch.log(x.abs() + 1) + torch.sqrt(x.abs()), [r(4, 33)],
                      ["log", "sqrt", "neg", "abs"]),
