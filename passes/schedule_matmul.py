@@ -32,7 +32,7 @@ import itertools
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
-from ..pipelines.heuristics import matmul_tiles
+from ..pipelines.heuristics import matmul_tiles, vectorize_fill
 from . import OptionError, transform_script
 
 NAME = "euler-schedule-matmul"
@@ -128,6 +128,7 @@ class _Plan:
     kernels: list
     packs: list
     fill: int | None
+    columns: int = 0  # N, the row length of C's fill
     batch: int = 0
     threads: int = 1
 
@@ -142,7 +143,7 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
     # Zeros pad K to whole k-steps (in both packs, so they add nothing).
     zero = arith.constant(etype, 0.0) if K % t.kr else None
     K1 = _ceil(K, t.kr)
-    plan = _Plan([], [], None, batch, t.threads)
+    plan = _Plan([], [], None, batch=batch, threads=t.threads)
 
     def tag(op_, attr):
         i = next(ids)
@@ -181,7 +182,7 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
     a_packs, b_packs = packs[:len(rows)], packs[len(rows):]
 
     if _is_fill(c):
-        plan.fill = tag(c.owner, FILL_ATTR)
+        plan.fill, plan.columns = tag(c.owner, FILL_ATTR), N
     result = c
     for (moff, msize, mr), ap in zip(rows, a_packs):
         for (noff, nsize, nr), bp in zip(cols, b_packs):
@@ -228,7 +229,8 @@ def _script(plan, batched, etype):
     """The transform script scheduling one rewritten matmul (built as text,
     which reads like the schedule it is)."""
     nb = 1 if batched else 0
-    parts = [_fill_schedule(plan.fill, nb, plan.threads)] if plan.fill is not None else []
+    parts = ([_fill_schedule(plan.fill, nb, plan.threads, vectorize_fill(plan.columns))]
+             if plan.fill is not None else [])
     parts += [_tile_kernel(kid, t, m1, plan.batch) for kid, t, m1 in plan.kernels]
     parts.append(f"""  // Patterns go to the whole function: a loop of one trip folds away, and
   // its handle with it.
@@ -338,8 +340,9 @@ def _pack_schedule(pid, block, nb, threads):
     return "\n".join(lines)
 
 
-def _fill_schedule(fid, nb, threads):
-    """C's fill, split over the threads, a row at a time."""
+def _fill_schedule(fid, nb, threads, vectorize=True):
+    """C's fill, split over the threads, a row at a time (a vector store each
+    if `vectorize`)."""
     ones = "1, " * nb
     loops = ", ".join([_ANY] * (1 + nb))
     lines = [_match(FILL_ATTR, fid, f"fill{fid}")]
@@ -349,8 +352,9 @@ def _fill_schedule(fid, nb, threads):
                      f" num_threads [{'0, ' * nb}{threads}, 0] : ({_ANY}) -> ({_ANY}, {_ANY})")
         target = f"%ff{fid}"
     lines.append(f"""  %ft{fid}, %fl{fid}:{1 + nb} = transform.structured.tile_using_for {target}
-      tile_sizes [{ones}1, 0] : ({_ANY}) -> ({_ANY}, {loops})
-  transform.structured.vectorize %ft{fid} : {_ANY}""")
+      tile_sizes [{ones}1, 0] : ({_ANY}) -> ({_ANY}, {loops})""")
+    if vectorize:
+        lines.append(f"  transform.structured.vectorize %ft{fid} : {_ANY}")
     return "\n".join(lines)
 
 

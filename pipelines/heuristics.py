@@ -299,6 +299,17 @@ def vector_width(size, dtype="f32", override=None) -> int:
     return width if width >= lanes // 2 else 0
 
 
+FILL_VECTOR = 4096
+
+
+def vectorize_fill(columns) -> bool:
+    """Whether a matmul's zero fill of C is written a row per vector store.
+    Longer rows are left to LLVM (a memset): a whole row as one vector
+    (vector<44748xf32> for a transposed conv's im2col matmul) aborted LLVM's
+    instruction selection with too many operands for one SelectionDAG node."""
+    return columns <= FILL_VECTOR
+
+
 def _largest_divisor_at_most(n, limit):
     for d in range(min(n, limit), 0, -1):
         if n % d == 0:

@@ -46,6 +46,13 @@ def test_matches_numpy(m, n, k):
     assert "linalg.matmul" not in mod.stages["tiled"]
 
 
+def test_long_rows_of_c_are_not_one_vector():
+    # A transposed conv's im2col matmul (TransposedConv2dAsymmetricCrop_basic):
+    # C's zero fill as one vector<44748xf32> aborted LLVM's instruction selection.
+    mod = _check((1, 77), (77, 44748), num_threads=1)
+    assert "vector<44748x" not in mod.stages["vectorized"]
+
+
 @pytest.fixture
 def small_parallel(monkeypatch):
     """Let the small test shapes run on several threads."""
