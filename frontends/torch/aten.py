@@ -1165,6 +1165,7 @@ def _sdpa(imp, node, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, *,
     scale = 1.0 / math.sqrt(E) if scale is None else scale
     scores = ops.mul(scores, imp.scalar(scale, scores))
     additive = np.zeros((L, S), np_dtype) if is_causal else None
+    attends = None  # i8, 0 for the query rows that every key is masked from
     if is_causal:
         additive[~np.tril(np.ones((L, S), bool))] = -np.inf
     if attn_mask is not None:
@@ -1175,14 +1176,24 @@ def _sdpa(imp, node, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, *,
         elif _dtype(attn_mask) == "i8":  # torch.bool (int8 tensors do not import)
             # True attends; a False score is -inf (ScaledDotProductAttentionBoolMaskModule_basic:
             # adding the mask's 0/1 as a float was a wrong value).
-            scores = ops.select(imp.value(attn_mask), scores, imp.scalar(-np.inf, scores))
+            mask = imp.value(attn_mask)
+            scores = ops.select(mask, scores, imp.scalar(-np.inf, scores))
+            keys = ops.reduce_max(ops.cast(mask, dtype), (_rank(mask) - 1,), keepdims=True)
+            attends = ops.compare(keys, imp.scalar(0.0, keys), "gt")
         elif _dtype(attn_mask) in ("i64", "i32"):
             raise ImportUnsupported("an integer attention mask: torch takes bool or float masks")
         else:
             scores = ops.add(scores, imp.value(attn_mask, dtype))
     if additive is not None:
         scores = ops.add(scores, ops.constant(np.ascontiguousarray(additive)))
-    return ops.matmul(ops.softmax(scores, axis=-1), v)
+        dead = np.isneginf(additive).all(axis=-1, keepdims=True)
+        if dead.any():
+            attends = ops.constant((~dead).astype(np.int8))
+    probs = ops.softmax(scores, axis=-1)
+    if attends is not None:
+        # A row that attends to nothing is 0, not NaN, as in torch's _safe_softmax.
+        probs = ops.select(attends, probs, imp.scalar(0.0, probs))
+    return ops.matmul(probs, v)
 
 
 def _attention(imp, q, k, v, heads, additive=None):

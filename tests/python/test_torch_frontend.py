@@ -352,14 +352,18 @@ def test_coverage_report():
 def test_coverage_cli(tmp_path):
     (tmp_path / "covmodel.py").write_text(
         "import torch\n"
+        "class Erfinv(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.erfinv(torch.nn.functional.softplus(x))\n"
         "def make():\n"
-        "    return torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Softplus()), "
-        "(torch.randn(2, 4),)\n")
+        "    return torch.nn.Sequential(torch.nn.Linear(4, 4), Erfinv()), (torch.randn(2, 4),)\n")
     proc = subprocess.run([sys.executable, "-c", "from euler.tools.euler_main import entry; entry()",
                            "torch-coverage", "covmodel:make"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120)
-    assert proc.returncode == 1, proc.stderr
-    assert "aten.linear.default" in proc.stdout and "aten.softplus.default" in proc.stdout
+    assert proc.returncode == 1, proc.stderr  # erfinv has no lowering
+    out = proc.stdout
+    assert "aten.linear.default" in out and "aten.erfinv.default" in out.split("unsupported:")[1]
+    assert "aten.softplus.default" in out.split("decomposed by PyTorch:")[1].split("supported:")[0]
 
 
 def test_backend_new_shapes_and_updated_weights():
