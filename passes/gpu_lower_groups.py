@@ -160,26 +160,34 @@ class _Kernel:
                     external_inputs.add(_root_buffer(value))
                     reads.append((op, i, value))
         position = {o.operation: n for n, o in enumerate(block.operations)}
-        # The kernel reads its inputs where the root was: nothing between the
-        # first member and the root may write them (a buffer reused in place).
+        # The kernel reads its inputs where the root was: nothing between a
+        # member that reads one and the root may write it (a buffer reused in
+        # place). Counted from each reader, not from the first member: a
+        # group's fills can sit far ahead of it, before another group's
+        # kernel that writes what this one reads (the encoder's second
+        # layer_norm after the first).
         ordered = [o.operation for o in block.operations]
-        for op in ordered[position[ops[0]]:position[self.root]]:
-            if op not in members and any(_root_buffer(v) in external_inputs
-                                         for v in _written_operands(op)):
+        first_read = {}
+        for op, _, value in reads:
+            first_read.setdefault(_root_buffer(value), position[op])
+        for op in ordered[min(first_read.values(), default=0):position[self.root]]:
+            if op not in members and any(first_read.get(_root_buffer(v), math.inf)
+                                         < position[op] for v in _written_operands(op)):
                 raise _Unsupported()
         for op, buf in self.outputs:
             if _root_buffer(buf) in external_inputs and not self._in_place(op, buf, reads):
                 raise _Unsupported()  # written while other threads may read it
             # The kernel runs where the root was: nothing between the first
-            # member and the root may use an output (what runs before the
-            # first member, such as the matmul that wrote the buffer, still
-            # runs before the kernel).
+            # member that writes an output and the root may use it (what runs
+            # before, such as the matmul that wrote the buffer, still runs
+            # before the kernel).
+            first_write = min(position[m] for m in ops if m.operands[len(m.operands) - 1] == buf)
             for use in buf.uses:
                 user = use.owner
                 while user not in position and user.parent is not None:
                     user = user.parent  # a use inside another kernel
                 if user not in members and user.name != "gpu.dealloc" and \
-                        position[ops[0]] < position.get(user, -1) < position[self.root]:
+                        first_write < position.get(user, -1) < position[self.root]:
                     raise _Unsupported()
         self.memo = {}
 
