@@ -163,6 +163,11 @@ class CompiledModel:
                 for o, d in zip(outs, self.program.result_dtypes or [None] * len(outs))]
         for i, v in sorted(self.program.python_outputs.items()):
             outs.insert(i, v)
+        writes = len(self.program.mutations)
+        with torch.no_grad():  # in-place updates of inputs and buffers, as eager does them
+            for (kind, key), new in zip(self.program.mutations, outs[:writes]):
+                (flat[key] if kind == "input" else self._params[key]).copy_(new)
+        outs = outs[writes:]
         spec = self.program.out_spec
         return torch.utils._pytree.tree_unflatten(outs, spec) if spec is not None else (
             outs[0] if len(outs) == 1 else tuple(outs))
@@ -202,7 +207,7 @@ def compile(model, example_inputs, target="cpu", opt_level=None, params_as_args=
         params_as_args = True
     program = import_model(model, example_inputs, params_as_args, decompose)
     params = {}
-    if params_as_args and isinstance(model, torch.nn.Module):
+    if isinstance(model, torch.nn.Module) and (params_as_args or program.mutations):
         params = dict(model.named_parameters(remove_duplicate=False))
         params.update(dict(model.named_buffers(remove_duplicate=False)))
     if target == "cuda" and kw.get("emit") is None:  # emit= needs no GPU

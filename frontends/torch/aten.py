@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from mlir import ir
 
-from ..dialects import ops
+from ..dialects import ops, shapes
 
 __all__ = ["Const", "ImportUnsupported", "SUPPORTED_OPS", "aten_name", "handler_for", "handles"]
 
@@ -365,16 +365,19 @@ def _cumsum(imp, node, x, dim, *, dtype=None):
 
 @handles("gather")
 def _torch_gather(imp, node, x, dim, index, *, sparse_grad=False):
-    """torch.gather: out[i][j] = x[i][index[i][j]] (dim 1), as numpy.take of the
-    flattened x at linear indices built by integer arithmetic."""
     if isinstance(x, Const) and x.tensor.numel() and bool((x.tensor == x.tensor.flatten()[0]).all()):
         # A uniform table (HF's all-zero token_type_ids buffer): the result does
         # not depend on the indices.
         return imp.value(Const(torch.full(tuple(node.meta["val"].shape), x.tensor.flatten()[0].item(),
                                           dtype=x.tensor.dtype)))
-    x, idx = imp.value(x), imp.value(index, "i64")
+    x = imp.value(x)
+    return _gather_along(x, _axis(dim, _rank(x)), imp.value(index, "i64"))
+
+
+def _gather_along(x, axis, idx):
+    """torch.gather: out[i][j] = x[i][idx[i][j]] (axis 1), as numpy.take of the
+    flattened x at linear indices built by integer arithmetic."""
     rank = _rank(x)
-    axis = _axis(dim, rank)
     xs, ish = _shape(x), _shape(idx)
     strides = [math.prod(xs[d + 1:]) for d in range(rank)]
     base = sum(np.arange(n).reshape([-1 if e == d else 1 for e in range(rank)]) * strides[d]
@@ -1111,11 +1114,15 @@ def _index(imp, node, x, indices):
     sizes = shape[k:k + len(idx)]
     flat = None
     for i, size in zip(idx, sizes):
-        wrapped = ops.select(ops.compare(i, imp.scalar(0, i), "lt"),
-                             ops.add(i, imp.scalar(size, i)), i)
+        wrapped = _wrapped(imp, i, size)
         flat = wrapped if flat is None else ops.add(ops.mul(flat, imp.scalar(size, flat)), wrapped)
     x = ops.reshape(x, shape[:k] + (math.prod(sizes),) + shape[k + len(idx):])
     return ops.gather(x, flat, axis=k)
+
+
+def _wrapped(imp, i, size):
+    """Index tensor `i` into a dim of `size` with negative indices counted from the end."""
+    return ops.select(ops.compare(i, imp.scalar(0, i), "lt"), ops.add(i, imp.scalar(size, i)), i)
 
 
 @handles("embedding")
@@ -1124,6 +1131,304 @@ def _embedding(imp, node, weight, indices, *rest):
     if _dtype(idx) not in ("i64", "i32"):
         raise ImportUnsupported(f"embedding indices must be integers, got {_dtype(idx)}")
     return ops.gather(imp.value(weight), idx, axis=0)
+
+
+# --- writes into tensors: scatter, index_put, slice_scatter ----------------------------------
+
+def _scatter_along(imp, x, axis, idx, src, reduce="replace", include_self=True):
+    """x with src[p] written at x[p with p[axis] replaced by idx[p]] (torch.scatter's
+    addressing; idx and src of one shape, no larger than x), or combined there
+    by `reduce` ("sum", "mean", "amax", "amin"). The indices are run-time
+    values, so each target position finds its writers by comparison:
+    eq[..., j, r, ...] = (idx[..., j, ...] == r) over the index's extent j and
+    x's extent r along `axis`, which costs O(|idx| * x.shape[axis]). Positions
+    no index names keep x's value; of several writers to one position the last
+    one wins (what PyTorch's CPU kernels do).
+    """
+    xs, ish = _shape(x), _shape(idx)
+    rank, n_r, n_j = len(xs), xs[axis], ish[axis]
+    idx = _wrapped(imp, idx, n_r)
+
+    def iota(d, n):  # arange(n) along dim d of a rank-(rank + 1) tensor
+        return ops.constant(np.arange(n, dtype=np.int64).reshape(
+            [n if e == d else 1 for e in range(rank + 1)]))
+
+    def spread(v):  # a unit dim for r after the index's dim j
+        return ops.reshape(v, ish[:axis + 1] + (1,) + ish[axis + 1:])
+
+    eq = ops.compare(spread(idx), iota(axis + 1, n_r), "eq")
+    last = ops.reduce_max(ops.select(eq, iota(axis, n_j), ops.constant(np.full((1,) * (rank + 1), -1))),
+                          (axis,))
+    hit = ops.compare(last, imp.scalar(0, last), "ge")
+    # x over the positions the index can address (its extent off the axis).
+    x_t = x
+    for d in range(rank):
+        if d != axis:
+            x_t = _slice(imp, x_t, d, 0, ish[d])
+    if reduce == "replace":
+        y = _gather_along(src, axis, ops.maximum(last, imp.scalar(0, last)))
+    elif reduce in ("sum", "mean"):
+        zero = imp.scalar(0, spread(src))
+        y = ops.reduce_sum(ops.select(eq, spread(src), zero), (axis,))
+        if include_self:
+            y = ops.add(y, x_t)
+        if reduce == "mean":
+            if _dtype(x) not in shapes.FLOAT_DTYPES:
+                raise ImportUnsupported("scatter_reduce 'mean' of integers is not supported")
+            ones = ops.select(eq, imp.scalar(1, spread(src)), zero)
+            count = ops.reduce_sum(ones, (axis,))
+            if include_self:
+                count = ops.add(count, imp.scalar(1, count))
+            y = ops.div(y, ops.maximum(count, imp.scalar(1, count)))
+    elif reduce in ("amax", "amin"):
+        lowest = -math.inf if _dtype(x) in shapes.FLOAT_DTYPES else np.iinfo(ops.NUMPY_DTYPES[_dtype(x)]).min + 1
+        flip = ops.neg if reduce == "amin" else (lambda v: v)
+        if reduce == "amin" and _dtype(x) not in shapes.FLOAT_DTYPES:
+            flip = lambda v: ops.sub(imp.scalar(0, v), v)  # noqa: E731
+        y = ops.reduce_max(ops.select(eq, flip(spread(src)), imp.scalar(lowest, spread(src))), (axis,))
+        y = flip(ops.maximum(y, flip(x_t)) if include_self else y)
+    else:
+        raise ImportUnsupported(f"scatter reduction '{reduce}' is not supported")
+    y = ops.select(hit, y, x_t)
+    if _shape(y) == xs:
+        return y
+    # Positions outside the index's extent keep x: pad y to x's shape and select.
+    y = ops.pad(y, [0] * rank, [a - b for a, b in zip(xs, _shape(y))])
+    inside = np.zeros(xs, np.int8)
+    inside[tuple(slice(0, n) for n in _shape(x_t))] = 1
+    return ops.select(ops.constant(inside), y, x)
+
+
+_SCATTER_REDUCE = {None: "replace", "add": "sum", "sum": "sum", "mean": "mean",
+                   "amax": "amax", "amin": "amin"}
+
+
+@handles("scatter", "scatter_add", "scatter_reduce")
+def _scatter(imp, node, x, dim, index, src, reduce=None, *, include_self=True):
+    """scatter (.src, .value, .reduce), scatter_add and scatter_reduce.two."""
+    out = imp.out_type()
+    x = imp.value(x, out.dtype)
+    axis = _axis(dim, out.rank)
+    idx = imp.value(index, "i64")
+    if node.target._opname == "scatter_add":
+        reduce = "add"
+    if reduce not in _SCATTER_REDUCE:
+        raise ImportUnsupported(f"scatter reduction '{reduce}' is not supported")
+    if isinstance(src, (bool, int, float)):
+        src = ops.broadcast_to(imp.scalar(src, x), _shape(idx))
+    else:
+        src = imp.value(src, out.dtype)
+        for d, n in enumerate(_shape(idx)):  # torch reads src only where idx has entries
+            src = _slice(imp, src, d, 0, n)
+    return _scatter_along(imp, x, axis, idx, src, _SCATTER_REDUCE[reduce], include_self)
+
+
+@handles("index_put", "_index_put_impl")
+def _index_put(imp, node, x, indices, values, accumulate=False, unsafe=False):
+    """x[i0, i1, ...] = values (+= with `accumulate`): the indexed dims are moved
+    first and flattened into rows, and the rows are scattered along them."""
+    out = imp.out_type()
+    x = imp.value(x, out.dtype)
+    xs = _shape(x)
+    dims = [d for d, t in enumerate(indices) if t is not None]
+    if not dims:
+        raise ImportUnsupported("index_put without an index tensor")
+    if any(_torch_dtype(node.args[1][d]) in (torch.bool, torch.uint8) for d in dims):
+        return _masked_put(imp, node, x, indices, dims, values, accumulate)
+    idx = [_wrapped(imp, imp.value(indices[d], "i64"), xs[d]) for d in dims]
+    batch = tuple(np.broadcast_shapes(*(_shape(i) for i in idx)))
+    linear = None
+    for i, d in zip(idx, dims):
+        linear = i if linear is None else ops.add(ops.mul(linear, imp.scalar(xs[d], linear)), i)
+    if _shape(linear) != batch:
+        linear = ops.broadcast_to(linear, batch)
+    others = [d for d in range(len(xs)) if d not in dims]
+    inner = math.prod(xs[d] for d in others)
+    rows, n = math.prod(xs[d] for d in dims), math.prod(batch)
+    # values broadcast to what x[indices] would be: the batch dims sit where the
+    # indexed dims were if these are adjacent, else first (PyTorch's rule).
+    k = dims[0] if dims == list(range(dims[0], dims[-1] + 1)) else 0
+    view = tuple(xs[d] for d in others[:k]) + batch + tuple(xs[d] for d in others[k:])
+    v = imp.value(values, out.dtype)
+    if _shape(v) != view:
+        v = ops.broadcast_to(v, view)
+    if k:
+        b = len(batch)
+        v = ops.transpose(v, list(range(k, k + b)) + list(range(k)) + list(range(k + b, len(view))))
+    perm = dims + others
+    xt = x if perm == list(range(len(xs))) else ops.transpose(x, perm)
+    y = _scatter_along(imp, ops.reshape(xt, (rows, inner)), 0,
+                       ops.broadcast_to(ops.reshape(linear, (n, 1)), (n, inner)),
+                       ops.reshape(v, (n, inner)), "sum" if accumulate else "replace")
+    y = ops.reshape(y, _shape(xt))
+    return y if perm == list(range(len(xs))) else ops.transpose(y, list(np.argsort(perm)))
+
+
+def _masked_put(imp, node, x, indices, dims, values, accumulate):
+    """x[mask] = v with a boolean mask and a single value: a select."""
+    mask = indices[dims[0]]
+    mshape = tuple(node.args[1][dims[0]].meta["val"].shape)
+    d = dims[0]
+    if len(dims) > 1 or _shape(x)[d:d + len(mshape)] != mshape:
+        raise ImportUnsupported("index_put with boolean masks beside other indices")
+    v = imp.value(values, _dtype(x))
+    if math.prod(_shape(v)) != 1:
+        raise ImportUnsupported("index_put of several values at a boolean mask "
+                                "(where they go depends on the mask's values)")
+    rank = _rank(x)
+    v = ops.reshape(v, (1,) * rank)
+    m = imp.value(mask, "i8")
+    m = ops.reshape(m, (1,) * d + mshape + (1,) * (rank - d - len(mshape)))
+    return ops.select(m, ops.add(x, v) if accumulate else v, x)
+
+
+@handles("slice_scatter", "select_scatter")
+def _slice_scatter(imp, node, x, src, dim=0, start=None, end=None, step=1):
+    """x with src written at a constant slice (or index) along `dim`: a gather
+    from x and src side by side."""
+    out = imp.out_type()
+    x, src = imp.value(x, out.dtype), imp.value(src, out.dtype)
+    axis = _axis(dim, out.rank)
+    n = _shape(x)[axis]
+    if node.target._opname == "select_scatter":
+        pos = [start % n]
+        src = ops.reshape(src, _shape(src)[:axis] + (1,) + _shape(src)[axis:])
+    else:
+        pos = list(range(n)[slice(start, end, step)])
+    if not pos:
+        return x
+    take = np.arange(n)
+    take[pos] = n + np.arange(len(pos))
+    return _take(imp, ops.concat([x, src], axis=axis), axis, take)
+
+
+# --- tensors made from a shape, value tests, views ------------------------------------------
+
+_FILL = {"zeros_like": 0, "ones_like": 1, "empty_like": 0, "new_zeros": 0, "new_ones": 1,
+         "new_empty": 0}
+
+
+@handles("full_like", "zeros_like", "ones_like", "empty_like", "new_full", "new_zeros",
+         "new_ones", "new_empty")
+def _filled(imp, node, x, *args, **kwargs):
+    """One value at every position of the node's shape: only x's shape counts,
+    so a run-time x changes nothing (empty tensors are zeros)."""
+    name = node.target._opname
+    value = _FILL.get(name)
+    if value is None:  # full_like(x, v) and new_full(x, size, v)
+        value = args[0] if name == "full_like" else args[1]
+    if isinstance(value, Const) and value.tensor.numel() == 1:
+        value = value.tensor.item()
+    if not isinstance(value, (bool, int, float)):
+        raise ImportUnsupported("a fill value computed at run time")
+    out = imp.out_type()
+    y = imp.operand(value, out.dtype, out.rank)
+    return y if _shape(y) == out.shape else ops.broadcast_to(y, out.shape)
+
+
+@handles("copy")
+def _copy(imp, node, dst, src, non_blocking=False):
+    """The functional copy_: src broadcast to dst's shape and cast to its dtype."""
+    out = imp.out_type()
+    y = imp.value(src, out.dtype)
+    return y if _shape(y) == out.shape else ops.broadcast_to(y, out.shape)
+
+
+@handles("isnan", "isinf", "isposinf", "isneginf", "isfinite")
+def _float_class(imp, node, x):
+    x = imp.value(x)
+    name = node.target._opname
+    if _dtype(x) not in shapes.FLOAT_DTYPES:  # integers are finite numbers
+        return ops.broadcast_to(imp.operand(name == "isfinite", "i8", _rank(x)), _shape(x))
+    if name == "isnan":
+        return ops.compare(x, x, "ne")  # unordered: true for NaN only
+    if name == "isfinite":
+        return ops.compare(ops.abs(x), imp.scalar(math.inf, x), "lt")
+    if name == "isinf":
+        return ops.compare(ops.abs(x), imp.scalar(math.inf, x), "eq")
+    return ops.compare(x, imp.scalar(math.inf if name == "isposinf" else -math.inf, x), "eq")
+
+
+@handles("flip")
+def _flip(imp, node, x, dims):
+    x = imp.value(x)
+    for d in dims:
+        axis = _axis(d, _rank(x))
+        n = _shape(x)[axis]
+        if n > 1:
+            x = _take(imp, x, axis, np.arange(n - 1, -1, -1))
+    return x
+
+
+@handles("roll")
+def _roll(imp, node, x, shifts, dims=()):
+    x = imp.value(x)
+    shape = _shape(x)
+    shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    if not dims:  # rolls the flattened tensor
+        y = _take(imp, ops.reshape(x, (math.prod(shape),)), 0,
+                  (np.arange(math.prod(shape)) - shifts[0]) % max(math.prod(shape), 1))
+        return ops.reshape(y, shape)
+    for shift, d in zip(shifts, [dims] if isinstance(dims, int) else dims):
+        axis = _axis(d, len(shape))
+        if shift % shape[axis]:
+            x = _take(imp, x, axis, (np.arange(shape[axis]) - shift) % shape[axis])
+    return x
+
+
+@handles("diagonal")
+def _diagonal(imp, node, x, offset=0, dim1=0, dim2=1):
+    """The diagonal of dims (dim1, dim2), last: those two dims are moved last and
+    merged, and the diagonal's elements gathered from the merged dim."""
+    x = imp.value(x)
+    rank, shape = _rank(x), _shape(x)
+    d1, d2 = _axis(dim1, rank), _axis(dim2, rank)
+    if d1 == d2:
+        raise ImportUnsupported("diagonal of a dimension with itself")
+    length = imp.out_type().shape[-1]
+    if length == 0:
+        raise ImportUnsupported("an empty diagonal (euler has no empty tensors)")
+    rest = [d for d in range(rank) if d not in (d1, d2)]
+    if rest + [d1, d2] != list(range(rank)):
+        x = ops.transpose(x, rest + [d1, d2])
+    n2 = shape[d2]
+    x = ops.reshape(x, tuple(shape[d] for d in rest) + (shape[d1] * n2,))
+    i = np.arange(length)
+    return _take(imp, x, rank - 2, (i + max(-offset, 0)) * n2 + i + max(offset, 0))
+
+
+@handles("as_strided")
+def _as_strided(imp, node, x, size, stride, storage_offset=None):
+    """A strided view of a contiguous tensor: a gather at constant offsets."""
+    val = node.args[0].meta.get("val") if isinstance(node.args[0], torch.fx.Node) else None
+    if val is not None and (not val.is_contiguous() or val.storage_offset() != 0):
+        raise ImportUnsupported("as_strided of a tensor that is itself a strided view")
+    x = imp.value(x)
+    n = math.prod(_shape(x))
+    offsets = np.full(tuple(size), storage_offset or 0, np.int64)
+    for d, (sz, st) in enumerate(zip(size, stride)):
+        offsets = offsets + np.arange(sz).reshape([-1 if e == d else 1 for e in range(len(size))]) * st
+    if offsets.size == 0:
+        raise ImportUnsupported("an empty view (euler has no empty tensors)")
+    if offsets.min() < 0 or offsets.max() >= n:
+        raise ImportUnsupported(f"as_strided reads outside the tensor's {n} elements")
+    y = ops.gather(ops.reshape(x, (n,)), ops.constant(offsets.reshape(-1)), axis=0)
+    return ops.reshape(y, tuple(size))
+
+
+@handles("unfold")
+def _unfold(imp, node, x, dim, size, step):
+    """Windows of `size` every `step` along dim, as a new last dim: a gather with
+    a (windows, size) index, whose size dim is then moved last."""
+    x = imp.value(x)
+    rank = _rank(x)
+    if rank == 0:
+        raise ImportUnsupported("unfold of a 0-d tensor")
+    axis = _axis(dim, rank)
+    windows = (_shape(x)[axis] - size) // step + 1
+    y = _take(imp, x, axis, np.arange(windows)[:, None] * step + np.arange(size)[None, :])
+    perm = list(range(axis + 1)) + list(range(axis + 2, rank + 1)) + [axis + 1]
+    return y if perm == list(range(rank + 1)) else ops.transpose(y, perm)
 
 
 def _getitem(imp, node, seq, index):

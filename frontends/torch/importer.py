@@ -92,6 +92,9 @@ class ImportedProgram:
     result_dtypes: list = dataclasses.field(default_factory=list)
     # {flat output index: value} of outputs that are Python scalars, not tensors.
     python_outputs: dict = dataclasses.field(default_factory=dict)
+    # The first len(mutations) results are new values of inputs or buffers,
+    # ("input", i) or ("param", fqn), which the caller copies back.
+    mutations: list = dataclasses.field(default_factory=list)
     decomposed: dict = dataclasses.field(default_factory=dict)  # ATen name -> [location, ...]
 
     def check(self):
@@ -175,6 +178,7 @@ class _Importer:
         self.bad_args = set()      # placeholders of a dtype euler lacks
         self.result_dtypes = []
         self.python_outputs = {}
+        self.mutations = []        # ("input", i) or ("param", fqn) per leading result
         self.node = None
 
     # -- values --------------------------------------------------------------
@@ -264,17 +268,25 @@ class _Importer:
                                dict(self.ops), self.unsupported,
                                getattr(self.ep.call_spec, "out_spec", None),
                                result_dtypes=self.result_dtypes,
-                               python_outputs=self.python_outputs)
+                               python_outputs=self.python_outputs, mutations=self.mutations)
 
     def check_signature(self):
-        bad = [s for s in self.ep.graph_signature.output_specs if s.kind.name != "USER_OUTPUT"]
-        if bad:
-            kinds = sorted({s.kind.name.lower().replace("_", " ") for s in bad})
-            self.unsupported.append(Unsupported(
-                "<program>", "<program>",
-                "the program mutates its inputs or buffers (" + ", ".join(kinds)
-                + "); euler compiles inference graphs: call model.eval() and avoid in-place "
-                "updates of inputs"))
+        """Record the program's writes to its inputs and buffers (`self.mutations`):
+        the function returns their new values first, and the caller copies them
+        back, as torch.export's own module does."""
+        names = [s.arg.name for s in self.ep.graph_signature.input_specs
+                 if s.kind.name == "USER_INPUT"]
+        for spec in self.ep.graph_signature.output_specs:
+            kind = spec.kind.name
+            if kind == "USER_INPUT_MUTATION" and names.index(spec.target) not in self.frozen_inputs:
+                self.mutations.append(("input", names.index(spec.target)))
+            elif kind == "BUFFER_MUTATION":
+                self.mutations.append(("param", spec.target))
+            elif kind != "USER_OUTPUT":
+                self.unsupported.append(Unsupported(
+                    "<program>", "<program>", "the program updates "
+                    + kind.lower().replace("_", " ").replace(" mutation", "s")
+                    + "; euler compiles inference graphs: call model.eval()"))
 
     def bind_inputs(self):
         """Bind placeholders to constants; return [(node, argument kind)] of the rest."""
@@ -297,7 +309,9 @@ class _Importer:
                     self.env[node] = node.meta.get("val")
                 user_index += 1
             elif kind in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR"):
-                if self.params_as_args and kind != "CONSTANT_TENSOR":
+                # A buffer the program updates is read at each call, never frozen.
+                if (self.params_as_args and kind != "CONSTANT_TENSOR") or \
+                        ("param", spec.target) in self.mutations:
                     args.append((node, ("param", spec.target)))
                 else:
                     self.env[node] = Const(state[spec.target])

@@ -182,6 +182,35 @@ OPS = {
                   [r(1, 2, 4, 5)], ["pad", "constant_pad_nd"]),
     "batch_norm_eval": (lambda m, x: F.batch_norm(x, m.mean, m.var, m.gamma, m.beta, False, 0.1, 1e-3),
                         [r(4, 6, 5, 5)], ["batch_norm"]),
+    "fill_like": (lambda m, x: (torch.full_like(x, 2.5) + x, torch.zeros_like(x, dtype=torch.int64) + 3,
+                                torch.ones_like(x) * x, x.new_full((2, 3), -1.0)),
+                  [r(3, 4)], ["full_like", "zeros_like"]),
+    "float_class": (lambda m, x: (torch.isnan(x), torch.isinf(x), torch.isfinite(x),
+                                  torch.isneginf(x), torch.isnan(x.long())),
+                    [torch.tensor([[0.0, float("nan"), float("inf")], [-float("inf"), 1.0, -2.0]])],
+                    ["isnan", "isinf", "isfinite"]),
+    "flip_roll": (lambda m, x: (torch.flip(x, [0, 2]), torch.roll(x, (1, -2), (0, 2)), torch.roll(x, 5)),
+                  [r(3, 2, 5)], ["flip", "roll"]),
+    "diagonal_as_strided_unfold": (lambda m, x: (torch.diagonal(x, 1, 0, 2), torch.diagonal(x[0], -1),
+                                                 torch.as_strided(x, (3, 2), (2, 5), 1), x.unfold(2, 2, 2)),
+                                   [r(3, 4, 5)], ["diagonal", "as_strided", "unfold"]),
+    # Run-time indices with duplicates (the last write wins, accumulate adds them
+    # all), negative, several index tensors, a boolean mask with one value.
+    "index_put": (lambda m, x, i, j, v: (x.clone().index_put_((i,), v[:3]), x.index_put((i,), v[:3], True),
+                                         x.clone().index_put_((torch.arange(2)[:, None], j), v[3, :2]),
+                                         x.index_put((x > 0,), torch.tensor(-7.0))),
+                  [r(4, 5), torch.tensor([0, -1, 0]), torch.tensor([4, 1]), r(4, 5)], ["index_put"]),
+    "scatter_family": (lambda m, x, i, s: (x.scatter(0, i, s), x.scatter(1, i[:, :2], 9.0),
+                                           x.scatter_add(1, i[:, :3], s[:2]),
+                                           x.scatter_reduce(0, i, s, "sum"),
+                                           x.scatter_reduce(0, i, s, "mean"),
+                                           x.scatter_reduce(0, i, s, "amax", include_self=False),
+                                           x.scatter_reduce(0, i, s, "amin")),
+                       [r(3, 4), torch.tensor([[0, 1, 2, 0], [1, 1, 0, 2]]), r(3, 4)],
+                       ["scatter", "scatter_add", "scatter_reduce"]),
+    "slice_select_scatter": (lambda m, x, s: (torch.slice_scatter(x, s[:, :3], 1, 0, 6, 2),
+                                              torch.select_scatter(x, s[:, 0], 1, -1)),
+                             [r(2, 6, 4), r(2, 3, 4)], ["slice_scatter", "select_scatter"]),
 }
 
 _BUFFERS = {
@@ -200,6 +229,29 @@ def test_op(name):
     if name == "sdpa_bool_mask":
         _BUFFERS[name]["keep"][:, 0] = True  # no fully-masked row: its NaNs are not a test
     check(Fn(fn, **_BUFFERS.get(name, {})), *inputs, expect=expect)
+
+
+def test_input_and_buffer_updates_are_copied_back():
+    """In-place writes to inputs and buffers (a running counter) happen as in
+    eager, call after call: buffers the program updates are read at each call."""
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("seen", torch.zeros(3))
+
+        def forward(self, x, y):
+            self.seen.add_(x.sum(0))
+            y[0] = 5.0
+            return x * 2 + self.seen
+
+    eager, model = Counter(), Counter()
+    cm = et.compile(model, (r(2, 3), r(4)))
+    for step in range(3):
+        x, y = r(2, 3, seed=step), r(4, seed=10 + step)
+        y_eager = y.clone()
+        assert_close(cm(x, y), eager(x, y_eager))
+        assert_close(y, y_eager)
+        assert_close(model.seen, eager.seen)
 
 
 def test_float64_runs_as_float64():
