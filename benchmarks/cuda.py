@@ -24,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -157,6 +158,55 @@ def kernel_time(fn, reps, warmup=3):
         end.synchronize()
         times.append(start.elapsed_time(end) * 1e-3)
     return statistics.median(times)
+
+
+# cuBLAS/CUTLASS kernel names (torch's matmuls), for the split below.
+_LIBRARY_MATMUL = ("gemm", "gemv", "xmma", "cutlass", "cublas", "nvjet")
+
+
+def euler_matmul_kernels(mod):
+    """For each kernel launch of `mod`, in program order, whether it is one
+    that euler-gpu-schedule-matmul built (the only ones using nvgpu: async
+    copies, mma, TMA, wgmma). Every outlined kernel is named main_kernel,
+    so the profiler's kernels are matched to launches by their order."""
+    text = mod.stages["gpu"]
+    modules = {c.split()[0]: "nvgpu." in c for c in text.split("gpu.module @")[1:]}
+    launched = re.findall(r"gpu\.launch_func(?: async \[[^]]*\])? @([\w$.]+)::", text)
+    return [modules.get(m, False) for m in launched]
+
+
+def kernel_split(fn, reps, matmul=None):
+    """(matmul s, other s) per call of `fn`, summed over its kernels as
+    torch.profiler (CUPTI) sees them (graph replays' kernels too): `matmul`
+    says which of euler's launches are matmuls (euler_matmul_kernels);
+    without it, cuBLAS's kernels are recognized by name."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(reps):
+            fn()
+        torch.cuda.synchronize()
+    events = sorted((e for e in prof.events() if e.device_type.name == "CUDA"
+                     and "memcpy" not in e.name.lower()), key=lambda e: e.time_range.start)
+    mm = other = 0.0
+    launches = 0
+    for e in events:
+        t = e.time_range.elapsed_us() * 1e-6
+        name = e.name.lower()
+        if matmul is None:
+            is_mm = any(k in name for k in _LIBRARY_MATMUL)
+        elif "memset" in name:
+            is_mm = False
+        else:
+            is_mm = bool(matmul) and matmul[launches % len(matmul)]
+            launches += 1
+        if is_mm:
+            mm += t
+        else:
+            other += t
+    return mm / reps, other / reps
 
 
 def copy_bandwidth(reps):
@@ -336,8 +386,10 @@ def zoo(reps, inductor=True):
                                     "examples"))
     import pytorch_models
     print("| model | euler kernels | euler ms | eager ms | torch.compile ms | eager / euler "
+          "| euler matmul / other ms | eager matmul / other ms | eager / euler, non-matmul "
           "| rel. err |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
     for name, (factory, make_inputs) in pytorch_models.models("bench").items():
         torch.manual_seed(0)
         model = factory().eval().cuda()
@@ -358,9 +410,18 @@ def zoo(reps, inductor=True):
                 fast = torch.compile(model)
                 fast(*inputs)
                 ind = f"{kernel_time(lambda: fast(*inputs), reps) * 1e3:.3f}"
+            em, eo = kernel_split(lambda: compiled(*inputs), reps,
+                                     euler_matmul_kernels(compiled.compiled))
+            tm, to = kernel_split(lambda: model(*inputs), reps)
         kernels = compiled.stages["gpu"].count("gpu.launch_func")
+        ratios.append(eager_s / euler_s)
         print(f"| {name} | {kernels} | {euler_s * 1e3:.3f} | {eager_s * 1e3:.3f} | {ind} | "
-              f"{eager_s / euler_s:.2f} | {err:.1e} |", flush=True)
+              f"{eager_s / euler_s:.2f} | {em * 1e3:.3f} / {eo * 1e3:.3f} | "
+              f"{tm * 1e3:.3f} / {to * 1e3:.3f} | {_ratio(to, eo)} | "
+              f"{err:.1e} |", flush=True)
+    if ratios:
+        print(f"\ngeomean eager / euler over {len(ratios)} models: "
+              f"{math.exp(statistics.fmean(map(math.log, ratios))):.2f}")
 
 
 def main():
@@ -413,6 +474,11 @@ def main():
         row = {"workload": name, "kernels": kernels, "compile_s": compile_s, "rel_err": err,
                "euler_s": kernel_time(lambda: mod.main(*inputs), args.reps),
                "eager_s": kernel_time(lambda: eager(*inputs), args.reps), "bytes": nbytes}
+        if name.startswith(("mlp", "encoder")):
+            row["euler_matmul_s"], row["euler_other_s"] = kernel_split(
+                lambda: mod.main(*inputs), args.reps, euler_matmul_kernels(mod))
+            row["eager_matmul_s"], row["eager_other_s"] = kernel_split(
+                lambda: eager(*inputs), args.reps)
         if not args.no_inductor:
             try:
                 compiled = torch.compile(eager, dynamic=False)
@@ -435,6 +501,10 @@ def main():
     print(table)
 
 
+def _ratio(a, b):
+    return f"{a / b:.2f}" if b else "-"
+
+
 def _markdown(s):
     copy = s["copy_Bps"]
     lines = [f"euler CUDA target on {s['device']}: kernel time (CUDA events, median), "
@@ -448,8 +518,18 @@ def _markdown(s):
         lines.append(f"| {r['workload']} | {r['kernels']} | {r['euler_s'] * 1e3:.3f} | "
                      f"{r['eager_s'] * 1e3:.3f} | {ind} | {bw / 1e9:.0f} | {100 * bw / copy:.0f}% | "
                      f"{best / r['euler_s']:.2f} | {r['rel_err']:.1e} |")
+    split = [r for r in s["rows"] if "euler_matmul_s" in r]
+    if split:
+        lines += ["", "| workload | eager / euler | euler matmul / other ms | "
+                  "eager matmul / other ms | eager / euler, non-matmul |", "|---|---|---|---|---|"]
+        for r in split:
+            lines.append(f"| {r['workload']} | {r['eager_s'] / r['euler_s']:.2f} | "
+                         f"{r['euler_matmul_s'] * 1e3:.3f} / {r['euler_other_s'] * 1e3:.3f} | "
+                         f"{r['eager_matmul_s'] * 1e3:.3f} / {r['eager_other_s'] * 1e3:.3f} | "
+                         f"{_ratio(r['eager_other_s'], r['euler_other_s'])} |")
     lines += ["", "(euler / best torch > 1: euler is faster; bandwidths for the matmul rows "
-              "count compulsory traffic only.)", "",
+              "count compulsory traffic only; matmul / other: kernel time per call by "
+              "torch.profiler, split into matmul kernels and the rest.)", "",
               f"euler compile of softmax 4096x1024: cold {s['compile_cold_s'] * 1e3:.0f} ms, "
               f"cached in process {s['compile_cached_memory_s'] * 1e3:.1f} ms, "
               f"cached on disk (fresh process) {s['compile_cached_disk_s'] * 1e3:.0f} ms.", ""]

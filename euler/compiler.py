@@ -117,7 +117,7 @@ def _source_text(source) -> str:
 
 def _jit(module, signatures, stages, ctx, opts):
     if opts.target == "cuda":
-        engine = cuda.Engine(module, signatures)
+        engine = cuda.Engine(module, signatures, graphs=opts.cuda_graphs)
     else:
         engine = jit.Engine(module, signatures)
     functions = {name: CompiledFunction(engine, name, sig) for name, sig in signatures.items()}

@@ -10,6 +10,7 @@ overrides it):
   EULER_CACHE_DIR    where compiled modules are cached (default:
                      ~/.cache/euler)
   EULER_CACHE        0 turns the compile cache off
+  EULER_CUDA_GRAPHS  0 turns CUDA graphs of repeated device calls off
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Options:
     # CUDA target: f32 matmuls on the tensor cores' TF32 mode (10-bit
     # mantissas in, f32 sums), as torch.backends.cuda.matmul.allow_tf32.
     allow_tf32: bool = False
+    # CUDA target: device calls that repeat their pointers replay a CUDA
+    # graph of the call (see runtime/cuda.py).
+    cuda_graphs: bool = True
     # Reuse compiled modules (in process, and from `cache_dir` across processes).
     cache: bool = True
     cache_dir: str | None = None
@@ -62,6 +66,8 @@ def from_env(**overrides) -> Options:
         env["cache_dir"] = os.environ["EULER_CACHE_DIR"]
     if os.environ.get("EULER_CACHE", "").strip().lower() in ("0", "off", "false", "no"):
         env["cache"] = False
+    if os.environ.get("EULER_CUDA_GRAPHS", "").strip().lower() in ("0", "off", "false", "no"):
+        env["cuda_graphs"] = False
     env["cache_dir"] = env.get("cache_dir") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "euler")

@@ -22,6 +22,7 @@ from mlir import ir, passmanager
 REGISTRY = {
     "euler-verify": "verify",
     "euler-distinct-results": "distinct_results",
+    "euler-clone-fills": "clone_fills",
     "convert-euler-to-linalg": "convert_euler_to_linalg",
     "euler-mangle-symbols": "mangle_symbols",
     "euler-flatten-constant-globals": "flatten_constant_globals",

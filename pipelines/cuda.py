@@ -65,6 +65,8 @@ def gpu_tiled(pm, opts: Options):
 
 def bufferized(pm, opts: Options):
     passes.add(pm, "euler-distinct-results")  # see pipelines/cpu.py
+    # A zero fill per matmul, folded into it, not one copied for each.
+    passes.add(pm, "euler-clone-fills")
     pm.add("one-shot-bufferize{bufferize-function-boundaries "
            "function-boundary-type-conversion=identity-layout-map}")
     pm.add("canonicalize")

@@ -157,6 +157,12 @@ class GpuMatmulTiles:
         return 32 * (self.bm // self.wm) * (self.bn // self.wn)
 
 
+# Exact-f32 block tiles (bm, bn) with their thread tiles (tm, tn), largest
+# first: 256 threads down to 128 and 64, 64 accumulators a thread down to 8.
+_FFMA_TILES = ((128, 128, 8, 8), (64, 128, 4, 8), (64, 64, 4, 4), (32, 64, 4, 4),
+               (32, 32, 2, 4), (16, 32, 2, 4))
+
+
 def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
                      allow_tf32=False, wgmma=False) -> GpuMatmulTiles:
     """Tiles for `batch` matmuls of M x K by K x N in `dtype`; `wgmma` for
@@ -181,8 +187,14 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
         bm, bn, bk, wm, wn, stages = 128, 128, 32, 64, 64, 3
     else:
         # 256 threads of 8 x 8 (64 accumulators and 16 operands a thread);
-        # 3 stages of 16 KiB.
+        # 3 stages of 16 KiB. Fewer output tiles than multiprocessors (the
+        # encoder's 128 x 512 projections: 4 blocks on 132 multiprocessors,
+        # each looping over all of K) take the largest smaller tile that
+        # still gives (nearly) every multiprocessor a block.
         bm, bn, bk, wm, wn, stages = 128, 128, 16, 64, 64, 3
+        for bm, bn, tm, tn in _FFMA_TILES:
+            if batch * _ceil(M, bm) * _ceil(N, bn) >= 0.9 * GPU_MULTIPROCESSORS:
+                break
     if M <= 64:
         # Thin M (inference): a block as tall as M, narrower and deeper in K
         # so that enough blocks stream B with enough bytes in flight.

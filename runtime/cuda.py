@@ -21,10 +21,19 @@ before it and before what it enqueues after, and returns at once, as a
 torch op does. Calls on numpy arrays run on the default stream and wait
 for their results. Temporaries come from torch's caching allocator when
 torch is using the GPU in this process, else from `cuMemAlloc`.
+
+CUDA graphs: a device call whose pointers (arguments and results) repeat
+those of an earlier call is captured, the second time, into a CUDA graph of
+its whole kernel sequence (with temporaries of its own, kept with the
+graph), and replayed from then on with one `cuGraphLaunch` on the caller's
+stream, as torch.compile's mode="reduce-overhead" does: no per-kernel
+launches, allocations or Python callbacks per call. `Engine(graphs=False)`
+(`euler.compile(..., cuda_graphs=False)`, `EULER_CUDA_GRAPHS=0`) turns it off.
 """
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import functools
 import sys
@@ -44,6 +53,11 @@ ALIGNMENT = 16
 # kernels are optimized in the `ptx` stage): -O0 halves its JIT time, which
 # is most of what a cached compile costs.
 HOST_OPT_LEVEL = 0
+# Graphs kept per compiled module (each holds its temporaries), least
+# recently replayed dropped first; and how many pointer sets are remembered
+# while waiting for a repeat.
+GRAPHS_KEPT = 4
+POINTER_SETS_SEEN = 64
 
 
 @functools.lru_cache(maxsize=None)
@@ -133,6 +147,10 @@ class _Runtime:
         self.stream = None        # the stream of the call in progress
         self.streams_taken = 0    # how often compiled code asked for a stream (tests)
         self._torch_blocks = set()
+        # While a call is captured into a graph: the temporaries it allocates,
+        # which the graph keeps (its frees are dropped).
+        self._captured = None
+        self._capture_stream = None
         self._callbacks = [
             ("mgpuStreamCreate", _STREAM_CREATE(self._stream_create)),
             ("mgpuStreamDestroy", _STREAM_OP(lambda stream: None)),
@@ -170,16 +188,20 @@ class _Runtime:
 
     def alloc(self, nbytes, stream=None):
         torch = self._torch_cuda()
-        if torch is not None:
+        if torch is not None and self._captured is None:
             ptr = torch.cuda.caching_allocator_alloc(max(1, nbytes), stream=stream or 0)
             self._torch_blocks.add(ptr)
             return ptr
         self._check(self._set_context(self._context), "cuCtxSetCurrent")
         ptr = ctypes.c_uint64()
         self._check(self._mem_alloc(ctypes.byref(ptr), max(1, nbytes)), "cuMemAlloc")
+        if self._captured is not None:
+            self._captured.append(ptr.value)
         return ptr.value
 
     def free(self, ptr, stream=None):
+        if self._captured is not None and ptr in self._captured:
+            return  # the graph's, freed with it
         if ptr in self._torch_blocks:
             self._torch_blocks.discard(ptr)
             self._torch_cuda().cuda.caching_allocator_delete(ptr)
@@ -214,6 +236,55 @@ class _Runtime:
             self._tensor_maps[key] = ptr.value
         return self._tensor_maps[key]
 
+    def capture(self, run):
+        """A CUDA graph of what `run()` enqueues on `self.stream`, as
+        (graph exec, graph, temporaries); nothing runs. Captured on a stream
+        of its own (the caller's may be the legacy default stream, which
+        cannot be captured), in relaxed mode, which allows the temporaries'
+        cuMemAlloc and the TMA descriptors' copies meanwhile."""
+        driver = _driver()
+        self._check(self._set_context(self._context), "cuCtxSetCurrent")
+        if self._capture_stream is None:
+            stream = ctypes.c_void_p()
+            self._check(driver.cuStreamCreate(ctypes.byref(stream), 1), "cuStreamCreate")
+            self._capture_stream = stream  # CU_STREAM_NON_BLOCKING
+        stream = self._capture_stream
+        # CU_STREAM_CAPTURE_MODE_RELAXED
+        self._check(driver.cuStreamBeginCapture_v2(stream, 2), "cuStreamBeginCapture")
+        self._captured, self.stream, graph = [], stream.value, ctypes.c_void_p()
+        captured = self._captured
+        try:
+            run()
+        finally:
+            self._captured, self.stream = None, None
+            status = driver.cuStreamEndCapture(stream, ctypes.byref(graph))
+        try:
+            self._check(status, "cuStreamEndCapture")
+            exec_ = ctypes.c_void_p()
+            self._check(driver.cuGraphInstantiateWithFlags(ctypes.byref(exec_), graph,
+                                                           ctypes.c_ulonglong(0)),
+                        "cuGraphInstantiate")
+        except BaseException:
+            self.release(None, graph, captured)
+            raise
+        return exec_, graph, captured
+
+    def replay(self, exec_, stream):
+        self._check(self._set_context(self._context), "cuCtxSetCurrent")
+        self._check(_driver().cuGraphLaunch(exec_, ctypes.c_void_p(stream)), "cuGraphLaunch")
+
+    def release(self, exec_, graph, temporaries):
+        """Free a graph and its temporaries, after the work enqueued so far."""
+        driver = _driver()
+        self._check(self._set_context(self._context), "cuCtxSetCurrent")
+        self._check(driver.cuCtxSynchronize(), "cuCtxSynchronize")
+        if exec_:
+            driver.cuGraphExecDestroy(exec_)
+        if graph:
+            driver.cuGraphDestroy(graph)
+        for ptr in temporaries:
+            self._check(self._mem_free(ptr), "cuMemFree")
+
     def _alloc(self, nbytes, stream, host_shared):
         return self.alloc(nbytes, stream)
 
@@ -231,9 +302,13 @@ def runtime() -> _Runtime:
 class Engine(jit.Engine):
     """A CUDA-target module, called on device arrays or numpy arrays."""
 
-    def __init__(self, module, functions=(), opt_level=HOST_OPT_LEVEL):
+    def __init__(self, module, functions=(), opt_level=HOST_OPT_LEVEL, graphs=True):
         super().__init__(module, functions, opt_level, runtime_libs=RUNTIME_LIBS,
                          symbols=runtime().symbols)
+        self.graphs = graphs
+        self.graph_error = None  # why capturing failed, if it did (then graphs are off)
+        self._graphs = collections.OrderedDict()  # (name, pointers) -> graph
+        self._seen = set()  # pointer sets called once, waiting for a repeat
 
     def call(self, name, signature, args, out=None):
         """Call `name`; see the module docstring for what `args` and `out` may be."""
@@ -261,8 +336,37 @@ class Engine(jit.Engine):
             results = list(out)
         outputs = [_device_arg(name, i, r, t, None, output=True)
                    for i, (r, t) in enumerate(zip(results, result_types))]
-        self._launch(name, inputs + outputs, stream)
+        if self.graphs and not keep:
+            self._launch_graph(name, inputs + outputs, stream)
+        else:
+            self._launch(name, inputs + outputs, stream)
         return tuple(results)
+
+    def _launch_graph(self, name, pointers, stream):
+        """`_launch`, through a CUDA graph once these pointers repeat (see the
+        module docstring)."""
+        key = (name, tuple(ptr for ptr, _ in pointers))
+        graph = self._graphs.get(key)
+        if graph is None:
+            if key not in self._seen:
+                if len(self._seen) >= POINTER_SETS_SEEN:
+                    self._seen.clear()
+                self._seen.add(key)
+                return self._launch(name, pointers, stream)
+            rt = runtime()
+            try:
+                graph = rt.capture(lambda: self._launch(name, pointers, rt.stream,
+                                                        keep_stream=True))
+            except InternalError as exc:
+                # Run as before, without graphs (the reason kept for reports).
+                self.graphs, self.graph_error = False, str(exc)
+                return self._launch(name, pointers, stream)
+            self._seen.discard(key)
+            self._graphs[key] = graph
+            if len(self._graphs) > GRAPHS_KEPT:
+                runtime().release(*self._graphs.popitem(last=False)[1])
+        self._graphs.move_to_end(key)
+        runtime().replay(graph[0], stream or 0)
 
     def _call_numpy(self, name, arg_types, result_types, args, out):
         rt = runtime()
@@ -285,7 +389,7 @@ class Engine(jit.Engine):
                 rt.free(ptr)
         return tuple(results)
 
-    def _launch(self, name, pointers, stream):
+    def _launch(self, name, pointers, stream, keep_stream=False):
         descriptors = []
         for ptr, shape in pointers:
             d = jit._descriptor_class(len(shape))()
@@ -301,6 +405,8 @@ class Engine(jit.Engine):
         holders = [ctypes.c_void_p(ctypes.addressof(d)) for d in descriptors]
         packed = (ctypes.c_void_p * len(holders))(*[ctypes.addressof(h) for h in holders])
         rt = runtime()
+        if keep_stream:  # a capture's: set and reset by `_Runtime.capture`
+            return self._entry_point(name)(packed)
         rt.stream = stream
         try:
             self._entry_point(name)(packed)

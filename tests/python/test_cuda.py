@@ -6,7 +6,9 @@ backend, in process. Running needs an NVIDIA GPU and its driver; the cases
 are those of test_ops_numerics, so both targets answer to one table.
 """
 
+import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -252,11 +254,16 @@ def test_bf16_matmul_ptx_uses_tensor_cores():
 
 
 def test_f32_matmul_ptx_is_exact_fma_unless_tf32():
-    src = _mm_src(256, 192, 128, "f32")
+    src = _mm_src(2048, 1536, 128, "f32")
     ptx = [p for p in _ptx(src).values() if "cp.async" in p]
     assert len(ptx) == 1 and "mma.sync" not in ptx[0]
     # 8 x 8 accumulators a thread, 16 k a tile, no rounding of the operands.
     assert ptx[0].count("fma.rn.f32") >= 8 * 8 * 16 and ".local" not in ptx[0]
+    # Fewer 128 x 128 tiles than multiprocessors: 16 x 32 tiles of 2 x 4 a
+    # thread, 128 blocks (the encoder's projections).
+    small = [p for p in _ptx(_mm_src(128, 512, 512, "f32")).values() if "cp.async" in p]
+    assert len(small) == 1 and 2 * 4 * 16 <= small[0].count("fma.rn.f32") < 4 * 4 * 16
+    src = _mm_src(256, 192, 128, "f32")
     ptx = _matmul_kernel_ptx(src, allow_tf32=True)
     assert re.search(r"mma\.sync\.aligned\.m16n8k8\.row\.col\.f32\.tf32\.tf32\.f32", ptx)
 
@@ -673,6 +680,35 @@ def test_device_calls_copy_nothing_and_run_on_the_callers_stream():
     z = m.main(x)
     assert z.device == x.device and z.data_ptr() not in (x.data_ptr(), out.data_ptr())
     torch.testing.assert_close(x, before, rtol=0, atol=0)
+
+
+@needs_gpu
+@pytest.mark.parametrize("graphs", [True, False])
+def test_repeated_device_calls_replay_a_cuda_graph(graphs):
+    # The encoder layer (temporaries, TMA-free f32 matmuls, row kernels):
+    # the second call with the same pointers is captured, later ones replay
+    # it, on the caller's stream, on new values in the same tensors.
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
+    import workloads
+    w = workloads.encoder_layer(64, 128, 4, 256, np.random.default_rng(5))
+    m = euler.compile(w.ir, target="cuda", cuda_graphs=graphs)
+    engine = m.main._engine
+    args = [torch.from_numpy(a).cuda() for a in w.inputs]
+    out = torch.full_like(args[0], float("nan"))
+    rt = cuda.runtime()
+    taken = rt.streams_taken
+    stream = torch.cuda.Stream()
+    for i in range(4):
+        with torch.cuda.stream(stream):
+            args[0].normal_()  # enqueued on `stream`: the call must run after it
+            out.fill_(float("nan"))  # poisoned: every element must be written
+            m.main(*args, out=out)
+            want = torch.from_numpy(w.numpy(*[a.cpu().double().numpy() for a in args]))
+        stream.synchronize()
+        assert torch.linalg.norm(out.cpu().double() - want) <= 1e-5 * torch.linalg.norm(want), i
+    assert engine.graph_error is None
+    assert len(engine._graphs) == (1 if graphs else 0)
+    assert rt.streams_taken == taken + (2 if graphs else 4)  # direct, captured, replays
 
 
 @needs_gpu
