@@ -11,6 +11,9 @@ overrides it):
                      ~/.cache/euler)
   EULER_CACHE        0 turns the compile cache off
   EULER_CUDA_GRAPHS  0 turns CUDA graphs of repeated device calls off
+  EULER_CPU          the CPU vector unit the tile heuristics plan for: avx512,
+                     avx2, sse or neon (default: the host's; the lit tests
+                     pin avx512, so that their tile shapes never vary)
 """
 
 from __future__ import annotations
@@ -73,3 +76,8 @@ def from_env(**overrides) -> Options:
         "euler")
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Options(**env)
+
+
+def cpu_from_env() -> str | None:
+    """$EULER_CPU (`pipelines/heuristics.host_vector_unit`), or None."""
+    return os.environ.get("EULER_CPU", "").strip().lower() or None

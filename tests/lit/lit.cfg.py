@@ -26,6 +26,10 @@ for var in ("HOME", "PYTHONPATH", "EULER_NUM_THREADS"):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 
+# The tile heuristics follow the host's vector unit; the CHECK lines are
+# written for AVX-512's (8x32 f32 register tiles, 64-element rows).
+config.environment["EULER_CPU"] = "avx512"
+
 config.substitutions.append(("%PYTHON", sys.executable))
 config.substitutions.append(("%irdl", os.path.join(config.test_source_root, "..", "..",
                                                    "dialects", "euler.irdl.mlir")))

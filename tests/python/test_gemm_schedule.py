@@ -91,7 +91,24 @@ def test_broadcast_batch():
 
 def test_f64():
     mod = _check((20, 24), (24, 20), dtype=np.float64, num_threads=1)
-    assert "vector<4x8xf64>" in mod.stages["tiled"]
+    t = heuristics.matmul_tiles(20, 20, 24, "f64")  # the host's register tile
+    assert f"vector<{t.kr}x{t.mr}xf64>" in mod.stages["tiled"]
+
+
+@pytest.mark.parametrize("unit, tile", [("avx512", (8, 32)), ("avx2", (6, 16)),
+                                        ("neon", (8, 8))])
+def test_register_tile_follows_the_vector_unit(unit, tile, monkeypatch):
+    # As many rows as the registers hold besides B's two and A's broadcast.
+    monkeypatch.setenv("EULER_CPU", unit)
+    monkeypatch.setattr(heuristics, "VECTOR_BYTES", heuristics.VECTOR_UNITS[unit][0])
+    monkeypatch.setattr(heuristics, "VECTOR_REGISTERS", heuristics.VECTOR_UNITS[unit][1])
+    heuristics.host_vector_unit.cache_clear()
+    try:
+        assert heuristics.host_vector_unit() == unit
+    finally:
+        heuristics.host_vector_unit.cache_clear()
+    t = heuristics.matmul_tiles(64, 64, 64)
+    assert (t.mr, t.nr) == tile
 
 
 def test_tile_size_override():
