@@ -16,12 +16,18 @@ group in the same order wherever they appear. It becomes a `linalg.matmul`
 (no b) or `linalg.batch_matmul` on A, B and C collapsed to one dimension per
 group (`tensor.collapse_shape`), its result expanded back; canonicalization
 folds the reshapes into the fill and the empty tensor around it.
+
+Fusion also moves elementwise producers into a contraction (attention's
+softmax division, an FFN's bias and relu before the second matmul): such a
+contraction out + f(...) * g(...) first gets each computed factor as an
+elementwise generic of its own, as the program had it before fusion, when
+what remains is a matmul.
 """
 
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import linalg, tensor
+from mlir.dialects import arith, linalg, tensor
 
 from . import ops_named
 
@@ -32,10 +38,113 @@ _FLOATS = ("f16", "bf16", "f32")
 
 
 def run(module):
+    # First the contractions whose factors fusion computes in the body; then,
+    # in program order, the matmuls (a materialized factor may be the
+    # epilogue of the matmul before).
+    for op in ops_named(module, "linalg.generic"):
+        _materialize_factors(op)
     for op in ops_named(module, "linalg.generic"):
         groups = _matmul_groups(op)
         if groups is not None:
             _rewrite(op, groups)
+
+
+def _materialize_factors(op):
+    """A contraction out + f(...) * g(...) whose factors are elementwise in
+    its inputs (linalg-fuse-elementwise-ops moved attention's softmax
+    division, or an FFN's bias and relu, into the matmul after it) becomes
+    an elementwise generic per computed factor, over the dimensions of its
+    largest input, and the contraction of the factors: a matmul again, whose
+    inputs are read once each instead of once per output column."""
+    if len(op.results) != 1 or len(op.regions[0].blocks) != 1:
+        return
+    block = op.regions[0].blocks[0]
+    args = list(block.arguments)
+    body = [o.operation for o in block.operations]
+    inputs = list(op.operands)[:-1]
+    if len(inputs) < 2 or len(body) < 3 or [o.name for o in body[-3:]] != [
+            "arith.mulf", "arith.addf", "linalg.yield"]:
+        return
+    mul, add, _ = body[-3:]
+    if args[-1] not in add.operands or mul.results[0] not in add.operands \
+            or body[-1].operands[0] != add.results[0]:
+        return
+    maps = [_dims(ir.AffineMapAttr(m).value) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    if any(m is None for m in maps) or any(
+            o.name == "linalg.index" or len(o.regions) for o in body):
+        return
+    producer = {r: o for o in body[:-3] for r in o.results}
+
+    def cone(v, ops, leaves):
+        """The body ops (in `ops`) and block arguments (in `leaves`) `v` needs."""
+        if v in args:
+            leaves.add(args.index(v))
+        elif v in producer and producer[v] not in ops:
+            ops.add(producer[v])
+            for w in producer[v].operands:
+                cone(w, ops, leaves)
+    sides = []
+    for x in mul.operands:
+        ops, leaves = set(), set()
+        cone(x, ops, leaves)
+        if len(args) - 1 in leaves or not leaves:
+            return
+        anchor = max(leaves, key=lambda i: len(maps[i]))
+        if any(not set(maps[i]) <= set(maps[anchor]) for i in leaves):
+            return
+        sides.append((x, ops, sorted(leaves), anchor))
+    if set(sides[0][2]) & set(sides[1][2]) or all(
+            len(leaves) == 1 and all(o.name == "arith.extf" for o in ops)
+            for _, ops, leaves, _ in sides):
+        return  # shared inputs, or already a plain (extended) product
+    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    factors, created = [], []
+    with ir.InsertionPoint(op), op.location:
+        for x, ops, leaves, anchor in sides:
+            if not ops:
+                factors.append((inputs[leaves[0]], maps[leaves[0]]))
+                continue
+            dims = maps[anchor]
+            shape = ir.RankedTensorType(inputs[anchor].type).shape
+            empty = tensor.empty(shape, x.type)
+            affine = [ir.AffineMapAttr.get(ir.AffineMap.get(
+                len(dims), 0, [ir.AffineDimExpr.get(dims.index(d)) for d in m]))
+                for m in [maps[i] for i in leaves] + [dims]]
+            new = linalg.GenericOp([empty.type], [inputs[i] for i in leaves], [empty],
+                                   ir.ArrayAttr.get(affine),
+                                   ir.ArrayAttr.get([parallel] * len(dims)))
+            inner = new.regions[0].blocks.append(*[args[i].type for i in leaves], x.type)
+            mapping = {args[i]: inner.arguments[n] for n, i in enumerate(leaves)}
+            with ir.InsertionPoint(inner):
+                for o in body[:-3]:
+                    if o in ops:
+                        clone = o.clone()
+                        for i, v in enumerate(clone.operands):
+                            clone.operands[i] = mapping.get(v, v)
+                        mapping.update(zip(o.results, clone.results))
+                linalg.YieldOp([mapping[x]])
+            created += [new, empty.owner]
+            factors.append((new.results[0], dims))
+        out_t = op.results[0].type
+        affine = [ir.AffineMapAttr.get(ir.AffineMap.get(
+            len(ir.ArrayAttr(op.attributes["iterator_types"])), 0,
+            [ir.AffineDimExpr.get(d) for d in m])) for m in [f[1] for f in factors] + [maps[-1]]]
+        contraction = linalg.GenericOp([out_t], [f[0] for f in factors], [op.operands[-1]],
+                                       ir.ArrayAttr.get(affine), op.attributes["iterator_types"])
+        types = [ir.RankedTensorType(f[0].type).element_type for f in factors]
+        inner = contraction.regions[0].blocks.append(*types, args[-1].type)
+        with ir.InsertionPoint(inner):
+            a, b, o = inner.arguments
+            # A factor that stays an input keeps its extension.
+            a, b = (arith.extf(args[-1].type, v) if str(v.type) != str(args[-1].type) else v
+                    for v in (a, b))
+            linalg.YieldOp([arith.addf(o, arith.mulf(a, b))])
+    if _matmul_groups(contraction) is None:
+        for new in [contraction] + created[::-1]:
+            new.operation.erase()
+        return
+    op.results[0].replace_all_uses_with(contraction.results[0])
+    op.erase()
 
 
 def _dims(m):

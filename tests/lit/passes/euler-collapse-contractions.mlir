@@ -116,3 +116,46 @@ func.func @consumer(%x: tensor<128x512xf16>, %w: tensor<512x8x64xf16>, %c: tenso
   } -> tensor<128x8x64xf16>
   return %1 : tensor<128x8x64xf16>
 }
+
+// -----
+
+// Attention's P @ V after fusion moved the softmax's division into it: the
+// divided scores become an elementwise generic over their own dimensions,
+// and the product a batch_matmul.
+// CHECK-LABEL: func.func @fused_factor
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<4x16x32xf32>
+// CHECK-NEXT:    %[[P:.*]] = linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<4x16x32xf32>, tensor<4x16xf32>) outs(%[[E]] : tensor<4x16x32xf32>)
+// CHECK-NEXT:    ^bb0(%[[A:.*]]: f32, %[[S:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:      %[[D:.*]] = arith.divf %[[A]], %[[S]] : f32
+// CHECK-NEXT:      linalg.yield %[[D]] : f32
+// CHECK:         linalg.batch_matmul ins(%[[P]], %arg2 : tensor<4x16x32xf32>, tensor<4x32x8xf32>) outs(%arg3 : tensor<4x16x8xf32>)
+// CHECK-NOT:     linalg.generic
+func.func @fused_factor(%a: tensor<4x16x32xf32>, %s: tensor<4x16xf32>, %v: tensor<4x32x8xf32>, %c: tensor<4x16x8xf32>) -> tensor<4x16x8xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %s, %v : tensor<4x16x32xf32>, tensor<4x16xf32>, tensor<4x32x8xf32>) outs(%c : tensor<4x16x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32, %o: f32):
+    %d = arith.divf %x, %y : f32
+    %p = arith.mulf %d, %z : f32
+    %r = arith.addf %o, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<4x16x8xf32>
+  return %0 : tensor<4x16x8xf32>
+}
+
+// -----
+
+// Factors that share an input (x * x^T-like squares) are left alone.
+// CHECK-LABEL: func.func @shared_factor_input
+// CHECK-NOT:     linalg.matmul
+// CHECK:         linalg.generic
+// CHECK-NOT:     linalg.matmul
+func.func @shared_factor_input(%a: tensor<16x32xf32>, %w: tensor<32x8xf32>, %c: tensor<16x8xf32>) -> tensor<16x8xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %w : tensor<16x32xf32>, tensor<32x8xf32>) outs(%c : tensor<16x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %e = math.exp %x : f32
+    %f = arith.mulf %y, %x : f32
+    %p = arith.mulf %e, %f : f32
+    %r = arith.addf %o, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<16x8xf32>
+  return %0 : tensor<16x8xf32>
+}
