@@ -46,6 +46,7 @@ REGISTRY = {
     "euler-collapse-contractions": "collapse_contractions",
     "euler-gpu-sink-constants": "gpu_sink_constants",
     "euler-split-reductions": "split_reductions",
+    "euler-limit-unroll": "limit_unroll",
 }
 
 

@@ -110,6 +110,9 @@ def loops(pm, opts: Options):
                "min-task-size=1},async-to-async-runtime,async-runtime-ref-counting,"
                "async-runtime-ref-counting-opt,convert-async-to-llvm")
     pm.add("lower-affine,canonicalize")
+    # LLVM would fully unroll nests of short loops into blocks its schedulers
+    # take seconds over (quadratic in a block's length).
+    passes.add(pm, "euler-limit-unroll")
 
 
 def llvm(pm, opts: Options):
