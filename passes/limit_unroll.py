@@ -71,14 +71,17 @@ def _loop_cost(loop, disable):
 
 
 def _op_cost(op):
-    """Native vector ops that `op` becomes (1 for a scalar op)."""
-    widest = 1
-    for value in list(op.results) + list(op.operands):
-        t = value.type
-        if isinstance(t, ir.VectorType):
-            bits = t.element_type.width if hasattr(t.element_type, "width") else 32
-            widest = max(widest, -(-_elements(t) * bits // VECTOR_BITS))
-    return widest
+    """Native vector ops that `op` becomes (1 for a scalar op), judged by its
+    first result, or for a store its stored value: the widest as a rule, and
+    the walk over every op is most of this pass's time."""
+    values = op.results if len(op.results) else op.operands
+    if not len(values):
+        return 1
+    t = values[0].type
+    if not isinstance(t, ir.VectorType):
+        return 1
+    bits = t.element_type.width if hasattr(t.element_type, "width") else 32
+    return max(1, -(-_elements(t) * bits // VECTOR_BITS))
 
 
 def _elements(vector_type):
