@@ -33,8 +33,9 @@ MAX_TENSOR_BYTES = 1 << 36
 
 BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
 # Binary ops that also take integers (index arithmetic) and, for maximum and
-# minimum, booleans (logical or / and).
-INT_BINARY_OPS = ("add", "sub", "mul", "maximum", "minimum")
+# minimum, booleans (logical or / and). Integer `div` floors (Python's //,
+# PyTorch's floor_divide); x // 0 is 0 and INT_MIN // -1 wraps, as in numpy.
+INT_BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum")
 COMPARE_PREDICATES = ("eq", "ne", "lt", "le", "gt", "ge")
 UNARY_OPS = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "cos", "sin",
              "gelu")

@@ -243,8 +243,22 @@ _BINARY = {
 }
 
 
+def _floordivi(a, b):
+    """Signed integer floor division (shapes.INT_BINARY_OPS): x // 0 is 0 and
+    INT_MIN // -1 wraps, where LLVM's sdiv would trap on both."""
+    zero, one, minus_one = (_scalar(a.type, v) for v in (0, 1, -1))
+    cmp = lambda pred, x, y: arith.cmpi(getattr(arith.CmpIPredicate, pred), x, y)  # noqa: E731
+    by_zero, by_minus_one = cmp("eq", b, zero), cmp("eq", b, minus_one)
+    safe = arith.select(arith.ori(by_zero, by_minus_one), one, b)
+    q, r = arith.divsi(a, safe), arith.remsi(a, safe)
+    # sdiv truncates: one lower where the remainder's sign differs from the divisor's.
+    down = arith.andi(cmp("ne", r, zero), arith.xori(cmp("slt", r, zero), cmp("slt", safe, zero)))
+    q = arith.select(down, arith.subi(q, one), q)
+    return arith.select(by_zero, zero, arith.select(by_minus_one, arith.subi(zero, a), q))
+
+
 # Integer index arithmetic; on booleans (i8 0/1) maximum/minimum are or/and.
-_INT_BINARY = {"add": arith.addi, "sub": arith.subi, "mul": arith.muli,
+_INT_BINARY = {"add": arith.addi, "sub": arith.subi, "mul": arith.muli, "div": _floordivi,
                "maximum": arith.maxsi, "minimum": arith.minsi}
 
 

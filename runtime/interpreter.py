@@ -70,7 +70,14 @@ def _store(value: np.ndarray, dtype: str) -> np.ndarray:
 # --- op semantics ------------------------------------------------------------
 # Each takes (operands as compute-dtype arrays, attrs, result TensorType).
 
-_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+def _divide(a, b):
+    if np.issubdtype(a.dtype, np.integer):  # floors; x // 0 is 0 (shapes.INT_BINARY_OPS)
+        with np.errstate(divide="ignore"):
+            return np.floor_divide(a, b)
+    return np.divide(a, b)
+
+
+_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": _divide,
            "maximum": np.maximum, "minimum": np.minimum, "pow": np.power}
 
 _COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,

@@ -148,21 +148,32 @@ def _round_handler(imp, node, x):
     return x if _dtype(x) not in _EXACT_ABOVE else _round(imp, x, node.target._opname)
 
 
-def _float_quotient(imp, node, a, b):
+def _int_quotient(imp, a, b, mode):
+    """a // b rounded down ("floor": euler.div of integers) or toward zero ("trunc")."""
+    q = ops.div(a, b)
+    if mode == "trunc":  # one up where the quotient is negative and not whole
+        inexact = ops.compare(ops.sub(a, ops.mul(b, q)), imp.scalar(0, q), "ne")
+        negative = ops.compare(ops.compare(a, imp.scalar(0, a), "lt"),
+                               ops.compare(b, imp.scalar(0, b), "lt"), "ne")
+        q = ops.select(ops.minimum(inexact, negative), ops.add(q, imp.scalar(1, q)), q)
+    return q
+
+
+def _quotient(imp, node, a, b, mode):
+    """(a, b, a / b rounded by `mode`) in the node's result dtype."""
     out = imp.out_type()
-    if out.dtype not in _EXACT_ABOVE:
-        raise ImportUnsupported("integer division is not supported")
     a, b = imp.operand(a, out.dtype, out.rank), imp.operand(b, out.dtype, out.rank)
-    return a, b, ops.div(a, b)
+    if out.dtype not in _EXACT_ABOVE:
+        return a, b, _int_quotient(imp, a, b, mode)
+    q = _round(imp, ops.div(a, b), mode)
+    if mode == "floor":  # PyTorch floor-divides through fmod(a, b): NaN for an infinite a
+        q = ops.select(ops.compare(ops.abs(a), imp.scalar(math.inf, a), "eq"),
+                       imp.scalar(math.nan, q), q)
+    return a, b, q
 
 
 def _rounded_div(imp, node, a, b, mode):
-    a, b, q = _float_quotient(imp, node, a, b)
-    y = _round(imp, q, mode)
-    if mode == "floor":  # PyTorch floor-divides through fmod(a, b): NaN for an infinite a
-        y = ops.select(ops.compare(ops.abs(a), imp.scalar(math.inf, a), "eq"),
-                       imp.scalar(math.nan, y), y)
-    return y
+    return _quotient(imp, node, a, b, mode)[2]
 
 
 @handles("floor_divide")
@@ -174,8 +185,13 @@ def _floor_divide(imp, node, a, b):
 def _remainder(imp, node, a, b):
     """a - b * floor(a / b) (remainder, the divisor's sign) or trunc (fmod, the
     dividend's sign)."""
-    a, b, q = _float_quotient(imp, node, a, b)
-    q = _round(imp, q, "floor" if node.target._opname == "remainder" else "trunc")
+    mode = "floor" if node.target._opname == "remainder" else "trunc"
+    out = imp.out_type()
+    if out.dtype in _EXACT_ABOVE:  # the NaN of an infinite a comes from a - b * q itself
+        a, b = imp.operand(a, out.dtype, out.rank), imp.operand(b, out.dtype, out.rank)
+        q = _round(imp, ops.div(a, b), mode)
+    else:
+        a, b, q = _quotient(imp, node, a, b, mode)
     return ops.sub(a, ops.mul(b, q))
 
 

@@ -182,6 +182,13 @@ OPS = {
                   [r(1, 2, 4, 5)], ["pad", "constant_pad_nd"]),
     "batch_norm_eval": (lambda m, x: F.batch_norm(x, m.mean, m.var, m.gamma, m.beta, False, 0.1, 1e-3),
                         [r(4, 6, 5, 5)], ["batch_norm"]),
+    # Integer quotients of every sign: floor and trunc divisions, remainder and fmod.
+    "int_division": (lambda m, a, b: (torch.floor_divide(a, b), torch.div(a, b, rounding_mode="trunc"),
+                                      torch.div(a, b, rounding_mode="floor"), torch.remainder(a, b),
+                                      torch.fmod(a, b), a % 3, (a * 7919) % 64, a // -4),
+                     [torch.tensor([[7, -7, 7, -7, 0, 9], [1, -1, 100, -100, 6, -6]]),
+                      torch.tensor([[2, 2, -2, -2, 5, 3], [3, 3, -7, 7, -4, 4]])],
+                     ["floor_divide", "div", "remainder", "fmod"]),
     "fill_like": (lambda m, x: (torch.full_like(x, 2.5) + x, torch.zeros_like(x, dtype=torch.int64) + 3,
                                 torch.ones_like(x) * x, x.new_full((2, 3), -1.0)),
                   [r(3, 4)], ["full_like", "zeros_like"]),

@@ -55,6 +55,24 @@ func.func @binary_ops(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// Integer div floors, and never traps: divisors 0 and -1 take a safe 1.
+// CHECK-LABEL: func.func @int_div
+// CHECK: linalg.generic
+// CHECK: %[[Z:.*]] = arith.cmpi eq, %[[B:.*]], %c0_i64 : i64
+// CHECK-NEXT: %[[M:.*]] = arith.cmpi eq, %[[B]], %c-1_i64 : i64
+// CHECK-NEXT: %[[S:.*]] = arith.ori %[[Z]], %[[M]] : i1
+// CHECK-NEXT: %[[SAFE:.*]] = arith.select %[[S]], %c1_i64, %[[B]] : i64
+// CHECK-NEXT: %[[Q:.*]] = arith.divsi %[[A:.*]], %[[SAFE]] : i64
+// CHECK-NEXT: %[[R:.*]] = arith.remsi %[[A]], %[[SAFE]] : i64
+// CHECK: %[[DOWN:.*]] = arith.subi %[[Q]], %c1_i64 : i64
+// CHECK: arith.select %[[Z]], %c0_i64
+func.func @int_div(%a: tensor<4xi64>, %b: tensor<4xi64>) -> tensor<4xi64> {
+  %0 = "euler.div"(%a, %b) : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @unary_ops
 // CHECK: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: arith.negf %[[X]] : f32
