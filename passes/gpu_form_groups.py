@@ -14,13 +14,19 @@ bufferization by `euler-gpu-lower-groups`:
     last dimension, or elementwise math on per-row values such as a mean);
   * each row (or `rows_per_block` of them) goes to one block of threads,
     its columns in 16-byte vectors over the block's threads
-    (`pipelines/heuristics.gpu_row_schedule`).
+    (`pipelines/heuristics.gpu_row_schedule`); on chips with thread block
+    clusters (sm_90 on), a row longer than one block's registers hold goes
+    to the `cluster` blocks of a cluster, which combine their reductions.
+
+A reduction over the rows of a 2-d operand (a column sum) is a *column
+group*, one kernel too: 16-byte vectors of columns across a warp, warps and
+the blocks of a cluster down the rows (`heuristics.gpu_column_schedule`).
 
 Members are tagged `euler.gpu_group = "gN"`, and the group's root (its last
 op) carries the plan as `euler.gpu_schedule`, so the stage dump shows what
-each kernel will be. Other groups (matmuls and their epilogues, column
-reductions, convolutions) stay untagged, for the matmul schedule and the
-loop-nest path. Named matmuls are not generalized: `euler-gpu-schedule-matmul`
+each kernel will be. Other groups (matmuls and their epilogues,
+convolutions) stay untagged, for the matmul schedule and the loop-nest
+path. Named matmuls are not generalized: `euler-gpu-schedule-matmul`
 matches them by name.
 """
 
@@ -30,7 +36,7 @@ import math
 
 from mlir import ir
 
-from ..pipelines.heuristics import gpu_row_schedule
+from ..pipelines.heuristics import gpu_column_schedule, gpu_row_schedule
 from .tile_and_fuse import fusion_groups, generalize
 
 NAME = "euler-gpu-form-groups"
@@ -51,8 +57,11 @@ COMBINERS = {
 }
 
 
-def run(module, tiles=None):
-    """`tiles`: (threads, rows_per_block) for every row group."""
+def run(module, tiles=None, chip=None, columns=None):
+    """`tiles`: (threads, rows_per_block[, cluster]) for every row group,
+    `columns`: (warps, cluster) for every column group; `chip`: the target
+    (sm_90 and later split long rows and tall columns over clusters)."""
+    clusters = cluster_chip(chip)
     with module.context:
         generalize(module, skip=_MATMULS)
         index = 0
@@ -72,13 +81,20 @@ def run(module, tiles=None):
                 if (not isinstance(init, ir.Block) and init.name == "linalg.generic"
                         and _is_fill(init) and len(list(init.results[0].uses)) == 1):
                     ops.append(init)
+                plan = _column_plan(ops, columns, clusters)
+                if plan is not None:
+                    for op in ops:
+                        op.attributes[GROUP] = ir.StringAttr.get(f"g{index}")
+                    ops[0].attributes[SCHEDULE] = plan
+                    index += 1
+                    continue
                 shape = _row_shape(ops)
                 # Else a matmul (a contraction generic) with its bias, residual
                 # and layer_norm, say: the longest runs of members that are row
                 # groups are still one kernel each; the rest take other paths.
                 runs = [(ops, shape)] if shape is not None else _row_runs(ops, position)
                 for run, shape in runs:
-                    plan = _plan(run, shape, tiles)
+                    plan = _plan(run, shape, tiles, clusters)
                     if plan is None:
                         continue
                     for op in run:
@@ -159,23 +175,68 @@ def _fill_per_use(fn):
             use.owner.operands[use.operand_number] = clone.results[0]
 
 
-def _plan(ops, shape, tiles):
+def cluster_chip(chip):
+    """Whether `chip` launches thread block clusters (sm_90 and later)."""
+    digits = "".join(c for c in (chip or "")[3:] if c.isdigit())
+    return bool(chip) and chip.startswith("sm_") and digits != "" and int(digits) >= 90
+
+
+def _plan(ops, shape, tiles, clusters=False):
     rows, cols = math.prod(shape[:-1]), shape[-1]
     reduces = any(kind(op, len(shape)) != "full" for op in ops)
     widths = [_bits(v.type.element_type) for op in ops for v in op.operands
               if isinstance(v.type, ir.ShapedType)]
-    s = gpu_row_schedule(rows, cols, max(1, max(widths) // 8), reduces, tiles)
+    stores_rows = any(kind(op, len(shape)) == "full" for op in ops)
+    s = gpu_row_schedule(rows, cols, max(1, max(widths) // 8), reduces, tiles, clusters,
+                         stores_rows)
     if s is None:
         return None
     i64 = ir.IntegerType.get_signless(64)
     names = ["threads", "rows_per_block", "vector", "chunks", "col_tiles"]
     if s.row_tiles > 1:  # rows longer than registers hold, looped over
         names.append("row_tiles")
+    if s.cluster > 1:  # or split over a cluster's blocks
+        names.append("cluster")
     return ir.DictAttr.get({name: ir.IntegerAttr.get(i64, getattr(s, name)) for name in names})
 
 
 def _bits(t):
     return getattr(t, "width", 32)
+
+
+def _column_plan(ops, override, clusters):
+    """The plan of a column group (`ops`: a reduction and maybe its fill), or None."""
+    reductions = [op for op in ops if not _is_fill(op)]
+    if len(reductions) != 1 or not is_column_reduction(reductions[0]):
+        return None
+    op = reductions[0]
+    rows, cols = op.operands[0].type.shape
+    widths = [_bits(v.type.element_type) for v in list(op.operands)[:num_inputs(op)]]
+    s = gpu_column_schedule(rows, cols, max(1, max(widths) // 8), clusters, override)
+    if s is None:
+        return None
+    i64 = ir.IntegerType.get_signless(64)
+    values = {"column": 1, "warps": s.warps, "vector": s.vector, "unroll": s.unroll,
+              "cluster": s.cluster}
+    return ir.DictAttr.get({k: ir.IntegerAttr.get(i64, v) for k, v in values.items()})
+
+
+def is_column_reduction(op):
+    """A reduction over dim 0 of 2-d operands read whole (`(d0, d1)`) into a
+    row of their columns (`(d1)`), its body `combine(f(inputs), acc)`."""
+    if iterators(op) != ["reduction", "parallel"] or combiner(op) is None:
+        return False
+    n_in = num_inputs(op)
+    amaps = maps(op)
+    for value, amap in zip(list(op.operands)[:n_in], amaps):
+        if not isinstance(value.type, ir.ShapedType):
+            continue
+        if [getattr(e, "position", None) for e in amap.results] != [0, 1]:
+            return False
+    out = [getattr(e, "position", None) for e in amaps[-1].results]
+    shaped = [v for v in list(op.operands)[:n_in] if isinstance(v.type, ir.ShapedType)]
+    return (out == [1] and bool(shaped) and all(v.type.has_static_shape for v in shaped)
+            and not any(len(o.operation.regions) for o in op.regions[0].blocks[0].operations))
 
 
 # --- the shape of a row group (shared with euler-gpu-lower-groups) ----------------

@@ -22,6 +22,13 @@ generics are replaced by one `gpu.launch`:
     and of its square) share their shuffle rounds and their one barrier, and
     every reduction has its own shared-memory slots, so that no barrier has
     to wait for the previous one's readers;
+  * a row split over the blocks of a thread block cluster (`cluster` > 1,
+    sm_90) stays in their registers too: each block reduces its part as
+    above, then the blocks exchange their totals through distributed shared
+    memory (`mapa`, `ld.shared::cluster`) after a cluster barrier, and
+    combine them in the same order, so that every block holds the same
+    row value; a last cluster barrier keeps each block's shared memory alive
+    until the others have read it;
   * only the group's outputs (buffers used outside it) are stored.
 
 Groups this pass cannot take (a buffer both read and written, a view
@@ -55,6 +62,19 @@ _WORKGROUP = "#gpu.address_space<workgroup>"
 # layer_norm 0.070 -> 0.072, bias+gelu+residual 0.053 -> 0.054), so they
 # keep plain loads. None: plain loads everywhere.
 STREAM_LOAD = "ld.global.cs.v4.b32 {$0, $1, $2, $3}, [$4];"
+# A full member's division by a row value (a softmax's x / sum) is one
+# exact reciprocal per row and a multiply per element (at most one more
+# rounding, 1 ulp), not an IEEE division per element (div.rn.f32 is about ten
+# instructions and a branch, as many as the exp). False: divisions as written.
+RECIPROCAL = True
+# Thread block clusters (PTX ISA 7.8, sm_90): the barrier of all the
+# cluster's threads (release/acquire: the shared-memory stores before it are
+# seen by the other blocks' loads after it), split into its two halves;
+# another block's copy of a shared-memory address, and a load from it.
+CLUSTER_ARRIVE = "barrier.cluster.arrive.aligned;"
+CLUSTER_WAIT = "barrier.cluster.wait.aligned;"
+CLUSTER_MAP = "mapa.shared::cluster.u64 $0, $1, $2;"
+CLUSTER_LOAD = "ld.shared::cluster.{type} $0, [$1];"
 
 
 class _Unsupported(Exception):
@@ -70,8 +90,10 @@ def run(module):
             if GROUP in op.attributes:
                 groups.setdefault(op.attributes[GROUP].value, []).append(op)
         for ops in groups.values():
+            root = next(op for op in ops if SCHEDULE in op.attributes)
+            kernel = _ColumnKernel if "column" in root.attributes[SCHEDULE] else _Kernel
             try:
-                _Kernel(ops, fn.regions[0].blocks[0]).build()
+                kernel(ops, fn.regions[0].blocks[0]).build()
             except _Unsupported:
                 pass
     _strip(module)
@@ -114,6 +136,146 @@ def _index(v):
     return arith.constant(ir.IndexType.get(), v)
 
 
+def _acc_type(op):
+    """A reduction's element type, as text (its shared-memory region's key)."""
+    return str(op.operands[len(op.operands) - 1].type.element_type)
+
+
+def _asm(text):
+    """A PTX statement with no operands that orders memory (a barrier)."""
+    llvm.inline_asm(None, [], text, "~{memory}", has_side_effects=True)
+
+
+def _stream_load(buf, indices):
+    """A 16-byte load of 4 x 32 bits that marks its lines evict-first
+    (`STREAM_LOAD`): data read once must not push out of L2 what others will
+    read or have written (NVPTX ignores `nontemporal`, so the PTX is written
+    here)."""
+    strides, offset = buf.type.get_strides_and_offset()
+    linear = _index(offset)
+    for i, stride in zip(indices, strides):
+        linear = arith.addi(linear, arith.muli(i, _index(stride)) if stride != 1 else i)
+    base = memref.extract_aligned_pointer_as_index(buf)
+    address = arith.addi(base, arith.muli(linear, _index(4)))
+    i64 = ir.IntegerType.get_signless(64)
+    ptr = llvm.inttoptr(llvm.PointerType.get(), arith.index_cast(i64, address))
+    etype = buf.type.element_type
+    reg = "f" if isinstance(etype, ir.FloatType) else "r"
+    struct = llvm.StructType.get_literal([etype] * 4)
+    result = llvm.inline_asm(struct, [ptr], STREAM_LOAD, ",".join([f"={reg}"] * 4 + ["l"]))
+    return [llvm.extractvalue(etype, result, [i]) for i in range(4)]
+
+
+def _neutral(comb):
+    """The neutral element of combiner `comb` (COMBINERS), as a constant."""
+    etype = comb.results[0].type
+    neutral = COMBINERS[comb.name]
+    return arith.constant(etype, float(neutral) if isinstance(etype, ir.FloatType)
+                          else int(neutral))
+
+
+def _combine(comb, a, b):
+    new = comb.clone()
+    new.operands[0], new.operands[1] = a, b
+    return new.results[0]
+
+
+def _tree(comb, values):
+    """The combine of `values` as a tree, not a chain: independent combines
+    overlap in the pipeline, and rounding errors grow with the depth."""
+    while len(values) > 1:
+        pairs = [_combine(comb, a, b) for a, b in zip(values[::2], values[1::2])]
+        values = pairs + (values[-1:] if len(values) % 2 else [])
+    return values[0]
+
+
+def _launch_skeleton(before, grid, block, cluster, shared):
+    """A gpu.launch of `grid` x `block` (x sizes) in clusters of `cluster`
+    blocks along x, with workgroup buffers `shared` ([(elements, type)]),
+    placed before op `before`. A gpu.launch with workgroup buffers has no
+    Python builder: one is parsed and moved in place."""
+    attrs = ", ".join(f"%s{i} : memref<{size}x{t}, {_WORKGROUP}>"
+                      for i, (size, t) in enumerate(shared))
+    clusters = ("clusters(%cx, %cy, %cz) in (%csx = %a, %csy = %b, %csz = %c) "
+                if cluster > 1 else "")
+    text = ("func.func @f(%a: index, %b: index, %c: index, %d: index, %e: index, %g: index) {\n"
+            f"  gpu.launch {clusters}blocks(%bx, %by, %bz) in (%gx = %a, %gy = %b, %gz = %c) "
+            "threads(%tx, %ty, %tz) in (%sx = %d, %sy = %e, %sz = %g) "
+            + (f"workgroup({attrs}) " if attrs else "") + "{\n    gpu.terminator\n  }\n"
+            "  return\n}")
+    skeleton = ir.Module.parse(text)
+    launch = skeleton.body.operations[0].regions[0].blocks[0].operations[0]
+    launch.move_before(before)
+    with ir.InsertionPoint(launch), before.location:
+        sizes = (grid, 1, 1, block[0], block[1], 1)
+        if cluster > 1:  # operands: grid, block, then cluster sizes
+            sizes += (cluster, 1, 1)
+        for i, size in enumerate(sizes):
+            launch.operands[i] = _index(size)
+    return launch
+
+
+def _clone_body(op, mapping, index, skip=None, rewrite=None):
+    """Clone the body of linalg op `op` at the insertion point: `mapping`
+    gives its arguments' values (and gets every result's), `index(d)` the
+    value of `linalg.index d`; `skip` is not cloned, and `rewrite(inner,
+    mapping)` may build an op's result itself (else None). Returns the
+    values the body yields."""
+    for inner in op.regions[0].blocks[0].operations:
+        inner = inner.operation
+        if inner.name == "linalg.yield":
+            return [mapping.get(v, v) for v in inner.operands]
+        if skip is not None and inner == skip:
+            continue
+        if inner.name == "linalg.index":
+            mapping[inner.results[0]] = index(ir.IntegerAttr(inner.attributes["dim"]).value)
+            continue
+        built = rewrite(inner, mapping) if rewrite is not None else None
+        if built is not None:
+            mapping[inner.results[0]] = built
+            continue
+        new = inner.clone()
+        for i, v in enumerate(inner.operands):
+            if v in mapping:
+                new.operands[i] = mapping[v]
+        for old, res in zip(inner.results, new.results):
+            mapping[old] = res
+    raise AssertionError("a linalg body ends with linalg.yield")
+
+
+def _placement_ok(ops, root, block, reads, outputs):
+    """Whether the group `ops` (in program order) can be one kernel where its
+    root is: nothing between a member that reads a buffer (`reads`: (member,
+    buffer) pairs) and the root writes it (a buffer reused in place), and
+    nothing between the first member that writes an output (`outputs`:
+    buffers) and the root uses it. Counted from each reader and writer, not
+    from the first member: a group's fills can sit far ahead of it, before
+    another group's kernel that writes what this one reads (the encoder's
+    second layer_norm after the first); what runs before, such as the matmul
+    that wrote a buffer, still runs before the kernel."""
+    members = set(ops)
+    position = {o.operation: n for n, o in enumerate(block.operations)}
+    ordered = [o.operation for o in block.operations]
+    first_read = {}
+    for op, value in reads:
+        buf = _root_buffer(value)
+        first_read[buf] = min(first_read.get(buf, math.inf), position[op])
+    for op in ordered[min(first_read.values(), default=0):position[root]]:
+        if op not in members and any(first_read.get(_root_buffer(v), math.inf) < position[op]
+                                     for v in _written_operands(op)):
+            return False
+    for buf in outputs:
+        first_write = min(position[m] for m in ops if m.operands[len(m.operands) - 1] == buf)
+        for use in buf.uses:
+            user = use.owner
+            while user not in position and user.parent is not None:
+                user = user.parent  # a use inside another kernel
+            if user not in members and user.name != "gpu.dealloc" and \
+                    first_write < position.get(user, -1) < position[root]:
+                return False
+    return True
+
+
 class _Kernel:
     """One group (`ops`, in program order, the root last) and the kernel built from it."""
 
@@ -127,6 +289,8 @@ class _Kernel:
         # Rows too long for registers: each pass over the row loops over
         # `row_tiles` tiles of threads x chunks vectors, loading them again.
         self.row_tiles = ir.IntegerAttr(s["row_tiles"]).value if "row_tiles" in s else 1
+        # A row over the `cluster` blocks of a cluster (its col_tiles).
+        self.cluster = ir.IntegerAttr(s["cluster"]).value if "cluster" in s else 1
         # Who wrote each buffer last, as each member reads it: bufferization
         # may reuse one buffer for a fill and the reduction into it.
         writer, self.producer = {}, {}
@@ -159,36 +323,13 @@ class _Kernel:
                 if self.producer[(op, i)] is None and isinstance(value.type, ir.MemRefType):
                     external_inputs.add(_root_buffer(value))
                     reads.append((op, i, value))
-        position = {o.operation: n for n, o in enumerate(block.operations)}
-        # The kernel reads its inputs where the root was: nothing between a
-        # member that reads one and the root may write it (a buffer reused in
-        # place). Counted from each reader, not from the first member: a
-        # group's fills can sit far ahead of it, before another group's
-        # kernel that writes what this one reads (the encoder's second
-        # layer_norm after the first).
-        ordered = [o.operation for o in block.operations]
-        first_read = {}
-        for op, _, value in reads:
-            first_read.setdefault(_root_buffer(value), position[op])
-        for op in ordered[min(first_read.values(), default=0):position[self.root]]:
-            if op not in members and any(first_read.get(_root_buffer(v), math.inf)
-                                         < position[op] for v in _written_operands(op)):
-                raise _Unsupported()
+        # The kernel runs where the root was (a buffer may be reused in place).
+        if not _placement_ok(ops, self.root, block, [(op, value) for op, _, value in reads],
+                             [buf for _, buf in self.outputs]):
+            raise _Unsupported()
         for op, buf in self.outputs:
             if _root_buffer(buf) in external_inputs and not self._in_place(op, buf, reads):
                 raise _Unsupported()  # written while other threads may read it
-            # The kernel runs where the root was: nothing between the first
-            # member that writes an output and the root may use it (what runs
-            # before, such as the matmul that wrote the buffer, still runs
-            # before the kernel).
-            first_write = min(position[m] for m in ops if m.operands[len(m.operands) - 1] == buf)
-            for use in buf.uses:
-                user = use.owner
-                while user not in position and user.parent is not None:
-                    user = user.parent  # a use inside another kernel
-                if user not in members and user.name != "gpu.dealloc" and \
-                        first_write < position.get(user, -1) < position[self.root]:
-                    raise _Unsupported()
         self.memo = {}
 
     def _in_place(self, writer, buf, reads):
@@ -217,30 +358,37 @@ class _Kernel:
         grid = rows // self.rows_per_block * self.col_tiles
         batches = self._batches()
         # Shared memory: per element type, one region of rows x warps slots
-        # for each reduction of that type that crosses warps.
+        # for each reduction of that type that crosses warps, and in a
+        # cluster one slot each for the block's total.
         smem_types, self.slot = [], {}
-        if self.threads > 32:
-            for op in (op for batch in batches for op in batch):
-                t = str(op.operands[len(op.operands) - 1].type.element_type)
-                if t not in smem_types:
-                    smem_types.append(t)
-                self.slot[op] = sum(1 for o in self.slot if str(
-                    o.operands[len(o.operands) - 1].type.element_type) == t)
+        for op in (op for batch in batches for op in batch):
+            t = _acc_type(op)
+            if t not in smem_types:
+                smem_types.append(t)
+            self.slot[op] = sum(1 for o in self.slot if _acc_type(o) == t)
         launch = self._launch(grid, smem_types)
         body = launch.regions[0].blocks[0]
         args = list(body.arguments)
         self.bx, self.tx, self.ty = args[0], args[3], args[4]
-        self.smem = dict(zip(smem_types, args[12:]))
+        shared = args[18 if self.cluster > 1 else 12:]
+        self.smem = dict(zip(smem_types, shared)) if self.threads > 32 else {}
+        if self.cluster > 1:
+            self.csmem = dict(zip(smem_types, shared[len(self.smem):]))
         with ir.InsertionPoint(body.operations[0]), self.root.location:
             self._indices()
-            for batch in batches:
-                self._reduce(batch)
+            for n, batch in enumerate(batches):
+                self._reduce(batch, last=n == len(batches) - 1)
             full = [(op, buf) for op, buf in self.outputs if self.kinds[op] == "full"]
             for op, buf in self.outputs:
                 if self.kinds[op] != "full":
                     self._store(op, buf)
             with self._row_tiles(0, self.row_tiles, []) if self.row_tiles > 1 else contextlib.nullcontext():
                 self._store_full(full)
+            if self.cluster > 1 and batches:
+                # The other half of the barrier the last exchange arrived at:
+                # no block leaves (its shared memory with it) before every
+                # block of the cluster has read it.
+                _asm(CLUSTER_WAIT)
         for op in reversed(self.ops):
             op.erase()
         for buf in self.internal:
@@ -276,26 +424,15 @@ class _Kernel:
         return batches
 
     def _launch(self, grid, smem_types):
-        # A gpu.launch with workgroup buffers has no Python builder: parse one
-        # and move it in place, with this function's sizes as its operands.
         n = self.rows_per_block * (self.threads // 32)
         count = {t: 0 for t in smem_types}
         for op in self.slot:
-            count[str(op.operands[len(op.operands) - 1].type.element_type)] += 1
-        attrs = ", ".join(f"%s{i} : memref<{n * count[t]}x{t}, {_WORKGROUP}>"
-                          for i, t in enumerate(smem_types))
-        text = ("func.func @f(%a: index, %b: index, %c: index, %d: index, %e: index, %g: index) {\n"
-                "  gpu.launch blocks(%bx, %by, %bz) in (%gx = %a, %gy = %b, %gz = %c) "
-                "threads(%tx, %ty, %tz) in (%sx = %d, %sy = %e, %sz = %g) "
-                + (f"workgroup({attrs}) " if attrs else "") + "{\n    gpu.terminator\n  }\n"
-                "  return\n}")
-        skeleton = ir.Module.parse(text)
-        launch = skeleton.body.operations[0].regions[0].blocks[0].operations[0]
-        launch.move_before(self.root)
-        with ir.InsertionPoint(launch), self.root.location:
-            for i, size in enumerate((grid, 1, 1, self.threads, self.rows_per_block, 1)):
-                launch.operands[i] = _index(size)
-        return launch
+            count[_acc_type(op)] += 1
+        shared = [(n * count[t], t) for t in smem_types] if self.threads > 32 else []
+        if self.cluster > 1:  # the blocks' totals, one slot a reduction
+            shared += [(count[t], t) for t in smem_types]
+        return _launch_skeleton(self.root, grid, (self.threads, self.rows_per_block),
+                                self.cluster, shared)
 
     def _indices(self):
         T, C = self.threads, self.chunks
@@ -304,6 +441,7 @@ class _Kernel:
             row_block, tile = arith.divui(self.bx, tiles), arith.remui(self.bx, tiles)
         else:
             row_block, tile = self.bx, None
+        self.tile = tile  # in a cluster: the block's rank
         row = self.ty
         if self.rows_per_block > 1:
             row = arith.addi(arith.muli(row_block, _index(self.rows_per_block)), self.ty)
@@ -402,7 +540,7 @@ class _Kernel:
             if vkey not in self.memo:
                 indices = self._indices_of(amap, k, 0)
                 if STREAM_LOAD is not None and self._streams(buf, dims):
-                    self.memo[vkey] = self._stream_load(buf, indices)
+                    self.memo[vkey] = _stream_load(buf, indices)
                 else:
                     vtype = ir.VectorType.get([self.vec], buf.type.element_type)
                     vec = vector.LoadOp(vtype, buf, indices, alignment=self._alignment(buf)).result
@@ -420,23 +558,6 @@ class _Kernel:
                 and self.vec == 4 and getattr(buf.type.element_type, "width", 0) == 32
                 and all(d in dims for d in range(self.rank - 1)))
 
-    def _stream_load(self, buf, indices):
-        """A 16-byte load that marks its lines evict-first (`STREAM_LOAD`):
-        data read once must not push out of L2 what others will read or have
-        written (NVPTX ignores `nontemporal`, so the PTX is written here)."""
-        strides, offset = buf.type.get_strides_and_offset()
-        linear = _index(offset)
-        for i, stride in zip(indices, strides):
-            linear = arith.addi(linear, arith.muli(i, _index(stride)) if stride != 1 else i)
-        base = memref.extract_aligned_pointer_as_index(buf)
-        address = arith.addi(base, arith.muli(linear, _index(4)))
-        i64 = ir.IntegerType.get_signless(64)
-        ptr = llvm.inttoptr(llvm.PointerType.get(), arith.index_cast(i64, address))
-        etype = buf.type.element_type
-        reg = "f" if isinstance(etype, ir.FloatType) else "r"
-        struct = llvm.StructType.get_literal([etype] * 4)
-        result = llvm.inline_asm(struct, [ptr], STREAM_LOAD, ",".join([f"={reg}"] * 4 + ["l"]))
-        return [llvm.extractvalue(etype, result, [i]) for i in range(4)]
 
     def _indices_of(self, amap, k, lane):
         out = []
@@ -468,34 +589,53 @@ class _Kernel:
         body = op.regions[0].blocks[0]
         mapping = {}
         n_in = num_inputs(op)
+        # The body's values that are the same for the whole row (from operands
+        # without the column dimension: a softmax's sum), for RECIPROCAL.
+        per_row = set()
         for i, arg in enumerate(list(body.arguments)[:n_in]):
             if len(list(arg.uses)):
                 mapping[arg] = self._operand(op, i, k, lane)
-        result = None
+                if self.rank - 1 not in [e.position for e in maps(op)[i].results
+                                         if isinstance(e, ir.AffineDimExpr)]:
+                    per_row.add(arg)
+        inside = {o.operation.results[0] for o in body.operations if len(o.operation.results)}
         for inner in body.operations:
             inner = inner.operation
-            if inner.name == "linalg.yield":
-                result = inner.operands[0]
-                break
-            if skip is not None and inner == skip:
-                continue
-            if inner.name == "linalg.index":
-                d = ir.IntegerAttr(inner.attributes["dim"]).value
-                mapping[inner.results[0]] = (self._col(k, lane) if d == self.rank - 1
-                                             else self.row_ivs[d])
-                continue
-            new = inner.clone()
-            for i, v in enumerate(inner.operands):
-                if v in mapping:
-                    new.operands[i] = mapping[v]
-            for old, res in zip(inner.results, new.results):
-                mapping[old] = res
-        return mapping.get(result, result) if skip is None else mapping
+            if inner.name == "linalg.index" and \
+                    ir.IntegerAttr(inner.attributes["dim"]).value != self.rank - 1:
+                per_row.add(inner.results[0])
+
+        def index(d):
+            if d == self.rank - 1:
+                return self._col(k, lane)
+            return self.row_ivs[d]
+
+        def rewrite(inner, mapping):
+            operands = list(inner.operands)
+            if all(v in per_row or v not in inside and not isinstance(v, ir.BlockArgument)
+                   for v in operands) and not len(inner.regions):
+                per_row.update(inner.results)
+            if (RECIPROCAL and inner.name == "arith.divf" and k is not None
+                    and operands[1] in per_row and operands[0] not in per_row):
+                return arith.mulf(mapping.get(operands[0], operands[0]),
+                                  self._reciprocal(mapping.get(operands[1], operands[1])))
+            return None
+        yielded = _clone_body(op, mapping, index, skip, rewrite)
+        return yielded[0] if skip is None else mapping
+
+    def _reciprocal(self, value):
+        """1 / `value`, once per row value (see RECIPROCAL)."""
+        key = ("reciprocal", value)
+        if key not in self.memo:
+            one = arith.constant(value.type, 1.0)
+            self.memo[key] = arith.divf(one, value)
+        return self.memo[key]
 
     # --- reductions ---------------------------------------------------------------
 
-    def _reduce(self, batch):
-        """The reductions of one round (see `_batches`), their block steps shared."""
+    def _reduce(self, batch, last=False):
+        """The reductions of one round (see `_batches`), their block steps
+        shared (`last`: the kernel's last round)."""
         combs, partials, inits = [], [], []
         # The start values first: before this round's barrier, so that no
         # thread reads one after the row's first thread wrote the result there.
@@ -504,12 +644,7 @@ class _Kernel:
         neutrals = []
         for op in batch:
             comb = combiner(op)
-            etype = comb.results[0].type
-            neutral = COMBINERS[comb.name]
-            if isinstance(etype, ir.FloatType):
-                neutrals.append(arith.constant(etype, float(neutral)))
-            else:
-                neutrals.append(arith.constant(etype, int(neutral)))
+            neutrals.append(_neutral(comb))
             combs.append(comb)
         if self.row_tiles == 1:
             partials = self._partials(batch, combs, neutrals)
@@ -524,14 +659,16 @@ class _Kernel:
                 end = arith.minui(arith.addi(first, _index(group)), _index(self.row_tiles))
                 with self._row_tiles(first, end, neutrals) as inner:
                     tile = self._partials(batch, combs, neutrals)
-                    scf.YieldOp([self._combine(c, a, t) for c, a, t in
+                    scf.YieldOp([_combine(c, a, t) for c, a, t in
                                  zip(combs, inner.inner_iter_args, tile)])
-                scf.YieldOp([self._combine(c, a, t) for c, a, t in
+                scf.YieldOp([_combine(c, a, t) for c, a, t in
                              zip(combs, outer.inner_iter_args, inner.results)])
             partials = list(outer.results)
         totals = self._block_reduce(batch, combs, partials)
+        if self.cluster > 1:
+            totals = self._cluster_reduce(batch, combs, totals, last)
         for op, comb, total, init in zip(batch, combs, totals, inits):
-            self.memo[(op,)] = self._combine(comb, total, init)
+            self.memo[(op,)] = _combine(comb, total, init)
 
     def _partials(self, batch, combs, neutrals):
         """Each reduction's combine of this thread's elements of the current
@@ -549,17 +686,8 @@ class _Kernel:
                     if self.valid[k] is not None:
                         e = arith.select(self.valid[k], e, neutral)
                     elems.append(e)
-            # A tree, not a chain: independent combines overlap in the pipeline.
-            while len(elems) > 1:
-                pairs = [self._combine(comb, a, b) for a, b in zip(elems[::2], elems[1::2])]
-                elems = pairs + (elems[-1:] if len(elems) % 2 else [])
-            partials.append(elems[0])
+            partials.append(_tree(comb, elems))
         return partials
-
-    def _combine(self, comb, a, b):
-        new = comb.clone()
-        new.operands[0], new.operands[1] = a, b
-        return new.results[0]
 
     def _shuffle_xor(self, combs, values, offsets):
         i32 = ir.IntegerType.get_signless(32)
@@ -568,7 +696,7 @@ class _Kernel:
             # All values' shuffles of a round first: they overlap in flight.
             shuffled = [gpu.ShuffleOp(v, arith.constant(i32, off), width,
                                       gpu.ShuffleMode.XOR).results[0] for v in values]
-            values = [self._combine(c, v, s) for c, v, s in zip(combs, values, shuffled)]
+            values = [_combine(c, v, s) for c, v, s in zip(combs, values, shuffled)]
         return values
 
     def _block_reduce(self, batch, combs, values):
@@ -596,8 +724,45 @@ class _Kernel:
             o //= 2
         return self._shuffle_xor(combs, values, offsets)
 
+    def _cluster_reduce(self, batch, combs, totals, last):
+        """Combine the cluster's block totals (each thread holds its block's):
+        each block's first thread stores its own, and after the cluster barrier
+        lane l of every warp loads block l % cluster's, so that the xor
+        rounds combine the blocks' totals in one order in every block."""
+        first = arith.cmpi(arith.CmpIPredicate.eq, self.tx, _index(0))
+        guard = scf.IfOp(first)
+        with ir.InsertionPoint(guard.then_block):
+            for op, v in zip(batch, totals):
+                memref.store(v, self.csmem[_acc_type(op)], [_index(self.slot[op])])
+            scf.YieldOp([])
+        _asm(CLUSTER_ARRIVE)
+        _asm(CLUSTER_WAIT)
+        i32, i64 = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
+        rank = arith.index_cast(i32, arith.remui(self.lane, _index(self.cluster)))
+        values = []
+        for op in batch:
+            buf = self.csmem[_acc_type(op)]
+            base = memref.extract_aligned_pointer_as_index(buf)
+            local = arith.index_cast(i64, arith.addi(base, _index(4 * self.slot[op])))
+            remote = llvm.inline_asm(i64, [local, rank], CLUSTER_MAP, "=l,l,r")
+            etype = buf.type.element_type
+            floating = isinstance(etype, ir.FloatType)
+            # Volatile: not moved above the barrier, which it does not depend on.
+            values.append(llvm.inline_asm(
+                etype, [remote], CLUSTER_LOAD.format(type="f32" if floating else "b32"),
+                ("=f" if floating else "=r") + ",l", has_side_effects=True))
+        if last:
+            # Arrive as soon as this block has read the others' totals; the
+            # wait is at the kernel's end (see build).
+            _asm(CLUSTER_ARRIVE)
+        offsets, o = [], self.cluster // 2
+        while o:
+            offsets.append(o)
+            o //= 2
+        return self._shuffle_xor(combs, values, offsets)
+
     def _smem(self, op):
-        return self.smem[str(op.operands[len(op.operands) - 1].type.element_type)]
+        return self.smem[_acc_type(op)]
 
     def _slot(self, op, n, row, warp):
         base = self.slot[op] * n
@@ -610,8 +775,12 @@ class _Kernel:
         amap = maps(op)[len(op.operands) - 1]
         dims = [e.position for e in amap.results]
         if self.kinds[op] != "full":
-            # One thread per row writes the row's value.
+            # One thread per row writes the row's value (in a cluster, block 0's:
+            # every block holds the same).
             first = arith.cmpi(arith.CmpIPredicate.eq, self.tx, _index(0))
+            if self.cluster > 1:
+                first = arith.andi(first, arith.cmpi(arith.CmpIPredicate.eq, self.tile,
+                                                     _index(0)))
             # A reduction's value is built; a row member's maybe not yet (an
             # output no member reads, such as a mean used after the group).
             value = self.memo[(op,)] if self.kinds[op] == "reduce" else self.value(op)
@@ -650,3 +819,225 @@ class _Kernel:
         if ip is not None:
             scf.YieldOp([])
             ip.__exit__(None, None, None)
+
+
+class _ColumnKernel:
+    """A column group (`euler-gpu-form-groups`): a reduction over the rows of
+    R x C operands into C values, and maybe the fill of its start value.
+
+    Blocks of 32 x `warps` threads: a thread takes one `vector`-wide group
+    of columns (a warp reads 32 contiguous vectors of a row), and the warps
+    take consecutive rows, `unroll` rows each per step (that many 16-byte
+    loads in flight, combined as a tree), in two nested loops of about
+    sqrt(steps) (two short chains, not one long one: see
+    euler-split-reductions). The warps' sums meet in shared memory; in a
+    cluster, each block sums ceil(R / cluster) rows and block 0 combines the
+    blocks' sums, read through distributed shared memory in rank order.
+    Deterministic: no atomics."""
+
+    def __init__(self, ops, block):
+        self.ops = ops
+        self.root = next(op for op in ops if SCHEDULE in op.attributes)
+        s = self.root.attributes[SCHEDULE]
+        self.warps, self.vec, self.unroll, self.cluster = (
+            ir.IntegerAttr(s[n]).value for n in ("warps", "vector", "unroll", "cluster"))
+        self.out = self.root.operands[len(self.root.operands) - 1]
+        self.fill = None
+        for op in ops:
+            if op is not self.root:
+                if op.operands[len(op.operands) - 1] != self.out:
+                    raise _Unsupported()
+                self.fill = op
+        n_in = num_inputs(self.root)
+        self.inputs = [v for v in list(self.root.operands)[:n_in] if isinstance(v.type, ir.MemRefType)]
+        inputs = {_root_buffer(v) for v in self.inputs}
+        if _root_buffer(self.out) in inputs or not _placement_ok(
+                ops, self.root, block, [(self.root, v) for v in self.inputs], [self.out]):
+            raise _Unsupported()
+        self.rows, self.cols = self.inputs[0].type.shape
+
+    def build(self):
+        W, V, U, S = self.warps, self.vec, self.unroll, self.cluster
+        nvec = -(-self.cols // V)
+        col_blocks = -(-nvec // 32)
+        etype = self.out.type.element_type
+        t = str(etype)
+        shared = [(W * 32 * V, t)] + ([(32 * V, t)] if S > 1 else [])
+        launch = _launch_skeleton(self.root, col_blocks * S, (32, W), S, shared)
+        body = launch.regions[0].blocks[0]
+        args = list(body.arguments)
+        bx, tx, ty = args[0], args[3], args[4]
+        smem = args[18 if S > 1 else 12:]
+        comb = combiner(self.root)
+        acc_arg = self.root.regions[0].blocks[0].arguments[-1]
+        elem_of = comb.operands[1] if comb.operands[0] == acc_arg else comb.operands[0]
+        with ir.InsertionPoint(body.operations[0]), self.root.location:
+            if S > 1:
+                col_block, rank = arith.divui(bx, _index(S)), arith.remui(bx, _index(S))
+            else:
+                col_block, rank = bx, None
+            j = arith.addi(arith.muli(col_block, _index(32)), tx)
+            valid = None
+            if nvec % 32:
+                valid = arith.cmpi(arith.CmpIPredicate.ult, j, _index(nvec))
+                j = arith.minui(j, _index(nvec - 1))
+            col = arith.muli(j, _index(V)) if V > 1 else j
+            # This block's rows, and each step's U x W of them.
+            per_block = -(-self.rows // S)
+            first = arith.muli(rank, _index(per_block)) if rank is not None else _index(0)
+            end = self.rows if S == 1 else None
+            if S > 1:
+                end = arith.minui(arith.addi(first, _index(per_block)), _index(self.rows))
+            steps = -(-per_block // (U * W))
+            ragged = S * steps * U * W != self.rows
+            neutral = _neutral(comb)
+            zero = [neutral] * V
+
+            def step(index):
+                """The combine of this thread's rows of step `index`, per lane."""
+                base = arith.addi(first, arith.addi(arith.muli(index, _index(U * W)), ty))
+                lanes = [[] for _ in range(V)]
+                for u in range(U):
+                    row = arith.addi(base, _index(u * W)) if u else base
+                    inside = None
+                    if ragged:
+                        bound = end if not isinstance(end, int) else _index(end)
+                        inside = arith.cmpi(arith.CmpIPredicate.ult, row, bound)
+                        row = arith.minui(row, _index(self.rows - 1))
+                    for lane, e in enumerate(self._elements(row, col, comb, elem_of)):
+                        if inside is not None:
+                            e = arith.select(inside, e, neutral)
+                        lanes[lane].append(e)
+                return [_tree(comb, es) for es in lanes]
+
+            group = max(1, math.isqrt(steps - 1) + 1) if steps > 1 else 1
+            outer = scf.ForOp(_index(0), _index(-(-steps // group)), _index(1), zero)
+            with ir.InsertionPoint(outer.body):
+                lo = arith.muli(outer.induction_variable, _index(group))
+                hi = arith.minui(arith.addi(lo, _index(group)), _index(steps))
+                inner = scf.ForOp(lo, hi, _index(1), zero)
+                with ir.InsertionPoint(inner.body):
+                    got = step(inner.induction_variable)
+                    scf.YieldOp([_combine(comb, a, g) for a, g in zip(inner.inner_iter_args, got)])
+                scf.YieldOp([_combine(comb, a, g) for a, g in
+                             zip(outer.inner_iter_args, inner.results)])
+            acc = list(outer.results)
+            # The warps' sums, through shared memory: warp 0 combines them.
+            slot = arith.muli(arith.addi(arith.muli(ty, _index(32)), tx), _index(V))
+            for lane, a in enumerate(acc):
+                memref.store(a, smem[0], [arith.addi(slot, _index(lane)) if lane else slot])
+            gpu.BarrierOp()
+            warp0 = arith.cmpi(arith.CmpIPredicate.eq, ty, _index(0))
+            guard = scf.IfOp(warp0)
+            with ir.InsertionPoint(guard.then_block):
+                mine = arith.muli(tx, _index(V))
+                totals = []
+                for lane in range(V):
+                    values = [memref.load(smem[0], [arith.addi(mine, _index(w * 32 * V + lane))])
+                              for w in range(W)]
+                    totals.append(_tree(comb, values))
+                if S == 1:
+                    self._store(totals, col, valid, comb)
+                else:
+                    for lane, v in enumerate(totals):
+                        memref.store(v, smem[1], [arith.addi(mine, _index(lane)) if lane else mine])
+                scf.YieldOp([])
+            if S > 1:
+                _asm(CLUSTER_ARRIVE)
+                _asm(CLUSTER_WAIT)
+                last = arith.andi(warp0, arith.cmpi(arith.CmpIPredicate.eq, rank, _index(0)))
+                guard = scf.IfOp(last)
+                with ir.InsertionPoint(guard.then_block):
+                    i32, i64 = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
+                    base = memref.extract_aligned_pointer_as_index(smem[1])
+                    floating = isinstance(etype, ir.FloatType)
+                    load = CLUSTER_LOAD.format(type="f32" if floating else "b32")
+                    totals = []
+                    for lane in range(V):
+                        offset = arith.muli(arith.addi(arith.muli(tx, _index(V)), _index(lane)),
+                                            _index(4))
+                        local = arith.index_cast(i64, arith.addi(base, offset))
+                        values = []
+                        for r in range(S):
+                            remote = llvm.inline_asm(i64, [local, arith.constant(i32, r)],
+                                                     CLUSTER_MAP, "=l,l,r")
+                            values.append(llvm.inline_asm(etype, [remote], load,
+                                                          ("=f" if floating else "=r") + ",l",
+                                                          has_side_effects=True))
+                        totals.append(_tree(comb, values))
+                    self._store(totals, col, valid, comb)
+                    scf.YieldOp([])
+                # No block leaves (its shared memory with it) before block 0 has read it.
+                _asm(CLUSTER_ARRIVE)
+                _asm(CLUSTER_WAIT)
+        for op in reversed(self.ops):
+            op.erase()
+
+    def _elements(self, row, col, comb, elem_of):
+        """The reduction body's element (before the combine) at `row`, for each
+        of the thread's V columns from `col`."""
+        op, V = self.root, self.vec
+        body = op.regions[0].blocks[0]
+        loaded = {}
+        for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
+            if not isinstance(value.type, ir.MemRefType) or not len(list(body.arguments[i].uses)):
+                continue
+            if STREAM_LOAD is not None and V == 4 and _contiguous(value, V) and \
+                    getattr(value.type.element_type, "width", 0) == 32:
+                loaded[i] = _stream_load(value, [row, col])  # read once
+            elif V > 1 and _contiguous(value, V):
+                vtype = ir.VectorType.get([V], value.type.element_type)
+                vec = vector.LoadOp(vtype, value, [row, col],
+                                    alignment=V * getattr(value.type.element_type, "width", 32) // 8
+                                    ).result
+                loaded[i] = [vector.extract(vec, [], [lane]) for lane in range(V)]
+            else:
+                loaded[i] = [memref.load(value, [row, arith.addi(col, _index(lane)) if lane else col])
+                             for lane in range(V)]
+        out = []
+        for lane in range(V):
+            mapping = {}
+            for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
+                arg = body.arguments[i]
+                mapping[arg] = loaded[i][lane] if i in loaded else value
+            column = arith.addi(col, _index(lane)) if lane else col
+            _clone_body(op, mapping, lambda d: row if d == 0 else column, skip=comb)
+            out.append(mapping.get(elem_of, elem_of))
+        return out
+
+    def _store(self, totals, col, valid, comb):
+        """out[col + lane] = combine(totals[lane], start value), where the columns are."""
+        V = self.vec
+        if self.fill is not None:  # the start value is the fill's
+            mapping = {a: v for a, v in zip(self.fill.regions[0].blocks[0].arguments,
+                                             self.fill.operands)}
+            (start,) = _clone_body(self.fill, mapping, lambda d: col)
+            starts = [start] * V
+        else:
+            starts = [memref.load(self.out, [arith.addi(col, _index(lane)) if lane else col])
+                      for lane in range(V)]
+        values = [_combine(comb, t, s) for t, s in zip(totals, starts)]
+        ip = None
+        if valid is not None:
+            guard = scf.IfOp(valid)
+            ip = ir.InsertionPoint(guard.then_block)
+            ip.__enter__()
+        if V > 1 and _contiguous(self.out, V):
+            vtype = ir.VectorType.get([V], self.out.type.element_type)
+            vector.StoreOp(vector.from_elements(vtype, values), self.out, [col],
+                           alignment=V * getattr(self.out.type.element_type, "width", 32) // 8)
+        else:
+            for lane, v in enumerate(values):
+                memref.store(v, self.out, [arith.addi(col, _index(lane)) if lane else col])
+        if ip is not None:
+            scf.YieldOp([])
+            ip.__exit__(None, None, None)
+
+
+def _contiguous(buf, vec):
+    """Whether `buf`'s rows are contiguous and every `vec`-vector of them aligned."""
+    strides, offset = buf.type.get_strides_and_offset()
+    dyn = ir.ShapedType.get_dynamic_stride_or_offset()
+    if strides[-1] != 1 or offset == dyn or offset % vec:
+        return False
+    return all(s != dyn and s % vec == 0 for s in strides[:-1])

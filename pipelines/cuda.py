@@ -55,7 +55,8 @@ def gpu_tiled(pm, opts: Options):
         passes.add(pm, "euler-collapse-contractions")
         pm.add("canonicalize,cse")
         # Fusion groups as on the CPU; row groups planned as one kernel each.
-        passes.add(pm, "euler-gpu-form-groups", tiles=opts.tile_sizes.get("gpu_row"))
+        passes.add(pm, "euler-gpu-form-groups", tiles=opts.tile_sizes.get("gpu_row"),
+                   columns=opts.tile_sizes.get("gpu_column"), chip=opts.chip or CHIP)
     # Every level, as on the CPU: the sums left to one thread per output
     # element (column sums, rows too long for one block) summed in blocks,
     # which is both accurate and more parallel. Planned rows are trees already.

@@ -401,6 +401,21 @@ GPU_MAX_CHUNKS = 16
 GPU_CHUNKS = 4
 # Threads of a block, at least (several short rows share one).
 GPU_MIN_BLOCK = 256
+# Threads a block for a group with reductions that writes whole rows
+# (softmax, layer_norm), unless a thread would then keep more than
+# GPU_WARP_CHUNKS vectors of the row: the row stays in registers between
+# passes, and 1024-thread blocks leave 64 registers a thread. H200,
+# benchmarks/cuda.py timing (kernel_time), ms:
+#   layer_norm 4096 x 16384: 1024 x 4 0.150, 512 x 8 0.136;
+#   layer_norm 4096 x 32768: 1024 x 8 0.303 (58 registers), 512 x 16 0.380
+#     (93 registers: one block of 16 warps a multiprocessor);
+#   rows over a cluster of 8, 512 x 131072: 1024 x 4 layer_norm 0.267 (ptxas
+#     spills), softmax 0.172; 512 x 8 0.187 and 0.162.
+GPU_ROW_THREADS = 512
+# Vectors a thread takes in a group of reductions alone (a row sum), which
+# keeps nothing in registers: more threads, fewer vectors each. H200, 4096 x
+# 8192 sum/max rows, 512 x 4 -> 1024 x 2: 0.0373 -> 0.0357 ms.
+GPU_REDUCE_CHUNKS = 2
 # Vectors a thread keeps when one warp takes a row with reductions: a warp
 # combines by shuffles alone, with no shared-memory step and no barrier,
 # which pays for twice the chunks. H200, 4096 x 1024 (256 vectors a row),
@@ -412,6 +427,11 @@ GPU_WARP_CHUNKS = 8
 # long rows take the loop-nest path, where euler-split-reductions spreads
 # each row's sums over many threads.
 GPU_MIN_LONG_ROWS = 64
+# Blocks of a thread-block cluster (sm_90 and later) that may share a row a
+# block's registers cannot hold: the row stays in the cluster's registers,
+# read once, and the blocks combine their reductions through distributed
+# shared memory. 8 is the largest cluster every sm_90 launch allows.
+GPU_MAX_CLUSTER = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -430,33 +450,65 @@ class GpuRowSchedule:
     # Rows longer than registers hold (groups with reductions): each pass
     # over the row loops over this many tiles of threads x chunks vectors.
     row_tiles: int = 1
+    # Or (sm_90 on): the row is split over the `cluster` blocks of a thread
+    # block cluster (col_tiles == cluster), which combine their reductions.
+    cluster: int = 1
 
 
-def gpu_row_schedule(rows, cols, elem_bytes=4, reduces=True, override=None):
+def gpu_row_schedule(rows, cols, elem_bytes=4, reduces=True, override=None, clusters=False,
+                     stores_rows=True):
     """The schedule of a group over `rows` rows of `cols` elements, or None
     for a few rows too long for registers (`reduces`: the group has row
-    reductions, so a row cannot be split over blocks).
+    reductions, so a row cannot be split over blocks unless `clusters`: the
+    chip has thread block clusters, whose blocks can combine them;
+    `stores_rows`: it writes whole rows, not only per-row values).
 
-    `override` is (threads, rows_per_block), e.g. from
-    `tile_sizes={"gpu_row": (256, 1)}`."""
+    `override` is (threads, rows_per_block[, cluster]), e.g. from
+    `tile_sizes={"gpu_row": (256, 1)}`, or (1024, 1, 8): each row over a
+    cluster of 8 blocks of 1024 threads."""
     vector = GPU_VECTOR_BYTES // elem_bytes
     while vector > 1 and cols % vector:
         vector //= 2
     nvec = _ceil(cols, vector)
-    col_tiles = 1
+    col_tiles, cluster = 1, 1
     if override is not None:
-        threads, rows_per_block = (int(v) for v in override)
+        threads, rows_per_block, *rest = (int(v) for v in override)
+        cluster = rest[0] if rest else 1
         if threads % 32 or not 32 <= threads <= 1024 or rows_per_block < 1 \
-                or threads * rows_per_block > 1024:
-            raise ValueError("GPU row tiles are (threads, rows_per_block): threads a "
-                             f"multiple of 32 up to 1024, at most 1024 in all; got {override}")
+                or threads * rows_per_block > 1024 or len(rest) > 1 \
+                or cluster not in (1, 2, 4, 8) or (cluster > 1 and rows_per_block > 1):
+            raise ValueError("GPU row tiles are (threads, rows_per_block[, cluster]): threads a "
+                             "multiple of 32 up to 1024, at most 1024 in all, a cluster of 1, "
+                             f"2, 4 or 8 blocks (with one row a block); got {override}")
+        if cluster > 1 and not (reduces and clusters):
+            cluster = 1  # nothing to combine across blocks, or no clusters on this chip
     else:
         threads = 32
+        per_thread = GPU_REDUCE_CHUNKS if reduces and not stores_rows else GPU_CHUNKS
+        rows_kept = reduces and stores_rows
         if 32 * (GPU_WARP_CHUNKS if reduces else GPU_CHUNKS) < nvec:
-            while threads < 1024 and threads * GPU_CHUNKS < nvec:
+            while threads < 1024 and threads * per_thread < nvec and not (
+                    rows_kept and threads >= GPU_ROW_THREADS
+                    and threads * GPU_WARP_CHUNKS >= nvec):
                 threads *= 2
         rows_per_block = max(1, GPU_MIN_BLOCK // threads)
-    chunks = _ceil(nvec, threads)
+        if reduces and clusters and _ceil(nvec, threads) > GPU_MAX_CHUNKS:
+            # The fewest blocks whose registers hold the row: GPU_ROW_THREADS
+            # threads of at most GPU_WARP_CHUNKS vectors where the row is
+            # kept, GPU_CHUNKS where only reductions read it.
+            if rows_kept:
+                threads = GPU_ROW_THREADS
+            most = GPU_WARP_CHUNKS if rows_kept else GPU_CHUNKS
+            while cluster < GPU_MAX_CLUSTER and _ceil(nvec, threads * cluster) > most:
+                cluster *= 2
+    if cluster > 1:
+        rows_per_block = 1
+        chunks = _ceil(nvec, threads * cluster)
+        col_tiles = cluster
+        if chunks > GPU_MAX_CHUNKS or (override is None and rows * cluster < GPU_MIN_LONG_ROWS):
+            cluster, col_tiles = 1, 1  # too long even for a cluster, or too few rows
+    if cluster == 1:
+        chunks = _ceil(nvec, threads)
     if chunks > GPU_CHUNKS and not reduces:
         # Nothing ties a row to one block: split it.
         chunks = GPU_CHUNKS
@@ -472,4 +524,59 @@ def gpu_row_schedule(rows, cols, elem_bytes=4, reduces=True, override=None):
         rows_per_block = 1
     while rows % rows_per_block:
         rows_per_block //= 2
-    return GpuRowSchedule(threads, max(1, rows_per_block), vector, chunks, col_tiles, row_tiles)
+    return GpuRowSchedule(threads, max(1, rows_per_block), vector, chunks, col_tiles, row_tiles,
+                          cluster)
+
+
+# --- column reductions on the GPU (euler-gpu-form-groups) -------------------------
+
+# A column reduction's block: 32 threads across the columns, each a 16-byte
+# vector of them (a warp reads 512 contiguous bytes of a row), and this many
+# warps down the rows, combined through shared memory.
+GPU_COLUMN_WARPS = 8
+# Rows a thread loads before it combines them: that many 16-byte loads in
+# flight per thread, and a tree of them, not a chain.
+GPU_COLUMN_UNROLL = 8
+# Blocks, at least, that a column reduction should give the chip (about two
+# per multiprocessor of an H100/H200); a cluster's blocks split the rows to
+# reach it, and fewer blocks than a multiprocessor each keep the loop nest.
+# H200, 4096 x 8192 column sum (64 blocks of columns), kernel_time: clusters
+# of 8 0.0401 ms, of 4 0.0390, of 2 0.0393 (torch.compile 0.0425).
+GPU_COLUMN_BLOCKS = 256
+GPU_MIN_COLUMN_BLOCKS = 132
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuColumnSchedule:
+    """How a reduction over the rows of a `rows` x `cols` operand runs on the
+    GPU: blocks of 32 x `warps` threads each take 32 `vector`-wide columns,
+    a warp a row at a time, `unroll` rows per step; the `cluster` blocks of
+    a cluster split the rows and combine their sums."""
+
+    warps: int
+    vector: int
+    unroll: int
+    cluster: int = 1
+
+
+def gpu_column_schedule(rows, cols, elem_bytes=4, clusters=False, override=None):
+    """The schedule of a column reduction, or None where its columns are too
+    few to give the chip work (the loop nest splits the rows instead).
+    `override`: (warps, cluster), from `tile_sizes={"gpu_column": (8, 4)}`."""
+    vector = GPU_VECTOR_BYTES // elem_bytes
+    while vector > 1 and cols % vector:
+        vector //= 2
+    col_blocks = _ceil(_ceil(cols, vector), 32)
+    if override is not None:
+        warps, cluster = (int(v) for v in override)
+        if not 1 <= warps <= 32 or cluster not in (1, 2, 4, 8):
+            raise ValueError("GPU column tiles are (warps, cluster): 1 to 32 warps, a cluster "
+                             f"of 1, 2, 4 or 8 blocks; got {override}")
+        return GpuColumnSchedule(warps, vector, GPU_COLUMN_UNROLL, cluster if clusters else 1)
+    warps, cluster = GPU_COLUMN_WARPS, 1
+    while clusters and cluster < GPU_MAX_CLUSTER and col_blocks * cluster < GPU_COLUMN_BLOCKS \
+            and rows >= 2 * cluster * warps * GPU_COLUMN_UNROLL:
+        cluster *= 2
+    if col_blocks * cluster < GPU_MIN_COLUMN_BLOCKS:
+        return None
+    return GpuColumnSchedule(warps, vector, GPU_COLUMN_UNROLL, cluster)

@@ -3,9 +3,10 @@
 `run(src, args, out_shapes)` compiles `src` for target="cuda" up to
 `euler-gpu-lower-groups` (host code with `gpu.launch` bodies) and executes
 it with numpy: a block's threads run in lockstep, each SSA value an array
-over them; `scf.if` masks, `gpu.shuffle xor` permutes within warps, and
-barriers are implied (so races go unseen: this checks the arithmetic and
-the indexing, not the synchronization). Host ops left to other kernels
+over them (a cluster's blocks together, each with its shared memory);
+`scf.if` masks, `gpu.shuffle xor` permutes within warps, and barriers are
+implied (so races go unseen: this checks the arithmetic and the indexing,
+not the synchronization). Host ops left to other kernels
 (linalg generics, matmuls, copies) run as numpy loops, vectorized over
 their parallel points. Only the ops these kernels use are known; any other
 raises NotImplementedError.
@@ -60,6 +61,13 @@ def run(source, args, out_shapes, kernels_only=True, **options):
 
 def _dtype(t):
     return _DTYPES[str(t)]
+
+
+class _Shared:
+    """A workgroup buffer: one copy per block of the cluster being run (`blocks`)."""
+
+    def __init__(self, blocks):
+        self.blocks = blocks
 
 
 class Interpreter:
@@ -165,21 +173,34 @@ class Interpreter:
     # --- kernels ------------------------------------------------------------------------
 
     def _launch(self, op, env):
-        operands = list(op.operands)
-        grid = [int(env[v]) for v in operands[-6:-3]]
-        block = [int(env[v]) for v in operands[-3:]]
+        # Operands: async dependencies, grid, block[, cluster] sizes.
+        segments = list(op.attributes["operandSegmentSizes"])
+        sizes = [int(env[v]) for v in list(op.operands)[segments[0]:]]
+        grid, block = sizes[:3], sizes[3:6]
+        cluster = sizes[6] if segments[7] else 1  # clusters along x only
+        assert sizes[7:9] in ([], [1, 1]) and grid[0] % cluster == 0
         body = op.regions[0].blocks[0]
         args = list(body.arguments)
-        self.threads = n = math.prod(block)
-        linear = np.arange(n)
+        n = math.prod(block)
+        # A cluster's blocks in lockstep: threads rank * n ... (rank + 1) * n - 1.
+        self.threads = cluster * n
+        linear = np.arange(n * cluster) % n
+        self.rank = np.arange(n * cluster) // n
         ids = [linear % block[0], linear // block[0] % block[1], linear // (block[0] * block[1])]
+        shared_from = 18 if segments[7] else 12
         for bz, by, bx in itertools.product(*[range(g) for g in reversed(grid)]):
+            if bx % cluster:
+                continue
             local = dict(env)
-            for arg, v in zip(args[:12], [bx, by, bz, *ids, *grid, *block]):
-                local[arg] = v if isinstance(v, np.ndarray) else np.full(n, v, np.int64)
-            for arg in args[12:]:  # workgroup memory, fresh for each block
-                local[arg] = np.full(arg.type.shape, np.nan, _dtype(arg.type.element_type))
-            self._region(body, local, np.ones(n, bool))
+            for arg, v in zip(args[:12], [bx + self.rank, by, bz, *ids, *grid, *block]):
+                local[arg] = v if isinstance(v, np.ndarray) else np.full(self.threads, v, np.int64)
+            if segments[7]:
+                for arg, v in zip(args[12:18], [bx // cluster, by, bz, cluster, 1, 1]):
+                    local[arg] = np.full(self.threads, v, np.int64)
+            for arg in args[shared_from:]:  # workgroup memory, fresh for each block
+                local[arg] = _Shared(np.full((cluster,) + tuple(arg.type.shape), np.nan,
+                                             _dtype(arg.type.element_type)))
+            self._region(body, local, np.ones(self.threads, bool))
 
     def _wide(self, v):
         return v if isinstance(v, np.ndarray) and v.shape[:1] == (self.threads,) \
@@ -238,6 +259,13 @@ class Interpreter:
             return get
         elif name == "gpu.barrier":
             return None  # lockstep: every thread is there
+        elif name == "memref.load" and isinstance(get[0], _Shared):  # the thread's block's
+            index = tuple(np.where(mask, self._wide(i), 0) for i in get[1:])
+            out = get[0].blocks[(self.rank,) + index]
+        elif name == "memref.store" and isinstance(get[1], _Shared):
+            index = tuple(self._wide(i)[mask] for i in get[2:])
+            get[1].blocks[(self.rank[mask],) + index] = self._wide(get[0])[mask]
+            return None
         elif name == "memref.load":
             index = tuple(np.where(mask, self._wide(i), 0) for i in get[1:])
             out = get[0][index] if index else self._wide(get[0][()])
@@ -260,9 +288,13 @@ class Interpreter:
             out = np.stack([self._wide(v) for v in get], -1)
         elif name == "memref.extract_aligned_pointer_as_index":
             out = self._address(get[0])
+        elif name == "llvm.inline_asm" and not str(op.attributes["asm_string"]).strip(
+                '"').startswith("ld.global.cs.v4"):
+            out = self._cluster_asm(str(op.attributes["asm_string"]).strip('"'), get, mask)
+            if out is None:
+                return None
         elif name == "llvm.inline_asm":
             # The 16-byte streaming load of euler-gpu-lower-groups (4 x 32 bits).
-            assert str(op.attributes["asm_string"]).strip('"').startswith("ld.global.cs.v4")
             address = self._wide(get[0])
             k = int(address[mask][0] if mask.any() else address[0]) >> _ADDRESS_BITS
             flat = self.buffers[k - 1].reshape(-1)
@@ -296,3 +328,21 @@ class Interpreter:
             out = out.astype(np.float32)  # numpy widens mixed float32/python-float math
         env[results[0]] = out
         return None
+
+    def _cluster_asm(self, text, get, mask):
+        """euler-gpu-lower-groups' cluster PTX: barriers (implied by lockstep);
+        `mapa` (block `rank`'s copy of a shared address: the rank in bits
+        32..39 of the fake address); a load from such an address."""
+        if text.startswith("barrier.cluster."):
+            return None
+        if text.startswith("mapa.shared::cluster"):
+            address, rank = self._wide(get[0]), self._wide(get[1]).astype(np.int64)
+            return address + (rank << 32)
+        assert text.startswith("ld.shared::cluster."), text
+        address = self._wide(get[0])
+        k = int(address[mask][0] if mask.any() else address[0]) >> _ADDRESS_BITS
+        shared = self.buffers[k - 1]
+        rank = (address >> 32) & 0xff
+        offset = (address & 0xffffffff) // 4
+        flat = shared.blocks.reshape(shared.blocks.shape[0], -1)
+        return flat[np.where(mask, rank, 0), np.where(mask, offset, 0)]

@@ -501,18 +501,56 @@ def test_fusion_group_is_one_vectorized_kernel(name, src, warps_reduce):
         assert re.search(r"st\.global\.v4\.(f32|b32)", ptx), name
 
 
-@pytest.mark.parametrize("name,src", [
-    ("softmax", softmax_src(64, 131072)),
-    ("layer_norm", layer_norm_src(64, 100000)),
-    ("sum rows", reduce_src("reduce_sum", 64, 1 << 20, 1)),
+@pytest.mark.parametrize("name,src,chip", [
+    ("softmax", softmax_src(64, 131072), "sm_80"),
+    ("layer_norm", layer_norm_src(64, 100000), "sm_80"),
+    ("sum rows", reduce_src("reduce_sum", 64, 1 << 20, 1), "sm_90"),  # too long for a cluster
 ])
-def test_rows_longer_than_registers_are_one_looping_kernel(name, src):
-    m = euler.compile(src, target="cuda", emit="ptx")
+def test_rows_longer_than_registers_are_one_looping_kernel(name, src, chip):
+    m = euler.compile(src, target="cuda", emit="ptx", chip=chip)
     assert re.search(r"euler.gpu_schedule = \{[^}]*row_tiles = \d+ : i64", m.stages["gpu-tiled"])
     (ptx,) = cuda_pipeline.ptx_of(m.stages["ptx"]).values()
     assert ".local" not in ptx and re.search(r"@%p\d+ bra", ptx), name  # a loop, no spills
     # A few such rows keep the loop nest (a block a row would idle the chip).
-    assert len(_ptx(src.replace("64x", "4x"))) > 1
+    assert len(_ptx(src.replace("64x", "4x"), chip=chip)) > 1
+
+
+@pytest.mark.parametrize("name,src,cluster", [
+    ("softmax", softmax_src(512, 131072), 8),
+    ("layer_norm", layer_norm_src(64, 100000), 8),  # ragged: 25000 vectors over 8 x 1024 x 4
+    ("sum rows", reduce_src("reduce_sum", 64, 262148, 1), 8),
+])
+def test_rows_longer_than_a_block_holds_are_split_over_a_cluster(name, src, cluster):
+    # sm_90: the row stays in the registers of a cluster's blocks, read once,
+    # and the blocks exchange their totals through distributed shared memory.
+    m = euler.compile(src, target="cuda", emit="ptx")
+    assert re.search(rf"euler.gpu_schedule = {{[^}}]*cluster = {cluster} : i64", m.stages["gpu-tiled"])
+    assert f"clusters in (%c{cluster}, %c1, %c1)" in m.stages["gpu"]
+    (ptx,) = cuda_pipeline.ptx_of(m.stages["ptx"]).values()
+    assert ".local" not in ptx and not re.search(r"@%p\d+ bra \t\$L__BB0_\d+;\n\s*\$L__BB", ptx)
+    assert "barrier.cluster.arrive.aligned" in ptx and "barrier.cluster.wait.aligned" in ptx
+    assert "mapa.shared::cluster.u64" in ptx and "ld.shared::cluster.f32" in ptx
+    # Each input vector loaded once (x; gamma and beta): no loop over the row.
+    chunks = int(re.search(r"chunks = (\d+)", m.stages["gpu-tiled"]).group(1))
+    loads = len(re.findall(r"ld\.global(\.nc|\.cs)?\.v4", ptx))
+    assert loads == chunks * (3 if name == "layer_norm" else 1), (loads, chunks)
+
+
+def test_column_reduction_is_one_kernel_over_a_cluster():
+    # A column sum: 16-byte vectors across a warp, warps and a cluster's
+    # blocks down the rows, the blocks' sums combined by block 0.
+    m = euler.compile(reduce_src("reduce_sum", 4096, 8192, 0), target="cuda", emit="ptx")
+    assert re.search(r"euler.gpu_schedule = \{cluster = 4 : i64, column = 1 : i64",
+                     m.stages["gpu-tiled"])
+    (ptx,) = cuda_pipeline.ptx_of(m.stages["ptx"]).values()
+    # Streaming 16-byte loads (read once), one 16-byte store a thread.
+    assert re.search(r"ld\.global\.cs\.v4\.b32", ptx) and "st.global.v4" in ptx
+    assert "ld.shared::cluster.f32" in ptx and ".local" not in ptx
+    # sm_80, no clusters: 64 blocks of all the rows would idle the chip; the
+    # loop nest splits the rows instead. Wider columns give enough blocks.
+    assert len(_ptx(reduce_src("reduce_sum", 4096, 8192, 0), chip="sm_80")) > 1
+    (ptx,) = _ptx(reduce_src("reduce_sum", 1024, 32768, 0), chip="sm_80").values()
+    assert "cluster" not in ptx and "st.global.v4" in ptx
 
 
 def test_gpu_tiled_stage_shows_the_plan():
@@ -617,17 +655,28 @@ GROUPS = [
     ("sum rows", reduce_src("reduce_sum", 1000, 4096, 1), [(1000, 4096)], lambda x: x.double().sum(-1)),
     ("max rows", reduce_src("reduce_max", 1000, 4096, 1), [(1000, 4096)], lambda x: x.amax(-1)),
     ("sum cols", reduce_src("reduce_sum", 1000, 4096, 0), [(1000, 4096)], lambda x: x.double().sum(0)),
+    # Column kernels: a cluster's blocks down the rows.
+    ("sum cols 4096x8192", reduce_src("reduce_sum", 4096, 8192, 0), [(4096, 8192)],
+     lambda x: x.double().sum(0)),
+    ("max cols 3000x8192", reduce_src("reduce_max", 3000, 8192, 0), [(3000, 8192)],
+     lambda x: x.double().amax(0)),
     # The bias add and softmax after a matmul, one kernel, in the matmul's buffer.
     ("softmax(x @ w + b) in place", matmul_bias_softmax_src(32, 48, 256), [(32, 48), (48, 256), (256,)],
      lambda x, w, b: torch.softmax(x.double() @ w.double() + b.double(), -1)),
-    # Rows longer than registers hold: every pass loops over the row's tiles.
+    # Rows longer than a block's registers hold: on sm_90 split over the blocks
+    # of a cluster (ragged here), else (and the longest) every pass loops over
+    # the row's tiles.
     ("softmax 64x100000", softmax_src(64, 100000), [(64, 100000)], _ref_softmax),
+    # Rows split over the 8 blocks of a cluster (sm_90).
+    ("softmax 512x131072", softmax_src(512, 131072), [(512, 131072)], _ref_softmax),
     ("layer_norm 64x131072", layer_norm_src(64, 131072), [(64, 131072), (131072,), (131072,)],
      _ref_layer_norm),
     ("sum rows 64x262148", reduce_src("reduce_sum", 64, 262148, 1), [(64, 262148)],
      lambda x: x.double().sum(-1)),
     ("max rows 64x262148", reduce_src("reduce_max", 64, 262148, 1), [(64, 262148)],
      lambda x: x.amax(-1)),
+    ("sum rows 64x1048576", reduce_src("reduce_sum", 64, 1 << 20, 1), [(64, 1 << 20)],
+     lambda x: x.double().sum(-1)),
 ]
 
 

@@ -27,12 +27,15 @@ def _layer_norm(x, g, b):
 
 
 # (rows, columns, row tiles): one warp a row, several warps, vectors of 1, 2
-# and 4, ragged rows, and rows longer than registers hold (looped tiles).
+# and 4, ragged rows, rows longer than registers hold (looped tiles), and
+# rows split over the blocks of a cluster (one warp a block, several, ragged).
 SHAPES = [(16, 1000, None), (3, 33, None), (4, 4096, None), (64, 2050, (32, 1)),
-          (64, 8200, (64, 1))]
+          (64, 8200, (64, 1)), (4, 4096, (32, 1, 8)), (3, 8200, (128, 1, 4)),
+          (2, 1030, (64, 1, 2))]
 
 
-@pytest.mark.parametrize("rows,cols,tiles", SHAPES, ids=[f"{r}x{c}" for r, c, _ in SHAPES])
+@pytest.mark.parametrize("rows,cols,tiles", SHAPES, ids=[
+    f"{r}x{c}" + (f"-cluster{t[2]}" if t and len(t) > 2 else "") for r, c, t in SHAPES])
 @pytest.mark.parametrize("op", ["softmax", "layer_norm", "sum", "max"])
 def test_row_kernel_values(op, rows, cols, tiles):
     x = _rng.standard_normal((rows, cols)).astype(np.float32)
@@ -50,6 +53,24 @@ def test_row_kernel_values(op, rows, cols, tiles):
     assert launches == 1
     ref = want()
     assert np.abs(got - ref).max() <= 1e-6 * np.abs(ref).max(), op
+
+
+# (rows, columns, (warps, cluster)): a cluster of blocks down the rows, ragged
+# rows (not a multiple of the blocks' steps), ragged columns (vectors of 2,
+# a partial warp), one block down the rows, scalar columns.
+COLUMNS = [(256, 1024, (8, 4)), (1000, 4096, (4, 8)), (37, 130, (2, 2)), (300, 256, (8, 1)),
+           (50, 33, (1, 1))]
+
+
+@pytest.mark.parametrize("rows,cols,tiles", COLUMNS, ids=[f"{r}x{c}" for r, c, _ in COLUMNS])
+@pytest.mark.parametrize("op", ["reduce_sum", "reduce_max"])
+def test_column_kernel_values(op, rows, cols, tiles):
+    x = _rng.standard_normal((rows, cols)).astype(np.float32)
+    (got,), launches = run(reduce_src(op, rows, cols, 0), [x], [(cols,)],
+                           tile_sizes={"gpu_column": tiles})
+    assert launches == 1
+    ref = x.astype(np.float64).sum(0) if op == "reduce_sum" else x.max(0)
+    assert np.abs(got - ref).max() <= 1e-6 * np.abs(x).sum(0).max(), op
 
 
 @pytest.mark.parametrize("keep_matmul", [True, False], ids=["two-buffers", "in-place"])

@@ -1,4 +1,5 @@
 // RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-form-groups)' --split-input-file | FileCheck %s
+// RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-form-groups{chip=sm_90})' --split-input-file | FileCheck %s --check-prefix=SM90
 
 // A softmax row: both reductions, their fills, exp and the divide are one
 // group; the root carries the plan (32 threads x 8 rows a block, 2 chunks of
@@ -122,4 +123,47 @@ func.func @contraction_then_rows(%x: tensor<64x128xf32>, %w: tensor<128x256xf32>
     linalg.yield %0 : f32
   } -> tensor<64xf32>
   return %s : tensor<64xf32>
+}
+
+// -----
+
+// Rows longer than a block's registers hold (32768 vectors: 32 a thread of
+// 1024). Without clusters each pass loops over 8 tiles of the row; on sm_90
+// the row is split over a cluster of 8 blocks, 4 vectors a thread, read once.
+// CHECK-LABEL: func.func @long_rows
+// CHECK:      euler.gpu_schedule = {chunks = 4 : i64, col_tiles = 1 : i64, row_tiles = 8 : i64, rows_per_block = 1 : i64, threads = 1024 : i64, vector = 4 : i64}
+// SM90-LABEL: func.func @long_rows
+// SM90:       euler.gpu_schedule = {chunks = 4 : i64, cluster = 8 : i64, col_tiles = 8 : i64, rows_per_block = 1 : i64, threads = 1024 : i64, vector = 4 : i64}
+func.func @long_rows(%arg0: tensor<64x131072xf32>) -> tensor<64xf32> {
+  %cst = arith.constant 0xFF800000 : f32
+  %0 = tensor.empty() : tensor<64xf32>
+  %1 = linalg.fill ins(%cst : f32) outs(%0 : tensor<64xf32>) -> tensor<64xf32>
+  %r = linalg.reduce ins(%arg0 : tensor<64x131072xf32>) outs(%1 : tensor<64xf32>) dimensions = [1]
+    (%in: f32, %init: f32) {
+      %m = arith.maximumf %in, %init : f32
+      linalg.yield %m : f32
+    }
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+// A sum over the rows of 8192 columns: 64 blocks of 32 vectors, too few for
+// the chip without clusters (the loop nest); on sm_90 a column group, the
+// rows split over a cluster of 4 blocks of 8 warps (256 blocks).
+// CHECK-LABEL: func.func @wide_column_sum
+// CHECK-NOT:  euler.gpu_group
+// SM90-LABEL: func.func @wide_column_sum
+// SM90:       linalg.generic {{.*}} ins(%cst : f32) {{.*}} attrs = {euler.gpu_group = "g0"}
+// SM90:       linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]{{.*}} attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {cluster = 4 : i64, column = 1 : i64, unroll = 8 : i64, vector = 4 : i64, warps = 8 : i64}}
+func.func @wide_column_sum(%arg0: tensor<4096x8192xf32>) -> tensor<8192xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %0 = tensor.empty() : tensor<8192xf32>
+  %1 = linalg.fill ins(%cst : f32) outs(%0 : tensor<8192xf32>) -> tensor<8192xf32>
+  %r = linalg.reduce ins(%arg0 : tensor<4096x8192xf32>) outs(%1 : tensor<8192xf32>) dimensions = [0]
+    (%in: f32, %init: f32) {
+      %s = arith.addf %in, %init : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<8192xf32>
 }

@@ -213,3 +213,79 @@ func.func @input_written_between(%x: memref<4x512xf32>, %b: memref<512xf32>, %c:
   memref.dealloc %t : memref<4x512xf32>
   return
 }
+
+// -----
+
+// A row split over a cluster of 2 blocks (sm_90): each block loads its half
+// once, reduces it (warps, then shared memory), stores its total in its own
+// shared memory; after the cluster barrier every thread loads block
+// (lane % 2)'s total through distributed shared memory, one xor round
+// combines them, and block 0's first thread stores the row's sum. The last
+// wait keeps each block's shared memory until the other has read it.
+// CHECK-LABEL: func.func @row_over_a_cluster
+// CHECK:      gpu.launch clusters(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c2{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c4{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c256{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<1xf32, #gpu.address_space<workgroup>>)
+// CHECK:      llvm.inline_asm "ld.global.cs.v4.b32
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK:      gpu.barrier
+// CHECK-COUNT-3: gpu.shuffle  xor
+// CHECK:      memref.store %{{.*}} : memref<1xf32, #gpu.address_space<workgroup>>
+// CHECK:      llvm.inline_asm has_side_effects "barrier.cluster.arrive.aligned;", "~{memory}"
+// CHECK-NEXT: llvm.inline_asm has_side_effects "barrier.cluster.wait.aligned;", "~{memory}"
+// CHECK:      llvm.inline_asm "mapa.shared::cluster.u64 $0, $1, $2;", "=l,l,r"
+// CHECK-NEXT: llvm.inline_asm has_side_effects "ld.shared::cluster.f32 $0, [$1];", "=f,l"
+// CHECK-NEXT: llvm.inline_asm has_side_effects "barrier.cluster.arrive.aligned;", "~{memory}"
+// CHECK-NOT:  gpu.barrier
+// CHECK:      gpu.shuffle  xor %{{.*}}, %c1_i32
+// CHECK:      arith.andi
+// CHECK:      scf.if
+// CHECK-NEXT:   memref.store %{{.*}}, %arg1[%{{.*}}] : memref<2xf32>
+// CHECK:      llvm.inline_asm has_side_effects "barrier.cluster.wait.aligned;", "~{memory}"
+// CHECK-NEXT: gpu.terminator
+func.func @row_over_a_cluster(%arg0: memref<2x2048xf32>, %arg1: memref<2xf32>) {
+  %cst = arith.constant 0.000000e+00 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%cst : f32) outs(%arg1 : memref<2xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%arg0 : memref<2x2048xf32>) outs(%arg1 : memref<2xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {chunks = 1 : i64, cluster = 2 : i64, col_tiles = 2 : i64, rows_per_block = 1 : i64, threads = 256 : i64, vector = 4 : i64}} {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+
+// -----
+
+// A column sum over a cluster of 2 blocks of 32 x 8 threads: each thread a
+// 16-byte vector of columns, streaming loads of 8 rows a step (128 rows a
+// block: 2 steps of 8 x 8), the warps' sums through shared memory, then
+// block 0's first warp combines the blocks' sums, adds the fill's value and
+// stores 16 bytes.
+// CHECK-LABEL: func.func @column_sum
+// CHECK:      gpu.launch clusters(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c2{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c8{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c8{{.*}}, %{{.*}} = %c1{{.*}}) workgroup(%{{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<128xf32, #gpu.address_space<workgroup>>)
+// CHECK:      scf.for
+// CHECK:      scf.for
+// CHECK-COUNT-8: llvm.inline_asm "ld.global.cs.v4.b32
+// CHECK:      gpu.barrier
+// CHECK:      barrier.cluster.arrive.aligned
+// CHECK:      barrier.cluster.wait.aligned
+// CHECK-COUNT-2: llvm.inline_asm "mapa.shared::cluster.u64
+// CHECK:      vector.store %{{.*}}, %arg1[%{{.*}}] {alignment = 16 : i64} : memref<512xf32>, vector<4xf32>
+// CHECK:      barrier.cluster.arrive.aligned
+// CHECK-NEXT: llvm.inline_asm has_side_effects "barrier.cluster.wait.aligned;"
+// CHECK-NEXT: gpu.terminator
+// CHECK-NOT:  linalg.generic
+func.func @column_sum(%arg0: memref<256x512xf32>, %arg1: memref<512xf32>) {
+  %cst = arith.constant 0.000000e+00 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%cst : f32) outs(%arg1 : memref<512xf32>) attrs = {euler.gpu_group = "g0"} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]} ins(%arg0 : memref<256x512xf32>) outs(%arg1 : memref<512xf32>) attrs = {euler.gpu_group = "g0", euler.gpu_schedule = {cluster = 2 : i64, column = 1 : i64, unroll = 8 : i64, vector = 4 : i64, warps = 8 : i64}} {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
