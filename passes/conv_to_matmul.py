@@ -391,6 +391,10 @@ def _unpadded(x):
     value = x
     if isinstance(value, ir.OpResult) and value.owner.name == "tensor.expand_shape":
         value = value.owner.operands[0]
+        # Only the grouped form's split of C: a 1-D conv's expand of [N, C, W]
+        # to [N, C, 1, W] would take C for H (Canine's padded conv1d).
+        if value.type.rank != 4 or list(value.type.shape[-2:]) != list(x.type.shape[-2:]):
+            return x, (0, 0), 0.0
     if not isinstance(value, ir.OpResult) or value.owner.name != "tensor.pad":
         return x, (0, 0), 0.0
     pad = value.owner

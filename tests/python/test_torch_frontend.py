@@ -189,6 +189,10 @@ OPS = {
                      [torch.tensor([[7, -7, 7, -7, 0, 9], [1, -1, 100, -100, 6, -6]]),
                       torch.tensor([[2, 2, -2, -2, 5, 3], [3, 3, -7, 7, -4, 4]])],
                      ["floor_divide", "div", "remainder", "fmod"]),
+    # Padding of a 1-D conv's input, not absorbed into the conv (Canine).
+    "conv1d_after_pad": (lambda m, x, w: (F.conv1d(F.pad(x, (1, 2)), w),
+                                          F.conv1d(F.pad(x, (2, 1), value=0.5), w, stride=2)),
+                         [r(1, 6, 16), r(4, 6, 3)], ["conv1d", "pad"]),
     "fill_like": (lambda m, x: (torch.full_like(x, 2.5) + x, torch.zeros_like(x, dtype=torch.int64) + 3,
                                 torch.ones_like(x) * x, x.new_full((2, 3), -1.0)),
                   [r(3, 4)], ["full_like", "zeros_like"]),

@@ -255,3 +255,26 @@ func.func @depthwise_untouched(%x: tensor<1x4x1x5x5xf32>, %w: tensor<4x1x1x3x3xf
        ins(%x, %w : tensor<1x4x1x5x5xf32>, tensor<4x1x1x3x3xf32>) outs(%init : tensor<1x4x1x3x3xf32>) -> tensor<1x4x1x3x3xf32>
   return %y : tensor<1x4x1x3x3xf32>
 }
+
+// -----
+
+// A 1-D conv's padding of W, seen through the expand of [N, C, W] to
+// [N, C, 1, W]: the padded copy is read (the pad's last two dims are C and W,
+// not H and W; taking them for H and W recursed forever, Canine).
+// CHECK-LABEL: func.func @conv1d_padded
+// CHECK: %[[P:.*]] = tensor.pad
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[P]]
+// CHECK: tensor.collapse_shape %[[E]] {{\[\[}}0, 1], [2], [3]] : tensor<1x6x1x18xf32> into tensor<6x1x18xf32>
+// CHECK: linalg.matmul
+func.func @conv1d_padded(%x: tensor<1x6x16xf32>, %w: tensor<4x6x1x3xf32>) -> tensor<1x4x1x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1] high[0, 0, 1] {
+  ^bb0(%a: index, %b: index, %c: index):
+    tensor.yield %zero : f32
+  } : tensor<1x6x16xf32> to tensor<1x6x18xf32>
+  %e = tensor.expand_shape %p [[0], [1], [2, 3]] output_shape [1, 6, 1, 18] : tensor<1x6x18xf32> into tensor<1x6x1x18xf32>
+  %init = tensor.empty() : tensor<1x4x1x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%init : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%e, %w : tensor<1x6x1x18xf32>, tensor<4x6x1x3xf32>) outs(%f : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return %y : tensor<1x4x1x16xf32>
+}
