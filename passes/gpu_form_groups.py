@@ -205,11 +205,20 @@ def _bits(t):
 
 
 def _column_plan(ops, override, clusters):
-    """The plan of a column group (`ops`: a reduction and maybe its fill), or None."""
-    reductions = [op for op in ops if not _is_fill(op)]
-    if len(reductions) != 1 or not is_column_reduction(reductions[0]):
+    """The plan of a column group (`ops`: a reduction, the elementwise ops
+    that produce its operands, maybe its fill), or None."""
+    reductions = [op for op in ops if not _is_fill(op) and kind(op, 2) != "full"]
+    if len(reductions) != 1 or not is_column_reduction(reductions[0]) or \
+            ops[0] != reductions[0]:
         return None
     op = reductions[0]
+    shape = list(op.operands[0].type.shape) if isinstance(op.operands[0].type, ir.ShapedType) \
+        else None
+    for member in ops:
+        if kind(member, 2) == "full" and not _is_fill(member) and (
+                _ranges(member) != shape or any(
+                    len(o.operation.regions) for o in member.regions[0].blocks[0].operations)):
+            return None
     rows, cols = op.operands[0].type.shape
     widths = [_bits(v.type.element_type) for v in list(op.operands)[:num_inputs(op)]]
     s = gpu_column_schedule(rows, cols, max(1, max(widths) // 8), clusters, override)

@@ -823,7 +823,9 @@ class _Kernel:
 
 class _ColumnKernel:
     """A column group (`euler-gpu-form-groups`): a reduction over the rows of
-    R x C operands into C values, and maybe the fill of its start value.
+    R x C operands into C values, the elementwise ops that produce what it
+    reads (computed in registers, never stored), and maybe the fill of its
+    start value.
 
     Blocks of 32 x `warps` threads: a thread takes one `vector`-wide group
     of columns (a warp reads 32 contiguous vectors of a row), and the warps
@@ -843,18 +845,31 @@ class _ColumnKernel:
             ir.IntegerAttr(s[n]).value for n in ("warps", "vector", "unroll", "cluster"))
         self.out = self.root.operands[len(self.root.operands) - 1]
         self.fill = None
+        # Who wrote each buffer a member reads, as it reads it (a member in
+        # program order before it, else None: loaded).
+        writer, self.producer = {}, {}
         for op in ops:
-            if op is not self.root:
-                if op.operands[len(op.operands) - 1] != self.out:
-                    raise _Unsupported()
+            for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
+                self.producer[(op, i)] = writer.get(value)
+            out = op.operands[len(op.operands) - 1]
+            writer[out] = op
+            if op is not self.root and out == self.out:
                 self.fill = op
-        n_in = num_inputs(self.root)
-        self.inputs = [v for v in list(self.root.operands)[:n_in] if isinstance(v.type, ir.MemRefType)]
-        inputs = {_root_buffer(v) for v in self.inputs}
-        if _root_buffer(self.out) in inputs or not _placement_ok(
-                ops, self.root, block, [(self.root, v) for v in self.inputs], [self.out]):
+        # The producers' buffers are the kernel's own: used by members alone.
+        self.internal = [buf for buf, op in writer.items() if buf != self.out]
+        for buf in self.internal:
+            if isinstance(buf.owner, ir.Block) or buf.owner.name != "gpu.alloc" or any(
+                    u.owner not in ops and u.owner.name != "gpu.dealloc" for u in buf.uses):
+                raise _Unsupported()
+        reads = [(op, v) for op in ops for i, v in enumerate(list(op.operands)[:num_inputs(op)])
+                 if self.producer[(op, i)] is None and isinstance(v.type, ir.MemRefType)]
+        inputs = {_root_buffer(v) for _, v in reads}
+        if _root_buffer(self.out) in inputs or not _placement_ok(ops, self.root, block, reads,
+                                                                 [self.out]):
             raise _Unsupported()
-        self.rows, self.cols = self.inputs[0].type.shape
+        shaped = [v for v in list(self.root.operands)[:num_inputs(self.root)]
+                  if isinstance(v.type, ir.MemRefType)]
+        self.rows, self.cols = shaped[0].type.shape
 
     def build(self):
         W, V, U, S = self.warps, self.vec, self.unroll, self.cluster
@@ -972,38 +987,71 @@ class _ColumnKernel:
                 _asm(CLUSTER_WAIT)
         for op in reversed(self.ops):
             op.erase()
+        for buf in self.internal:
+            for use in list(buf.uses):
+                use.owner.erase()
+            buf.owner.erase()
 
     def _elements(self, row, col, comb, elem_of):
         """The reduction body's element (before the combine) at `row`, for each
         of the thread's V columns from `col`."""
-        op, V = self.root, self.vec
+        self.values, self.loads = {}, {}
+        self.row, self.col = row, col
+        return [self._value(self.root, lane, (comb, elem_of)) for lane in range(self.vec)]
+
+    def _value(self, op, lane, reduction=None):
+        """Member `op`'s value at this row and column `col + lane` (the
+        reduction's element before its combine, `reduction` = (combine, element))."""
+        key = (op, lane)
+        if key in self.values:
+            return self.values[key]
         body = op.regions[0].blocks[0]
-        loaded = {}
+        mapping = {}
         for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
-            if not isinstance(value.type, ir.MemRefType) or not len(list(body.arguments[i].uses)):
+            arg = body.arguments[i]
+            if not len(list(arg.uses)):
                 continue
-            if STREAM_LOAD is not None and V == 4 and _contiguous(value, V) and \
-                    getattr(value.type.element_type, "width", 0) == 32:
-                loaded[i] = _stream_load(value, [row, col])  # read once
-            elif V > 1 and _contiguous(value, V):
-                vtype = ir.VectorType.get([V], value.type.element_type)
-                vec = vector.LoadOp(vtype, value, [row, col],
-                                    alignment=V * getattr(value.type.element_type, "width", 32) // 8
-                                    ).result
-                loaded[i] = [vector.extract(vec, [], [lane]) for lane in range(V)]
+            producer = self.producer[(op, i)]
+            if producer is not None:
+                mapping[arg] = self._value(producer, lane)
+            elif isinstance(value.type, ir.MemRefType):
+                mapping[arg] = self._load(value, maps(op)[i], lane)
             else:
-                loaded[i] = [memref.load(value, [row, arith.addi(col, _index(lane)) if lane else col])
-                             for lane in range(V)]
-        out = []
-        for lane in range(V):
-            mapping = {}
-            for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
-                arg = body.arguments[i]
-                mapping[arg] = loaded[i][lane] if i in loaded else value
-            column = arith.addi(col, _index(lane)) if lane else col
-            _clone_body(op, mapping, lambda d: row if d == 0 else column, skip=comb)
-            out.append(mapping.get(elem_of, elem_of))
-        return out
+                mapping[arg] = value
+        column = arith.addi(self.col, _index(lane)) if lane else self.col
+        index = lambda d: self.row if d == 0 else column  # noqa: E731
+        if reduction is not None:
+            comb, elem_of = reduction
+            _clone_body(op, mapping, index, skip=comb)
+            result = mapping.get(elem_of, elem_of)
+        else:
+            (result,) = _clone_body(op, mapping, index)
+        self.values[key] = result
+        return result
+
+    def _load(self, buf, amap, lane):
+        """`buf` (read through `amap`: (d0, d1), (d1), (d0) or constants) at
+        this row and column `col + lane`; a row's vector at once where the
+        columns are contiguous (streaming where the group reads it once)."""
+        V = self.vec
+        dims = [e.position if isinstance(e, ir.AffineDimExpr) else None for e in amap.results]
+        key = (buf, str(amap))
+        if dims and dims[-1] == 1 and dims.count(1) == 1 and V > 1 and _contiguous(buf, V):
+            if key not in self.loads:
+                indices = [self.row if d == 0 else self.col if d == 1 else _index(e.value)
+                           for d, e in zip(dims, amap.results)]
+                if STREAM_LOAD is not None and V == 4 and 0 in dims and \
+                        getattr(buf.type.element_type, "width", 0) == 32:
+                    self.loads[key] = _stream_load(buf, indices)  # read once
+                else:
+                    vtype = ir.VectorType.get([V], buf.type.element_type)
+                    vec = vector.LoadOp(vtype, buf, indices,
+                                        alignment=_vector_alignment(buf, V)).result
+                    self.loads[key] = [vector.extract(vec, [], [k]) for k in range(V)]
+            return self.loads[key][lane]
+        column = arith.addi(self.col, _index(lane)) if lane else self.col
+        return memref.load(buf, [self.row if d == 0 else column if d == 1 else _index(e.value)
+                                 for d, e in zip(dims, amap.results)])
 
     def _store(self, totals, col, valid, comb):
         """out[col + lane] = combine(totals[lane], start value), where the columns are."""
@@ -1025,13 +1073,20 @@ class _ColumnKernel:
         if V > 1 and _contiguous(self.out, V):
             vtype = ir.VectorType.get([V], self.out.type.element_type)
             vector.StoreOp(vector.from_elements(vtype, values), self.out, [col],
-                           alignment=V * getattr(self.out.type.element_type, "width", 32) // 8)
+                           alignment=_vector_alignment(self.out, V))
         else:
             for lane, v in enumerate(values):
                 memref.store(v, self.out, [arith.addi(col, _index(lane)) if lane else col])
         if ip is not None:
             scf.YieldOp([])
             ip.__exit__(None, None, None)
+
+
+def _vector_alignment(buf, vec):
+    """The alignment of `vec` elements of `buf` at a multiple of `vec`: their
+    size, up to the 16 bytes the runtime aligns base pointers to (8 f16 to
+    8 f32 columns: 16, not 32)."""
+    return min(16, vec * getattr(buf.type.element_type, "width", 32) // 8)
 
 
 def _contiguous(buf, vec):

@@ -479,6 +479,17 @@ def matmul_bias_softmax_src(m, k, n, keep_matmul=False):
 }}"""
 
 
+def column_of_products_src(m, n):
+    """sum((x * y + b)^2) over the rows: a column reduction with its producers."""
+    t, v = f"tensor<{m}x{n}xf32>", f"tensor<{n}xf32>"
+    return (f'func.func @main(%a: {t}, %b: {t}, %c: {v}) -> {v} {{\n'
+            f'  %0 = "euler.mul"(%a, %b) : ({t}, {t}) -> {t}\n'
+            f'  %1 = "euler.add"(%0, %c) : ({t}, {v}) -> {t}\n'
+            f'  %2 = "euler.mul"(%1, %1) : ({t}, {t}) -> {t}\n'
+            f'  %3 = "euler.reduce_sum"(%2) {{axes = array<i64: 0>}} : ({t}) -> {v}\n'
+            f'  return %3 : {v}\n}}')
+
+
 @pytest.mark.parametrize("name,src,warps_reduce", [
     ("softmax", softmax_src(4096, 1024), True),
     ("softmax long rows", softmax_src(64, 32768), True),
@@ -660,6 +671,9 @@ GROUPS = [
      lambda x: x.double().sum(0)),
     ("max cols 3000x8192", reduce_src("reduce_max", 3000, 8192, 0), [(3000, 8192)],
      lambda x: x.double().amax(0)),
+    ("sum cols of (x * y + b)^2", column_of_products_src(2000, 4096),
+     [(2000, 4096), (2000, 4096), (4096,)],
+     lambda x, y, b: ((x.double() * y.double() + b.double()) ** 2).sum(0)),
     # The bias add and softmax after a matmul, one kernel, in the matmul's buffer.
     ("softmax(x @ w + b) in place", matmul_bias_softmax_src(32, 48, 256), [(32, 48), (48, 256), (256,)],
      lambda x, w, b: torch.softmax(x.double() @ w.double() + b.double(), -1)),

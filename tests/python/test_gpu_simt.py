@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from gpu_simt import lowered, run
-from test_cuda import layer_norm_src, matmul_bias_softmax_src, reduce_src, softmax_src
+from test_cuda import (column_of_products_src, layer_norm_src, matmul_bias_softmax_src,
+                       reduce_src, softmax_src)
 
 _rng = np.random.default_rng(9)
 
@@ -71,6 +72,19 @@ def test_column_kernel_values(op, rows, cols, tiles):
     assert launches == 1
     ref = x.astype(np.float64).sum(0) if op == "reduce_sum" else x.max(0)
     assert np.abs(got - ref).max() <= 1e-6 * np.abs(x).sum(0).max(), op
+
+
+def test_column_kernel_computes_its_producers():
+    # sum((x * y + b)^2 over rows): the elementwise ops (one reading a bias
+    # row) are computed in the column kernel, never stored.
+    m, n = 300, 1024
+    src = column_of_products_src(m, n)
+    x, y = (_rng.standard_normal((m, n)).astype(np.float32) for _ in range(2))
+    b = _rng.standard_normal(n).astype(np.float32)
+    (got,), launches = run(src, [x, y, b], [(n,)], tile_sizes={"gpu_column": (8, 2)})
+    assert launches == 1
+    ref = ((x.astype(np.float64) * y + b) ** 2).sum(0)
+    assert np.abs(got - ref).max() <= 1e-6 * np.abs(ref).max()
 
 
 @pytest.mark.parametrize("keep_matmul", [True, False], ids=["two-buffers", "in-place"])
