@@ -14,6 +14,7 @@ nothing to functionalize or decompose is imported as torch.export gave it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import operator
 import warnings
@@ -122,6 +123,85 @@ def importable_as_is(ep, table):
     return True
 
 
+def functionalize_local(ep):
+    """`ep` with each in-place op on an intermediate of its own (ResNet's
+    residual `x += shortcut`) in its functional form, the later readers of
+    the intermediate reading the result instead; None where nothing mutates
+    or a mutation needs PyTorch's functionalization (of an input or a buffer,
+    through a view, with a dtype cast). run_decompositions would retrace the
+    whole program for it: 2.0 s of ResNet-18's capture."""
+    sig = ep.graph_signature
+    if sig.buffers_to_mutate or sig.user_inputs_to_mutate:
+        return None
+    if not any(n.op == "call_function" and _is_mutable(n.target) for n in ep.graph.nodes):
+        return None
+    graph, env = torch.fx.Graph(), {}
+    graph.output(graph.graph_copy(ep.graph, env))
+    order = {n: i for i, n in enumerate(graph.nodes)}
+    for node in list(graph.nodes):
+        if node.op != "call_function" or not _is_mutable(node.target):
+            continue
+        functional = _functional_form(node)
+        if functional is None:
+            return None
+        x = node.args[0]
+        node.target = functional
+        for user in list(x.users):
+            if order[user] > order[node]:
+                user.replace_input_with(x, node)
+    with _torch_warnings_ignored():
+        return ep._update(torch.fx.GraphModule(ep.graph_module, graph), sig)
+
+
+@contextlib.contextmanager
+def _torch_warnings_ignored():
+    # torch 2.13's own pytree use (copying an ExportedProgram, as
+    # run_decompositions does too) warns; not the user's business.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+        yield
+
+
+def _is_mutable(target):
+    return isinstance(target, torch._ops.OpOverload) and target._schema.is_mutable
+
+
+def _fresh(node):
+    """Whether `node` computes a tensor of its own, not a view of another."""
+    if node.op != "call_function":
+        return False  # an input, a parameter or a buffer: the caller's
+    if node.target is operator.getitem:
+        node = node.args[0]
+    op = node.target
+    return (isinstance(op, torch._ops.OpOverload)
+            and all(r.alias_info is None for r in op._schema.returns))
+
+
+def _functional_form(node):
+    """The functional overload of in-place `node` (aten.add.Tensor for
+    aten.add_.Tensor), if computing it instead changes nothing but `self`."""
+    op, x = node.target, node.args[0]
+    name = op._opname
+    written = [a for a in op._schema.arguments if a.alias_info is not None and a.alias_info.is_write]
+    if (not name.endswith("_") or name.startswith("_") or len(op._schema.returns) != 1
+            or written != op._schema.arguments[:1] or not isinstance(x, torch.fx.Node)
+            or not _fresh(x)):
+        return None
+    functional = getattr(getattr(aten, name[:-1], None), op._overloadname, None)
+    if not isinstance(functional, torch._ops.OpOverload) or functional._schema.is_mutable:
+        return None
+    # A view of `self` would see the write, which no redirected read gives it.
+    if any(u is not node and u.op != "output" and not _is_mutable(u.target) and not _fresh(u)
+           for u in x.users):
+        return None
+    # The in-place form casts to self's dtype, where the functional one promotes.
+    dtype = getattr(x.meta.get("val"), "dtype", None)
+    if any(getattr(a.meta.get("val"), "dtype", dtype) != dtype
+           for a in node.args if isinstance(a, torch.fx.Node)):
+        return None
+    return functional
+
+
 def decompose(ep, table, force=False) -> Decomposed:
     """Functionalize and decompose `ep` with `table`.
 
@@ -133,12 +213,14 @@ def decompose(ep, table, force=False) -> Decomposed:
     if table == "core":
         table = torch.export.default_decompositions()
         table.pop(aten.scaled_dot_product_attention.default, None)
-    if not force and importable_as_is(ep, table):
-        return Decomposed(ep, {}, as_is=True)
+    if not force:
+        local = functionalize_local(ep)
+        if local is not None and importable_as_is(local, table):
+            return Decomposed(local, {}, as_is=True)
+        if importable_as_is(ep, table):
+            return Decomposed(ep, {}, as_is=True)
     before = [n for n in ep.graph.nodes if n.op == "call_function"]
-    with warnings.catch_warnings():
-        # torch 2.13's own pytree use inside run_decompositions warns; not the user's business.
-        warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+    with _torch_warnings_ignored():
         out = ep.run_decompositions({} if table is None else table)
     after = _call_targets(out)
     decomposed = collections.defaultdict(list)

@@ -303,6 +303,33 @@ def test_decompositions_functionalize_and_drop_valueless_ops():
     assert "decomposed by PyTorch:" in str(report) and "aten.add_.Tensor" not in str(report)
 
 
+
+def test_in_place_ops_on_own_intermediates_skip_the_retrace(monkeypatch):
+    """ResNet's residual `h += shortcut`: an in-place op on an intermediate of
+    the program's own is imported as its functional form, without PyTorch's
+    retrace of the whole program; one that a view of the tensor would see is
+    left to PyTorch's functionalization."""
+    def residual(m, x, y):
+        h = x * 2
+        h += y
+        h.relu_()
+        return h + x
+
+    def through_view(m, x, y):
+        h = x * 2
+        v = h.view(-1)
+        h += y
+        return v * 1
+
+    calls = []
+    retrace = torch.export.ExportedProgram.run_decompositions
+    monkeypatch.setattr(torch.export.ExportedProgram, "run_decompositions",
+                        lambda self, *a, **k: calls.append(1) or retrace(self, *a, **k))
+    check(Fn(residual), r(2, 8), r(8), expect=["add", "relu"])
+    assert not calls
+    check(Fn(through_view), r(2, 8), r(8))
+    assert calls
+
 # --- models -------------------------------------------------------------------------
 
 def _seeded(factory):
