@@ -245,31 +245,37 @@ def sweep(reps):
     """Row-group kernels under other (threads, rows_per_block) than the
     heuristic's, side by side: the evidence for `gpu_row_schedule`."""
     from euler.pipelines.heuristics import gpu_row_schedule
-    print("| workload | schedule (threads x rows/block, chunks) | ms | vs heuristic |")
+    print("| workload | schedule (threads x rows/block, chunks[, cluster]) | ms | vs heuristic |")
     print("|---|---|---|---|")
     for name, src, inputs, _, _ in workloads():
         if name.startswith(("mlp", "encoder", "sum cols")):
             continue
         rows = math.prod(inputs[0].shape[:-1])
         cols = inputs[0].shape[-1]
-        base = gpu_row_schedule(rows, cols, reduces="gelu" not in name)
+        # As euler-gpu-form-groups plans it on sm_90 (clusters on).
+        reduces, stores_rows = "gelu" not in name, not name.startswith(("sum", "max"))
+        base = gpu_row_schedule(rows, cols, reduces=reduces, clusters=True,
+                                stores_rows=stores_rows)
         results = []
         for threads in (base.threads // 4, base.threads // 2, base.threads, base.threads * 2):
             if not 32 <= threads <= 1024:
                 continue
             per_block = max(1, min(1024 // threads, 256 // threads))
-            s = gpu_row_schedule(rows, cols, reduces="gelu" not in name,
-                                 override=(threads, per_block))
+            tiles = (threads, per_block)
+            if base.cluster > 1:  # the row over as many blocks as the heuristic's
+                tiles = (threads, 1, base.cluster)
+            s = gpu_row_schedule(rows, cols, reduces=reduces, override=tiles, clusters=True,
+                                 stores_rows=stores_rows)
             if s is None:
                 continue
-            mod = euler.compile(src, target="cuda", cache=False,
-                                tile_sizes={"gpu_row": (threads, per_block)})
+            mod = euler.compile(src, target="cuda", cache=False, tile_sizes={"gpu_row": tiles})
             t = kernel_time(lambda: mod.main(*inputs), reps)
-            results.append((threads, per_block, s.chunks, t))
-        ref = next(t for th, _, _, t in results if th == base.threads)
-        for threads, per_block, chunks, t in results:
+            results.append((threads, tiles[1], s.chunks, s.cluster, t))
+        ref = next(t for th, _, _, _, t in results if th == base.threads)
+        for threads, per_block, chunks, cluster, t in results:
             mark = " (heuristic)" if threads == base.threads else ""
-            print(f"| {name} | {threads} x {per_block}, {chunks}{mark} | {t * 1e3:.4f} | "
+            where = f", cluster {cluster}" if cluster > 1 else ""
+            print(f"| {name} | {threads} x {per_block}, {chunks}{where}{mark} | {t * 1e3:.4f} | "
                   f"{ref / t:.2f} |", flush=True)
 
 
