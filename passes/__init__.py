@@ -64,6 +64,35 @@ def ops_named(module, *names):
     return found
 
 
+def clone_body(op, mapping, index=None, skip=None, rewrite=None):
+    """Clone the body of linalg op `op` at the insertion point and return the
+    values it yields. `mapping` gives its block arguments' values and gets
+    every cloned result's; `index(d)` is the value of `linalg.index d` (None:
+    the index op is cloned as it is, for a body that stays inside a linalg
+    op); `skip` is an op left out (a reduction's combine); `rewrite(inner,
+    mapping)` may build an op's one result itself (else None)."""
+    for inner in op.regions[0].blocks[0].operations:
+        inner = inner.operation
+        if inner.name == "linalg.yield":
+            return [mapping.get(v, v) for v in inner.operands]
+        if skip is not None and inner == skip:
+            continue
+        if inner.name == "linalg.index" and index is not None:
+            mapping[inner.results[0]] = index(ir.IntegerAttr(inner.attributes["dim"]).value)
+            continue
+        built = rewrite(inner, mapping) if rewrite is not None else None
+        if built is not None:
+            mapping[inner.results[0]] = built
+            continue
+        new = inner.clone()
+        for i, v in enumerate(inner.operands):
+            if v in mapping:
+                new.operands[i] = mapping[v]
+        for old, res in zip(inner.results, new.results):
+            mapping[old] = res
+    raise AssertionError("a linalg body ends with linalg.yield")
+
+
 class PassFailure(Exception):
     """Raised by a pass after it emitted its diagnostics."""
 

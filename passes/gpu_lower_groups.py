@@ -44,6 +44,7 @@ import math
 from mlir import ir
 from mlir.dialects import arith, gpu, llvm, memref, scf, vector
 
+from . import clone_body
 from .gpu_form_groups import (COMBINERS, GROUP, SCHEDULE, combiner, kind, maps, num_inputs,
                               row_group)
 
@@ -213,34 +214,6 @@ def _launch_skeleton(before, grid, block, cluster, shared):
         for i, size in enumerate(sizes):
             launch.operands[i] = _index(size)
     return launch
-
-
-def _clone_body(op, mapping, index, skip=None, rewrite=None):
-    """Clone the body of linalg op `op` at the insertion point: `mapping`
-    gives its arguments' values (and gets every result's), `index(d)` the
-    value of `linalg.index d`; `skip` is not cloned, and `rewrite(inner,
-    mapping)` may build an op's result itself (else None). Returns the
-    values the body yields."""
-    for inner in op.regions[0].blocks[0].operations:
-        inner = inner.operation
-        if inner.name == "linalg.yield":
-            return [mapping.get(v, v) for v in inner.operands]
-        if skip is not None and inner == skip:
-            continue
-        if inner.name == "linalg.index":
-            mapping[inner.results[0]] = index(ir.IntegerAttr(inner.attributes["dim"]).value)
-            continue
-        built = rewrite(inner, mapping) if rewrite is not None else None
-        if built is not None:
-            mapping[inner.results[0]] = built
-            continue
-        new = inner.clone()
-        for i, v in enumerate(inner.operands):
-            if v in mapping:
-                new.operands[i] = mapping[v]
-        for old, res in zip(inner.results, new.results):
-            mapping[old] = res
-    raise AssertionError("a linalg body ends with linalg.yield")
 
 
 def _placement_ok(ops, root, block, reads, outputs):
@@ -620,7 +593,7 @@ class _Kernel:
                 return arith.mulf(mapping.get(operands[0], operands[0]),
                                   self._reciprocal(mapping.get(operands[1], operands[1])))
             return None
-        yielded = _clone_body(op, mapping, index, skip, rewrite)
+        yielded = clone_body(op, mapping, index, skip, rewrite)
         return yielded[0] if skip is None else mapping
 
     def _reciprocal(self, value):
@@ -1022,10 +995,10 @@ class _ColumnKernel:
         index = lambda d: self.row if d == 0 else column  # noqa: E731
         if reduction is not None:
             comb, elem_of = reduction
-            _clone_body(op, mapping, index, skip=comb)
+            clone_body(op, mapping, index, skip=comb)
             result = mapping.get(elem_of, elem_of)
         else:
-            (result,) = _clone_body(op, mapping, index)
+            (result,) = clone_body(op, mapping, index)
         self.values[key] = result
         return result
 
@@ -1059,7 +1032,7 @@ class _ColumnKernel:
         if self.fill is not None:  # the start value is the fill's
             mapping = {a: v for a, v in zip(self.fill.regions[0].blocks[0].arguments,
                                              self.fill.operands)}
-            (start,) = _clone_body(self.fill, mapping, lambda d: col)
+            (start,) = clone_body(self.fill, mapping, lambda d: col)
             starts = [start] * V
         else:
             starts = [memref.load(self.out, [arith.addi(col, _index(lane)) if lane else col])

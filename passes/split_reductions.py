@@ -33,6 +33,7 @@ from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
 from ..pipelines.heuristics import reduction_block
+from . import clone_body
 
 NAME = "euler-split-reductions"
 SUMMARY = "Split long float sums into blocks summed in a cascade (accurate at any length)"
@@ -307,11 +308,6 @@ def _generic_like(op, inputs, maps, init, iterators, innermost=False) -> ir.Valu
         iterator_types=_iterator_attrs(iterators))
     old = op.regions[0].blocks[0]
     block = new.regions[0].blocks.append(*[a.type for a in old.arguments])
-    mapping = list(zip(old.arguments, block.arguments))
     with ir.InsertionPoint(block):
-        for o in old.operations:
-            clone = o.operation.clone().operation
-            for before, after in mapping:
-                clone.replace_uses_of_with(before, after)
-            mapping += list(zip(o.results, clone.results))
+        linalg.YieldOp(clone_body(op, dict(zip(old.arguments, block.arguments))))
     return new.result
