@@ -315,6 +315,143 @@ def poolformer(size="small"):
     return reinit(T.PoolFormerModel(cfg)), _image(size)
 
 
+# --- more families (session 4): state in buffers, hashing, pooling attention ---------------
+
+def rwkv(size="small"):
+    # A linear-attention RNN: a scan over tokens with exponentials of time decays.
+    d, _, layers, ffn = _text(size, 256)
+    cfg = T.RwkvConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                       attention_hidden_size=d, intermediate_size=ffn,
+                       context_length=TOKENS[size], use_cache=False)
+    model, ids = reinit(T.RwkvModel(cfg)), _ids(size)
+    with torch.no_grad():  # its first eval call rescales the weights in place, once
+        model(*ids)
+    return model, ids
+
+
+def ctrl(size="small"):
+    # Sinusoidal position encodings computed in the forward pass.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.CTRLConfig(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads, dff=ffn,
+                       n_positions=512, use_cache=False)
+    return reinit(T.CTRLModel(cfg)), _ids(size)
+
+
+def gpt_bigcode(size="small"):
+    # Multi-query attention: one key/value head.
+    d, heads, layers, _ = _text(size, 256)
+    cfg = T.GPTBigCodeConfig(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads,
+                             n_positions=512, use_cache=False, bos_token_id=0, eos_token_id=0)
+    return reinit(T.GPTBigCodeModel(cfg)), _ids(size)
+
+
+def stablelm(size="small"):
+    return llama(size, T.StableLmModel, T.StableLmConfig)
+
+
+def codegen(size="small"):
+    # Rotary embeddings on part of each head, a fused qkv projection.
+    d, heads, layers, _ = _text(size, 256)
+    cfg = T.CodeGenConfig(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads,
+                          rotary_dim=d // heads // 2, n_positions=512, use_cache=False,
+                          bos_token_id=0, eos_token_id=0)
+    return reinit(T.CodeGenModel(cfg)), _ids(size)
+
+
+def biogpt(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.BioGptConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                         num_attention_heads=heads, intermediate_size=ffn, use_cache=False)
+    return reinit(T.BioGptModel(cfg)), _ids(size)
+
+
+def xglm(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.XGLMConfig(vocab_size=VOCAB, d_model=d, num_layers=layers, attention_heads=heads,
+                       ffn_dim=ffn, use_cache=False)
+    return reinit(T.XGLMModel(cfg)), _ids(size)
+
+
+def mpnet(size="small"):
+    # Relative position buckets (integer logs of distances).
+    return bert(size, T.MPNetModel, T.MPNetConfig, positions=514)
+
+
+def squeezebert(size="small"):
+    # Grouped 1-D convolutions in place of the dense layers.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.SqueezeBertConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                              num_attention_heads=heads, intermediate_size=ffn, embedding_size=d,
+                              q_groups=2, k_groups=2, v_groups=2, post_attention_groups=2,
+                              intermediate_groups=2, output_groups=2)
+    return reinit(T.SqueezeBertModel(cfg)), _ids(size)
+
+
+def funnel(size="small"):
+    # Pooling of the sequence between blocks, relative attention.
+    d, heads, _, ffn = _text(size, 256)
+    cfg = T.FunnelConfig(vocab_size=VOCAB, d_model=d, n_head=heads, d_head=d // heads,
+                         d_inner=ffn, block_sizes=[1, 1])
+    return reinit(T.FunnelBaseModel(cfg)), _ids(size)
+
+
+def xlnet(size="small"):
+    # Two-stream relative attention with sinusoidal relative positions.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.XLNetConfig(vocab_size=VOCAB, d_model=d, n_layer=layers, n_head=heads, d_inner=ffn,
+                        use_mems_eval=False)
+    return reinit(T.XLNetModel(cfg)), _ids(size)
+
+
+def canine(size="small"):
+    # Character hashing (integer multiply and remainder), a strided conv1d
+    # downsampling, local attention.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.CanineConfig(hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
+                         intermediate_size=ffn, downsampling_rate=2, num_hash_buckets=64 if size == "small" else 16384,
+                         local_transformer_stride=4 if size == "small" else 32)
+    chars = 16 if size == "small" else TOKENS[size]
+    return reinit(T.CanineModel(cfg)), (torch.randint(0, 1000, (1, chars),
+                                                      generator=torch.Generator().manual_seed(0)),)
+
+
+def mbart_encoder(size="small"):
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.MBartConfig(vocab_size=VOCAB, d_model=d, encoder_layers=layers, decoder_layers=layers,
+                        encoder_attention_heads=heads, decoder_attention_heads=heads,
+                        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512)
+    return reinit(T.MBartModel(cfg).get_encoder()), _ids(size)
+
+
+def deit(size="small"):
+    return _vit_like(size, T.DeiTModel, T.DeiTConfig)
+
+
+def mobilevit(size="small"):
+    # Convolutions and transformers on unfolded image patches.
+    cfg = T.MobileViTConfig(image_size=IMAGE[size], hidden_sizes=[16, 24, 32],
+                            neck_hidden_sizes=[8, 8, 16, 16, 24, 32, 64]) \
+        if size == "small" else T.MobileViTConfig(image_size=IMAGE[size])
+    return reinit(T.MobileViTModel(cfg)), _image(size)
+
+
+def segformer(size="small"):
+    # Overlapping patch embeddings, attention over spatially reduced keys.
+    cfg = T.SegformerConfig(num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1],
+                            hidden_sizes=[16, 32], num_attention_heads=[1, 2], mlp_ratios=[2, 2],
+                            patch_sizes=[7, 3], strides=[4, 2]) \
+        if size == "small" else T.SegformerConfig()
+    return reinit(T.SegformerModel(cfg)), _image(size)
+
+
+def levit(size="small"):
+    # Convolutional stem, attention with subsampled queries and learned biases.
+    cfg = T.LevitConfig(image_size=IMAGE[size], hidden_sizes=[16, 32, 48],
+                        num_attention_heads=[1, 2, 3], depths=[1, 1, 1], key_dim=[8, 8, 8]) \
+        if size == "small" else T.LevitConfig(image_size=IMAGE[size])
+    return reinit(T.LevitModel(cfg)), _image(size)
+
+
 OTHER_FAMILIES = {
     # vision
     "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
@@ -327,6 +464,12 @@ OTHER_FAMILIES = {
     # decoder-only
     "mistral": mistral, "qwen2": qwen2, "phi": phi, "gemma": gemma, "opt": opt,
     "gpt_neo": gpt_neo, "gptj": gptj, "bloom": bloom, "falcon": falcon, "mamba": mamba,
+    "rwkv": rwkv, "ctrl": ctrl, "gpt_bigcode": gpt_bigcode, "stablelm": stablelm,
+    "codegen": codegen, "biogpt": biogpt, "xglm": xglm,
+    # more encoders and vision models
+    "mpnet": mpnet, "squeezebert": squeezebert, "funnel": funnel, "xlnet": xlnet,
+    "canine": canine, "mbart_encoder": mbart_encoder, "deit": deit, "mobilevit": mobilevit,
+    "segformer": segformer, "levit": levit,
 }
 
 

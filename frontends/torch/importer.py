@@ -286,7 +286,8 @@ class _Importer:
                 self.unsupported.append(Unsupported(
                     "<program>", "<program>", "the program updates "
                     + kind.lower().replace("_", " ").replace(" mutation", "s")
-                    + "; euler compiles inference graphs: call model.eval()"))
+                    + " in place; euler compiles inference graphs: call model.eval(), and run "
+                    "the model once first if it rewrites its weights on its first call"))
 
     def bind_inputs(self):
         """Bind placeholders to constants; return [(node, argument kind)] of the rest."""

@@ -88,6 +88,9 @@ OTHERS = {
     "t5_encoder": [],                         # relative position buckets (log, integer casts)
     "gptj": [],                               # rotary tables folded through stripped clones
     "bloom": [],                              # ALiBi biases
+    "rwkv": [],                               # a scan over tokens, state in buffers
+    "ctrl": [],                               # a buffer updated in place
+    "canine": ["remainder", "conv1d"],        # integer hashing, a padded conv1d
 }
 
 
