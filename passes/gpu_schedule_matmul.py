@@ -99,7 +99,16 @@ def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None):
         if fill is not None:
             fill.erase()
         if epilogue is not None:
-            _fuse_epilogue(launch, c, epilogue)
+            generic, allocations = epilogue
+            for a in allocations:  # the epilogue's output, before the kernel writes it
+                a.move_before(launch)
+            _fuse_epilogue(launch, c, generic)
+
+
+# Ops that only make buffers (or views of them) and may move up to the
+# matmul when they sit between it and its epilogue (the epilogue's output).
+_ALLOCATIONS = ("memref.alloc", "gpu.alloc", "memref.collapse_shape", "memref.expand_shape",
+                "arith.constant")
 
 
 def _problem(op):
@@ -181,27 +190,45 @@ def _epilogue_of(op, fill):
     read once through the identity map, every other operand through a
     projection (a bias, a residual), no regions in its body, and C used by
     nothing else unless the generic writes C in place. Then C is written
-    once, with the generic's result, or (not in place) never."""
+    once, with the generic's result, or (not in place) never. As (generic,
+    the allocations between the two, to move before the kernel)."""
     ops = [o.operation for o in op.operation.block.operations]
     i = ops.index(op.operation)
-    if i + 1 >= len(ops) or ops[i + 1].name != "linalg.generic":
+    j, made = i + 1, set()
+    while j < len(ops) and ops[j].name in _ALLOCATIONS and not any(
+            isinstance(v.owner, ir.Operation) and v.owner == op.operation for v in ops[j].operands):
+        made.add(ops[j])
+        j += 1
+    if j >= len(ops) or ops[j].name != "linalg.generic":
         return None
-    generic, c = ops[i + 1], op.operands[2]
-    rank = ir.MemRefType(c.type).rank
+    generic, c = ops[j], op.operands[2]
     maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(generic.attributes["indexing_maps"])]
     iters = [str(a) for a in ir.ArrayAttr(generic.attributes["iterator_types"])]
     n_out = len(generic.results) or 1
     ins, outs = list(generic.operands)[:-n_out], list(generic.operands)[-n_out:]
     if len(generic.results) or len(outs) != 1 or any("parallel" not in t for t in iters):
         return None
-    if sum(v == c for v in ins) != 1 or len(iters) != rank:
+    reads = [v for v in ins if _is_or_views(v, c)]
+    if len(reads) != 1 or not isinstance(reads[0].type, ir.MemRefType) \
+            or len(iters) != ir.MemRefType(reads[0].type).rank:
         return None
+    rank = len(iters)
     in_place = outs[0] == c  # C = f(C, ...): the epilogue writes C itself
     for v, m in zip(ins + outs, maps):
-        identity = [ir.AffineDimExpr(e).position if isinstance(e, ir.AffineDimExpr) else None
-                    for e in m.results]
-        if v == c or v == outs[0]:
-            if identity != list(range(rank)):
+        dims = [ir.AffineDimExpr(e).position if isinstance(e, ir.AffineDimExpr) else None
+                for e in m.results]
+        if v == outs[0]:
+            if dims != list(range(rank)):
+                return None
+        elif v == reads[0]:
+            # C (or a view that splits its dimensions, the heads) read
+            # through a permutation that keeps the last dimension last (the
+            # heads' transpose): each store of a run of C's columns is a
+            # run of the output's last dimension.
+            if sorted(dims) != list(range(rank)) or dims[-1] != rank - 1 or (
+                    dims != list(range(rank)) and in_place):
+                return None
+            if v != c and ir.MemRefType(v.type).shape[-1] % 8:
                 return None
         elif not all(isinstance(e, (ir.AffineDimExpr, ir.AffineConstantExpr)) for e in m.results):
             return None
@@ -214,10 +241,64 @@ def _epilogue_of(op, fill):
         return None
     allowed = {op.operation, generic} | ({fill} if fill is not None else set())
     frees = ("gpu.dealloc", "memref.dealloc")
-    if not in_place and any(u.owner not in allowed and u.owner.name not in frees
-                            for u in c.uses):
+    # Views of C count as C: the uses of the view the generic reads too.
+    uses = [u.owner for u in c.uses]
+    views = [o for o in uses if o.name in _VIEWS]
+    uses += [u.owner for v in views for u in v.results[0].uses]
+    if not in_place and any(u not in allowed and u.name not in frees and u not in views
+                            and not _overwritten_before(c, u, op.operation, generic, ops)
+                            for u in uses):
         return None
-    return generic
+    return generic, [o for o in ops[i + 1:j] if o in made]
+
+
+_VIEWS = ("memref.expand_shape",)
+
+
+def _is_or_views(v, c):
+    """Whether `v` is buffer `c` or a view of it (a memref.expand_shape's)."""
+    owner = v.owner
+    return v == c or (not isinstance(owner, ir.Block) and owner.name in _VIEWS
+                      and owner.operands[0] == c)
+
+
+def _overwritten_before(c, user, matmul, generic, ops):
+    """Whether `user` of C runs before `matmul`, or after `generic` with C
+    written whole in between (or by `user`): bufferization reuses one f32
+    buffer for the encoder's projections, each filling it again, so none
+    reads the matmul's C the epilogue no longer writes."""
+    position = {o: n for n, o in enumerate(ops)}
+
+    def at(o):
+        while o not in position and o.parent is not None:
+            o = o.parent
+        return position.get(o, -1)
+    if 0 <= at(user) < position[matmul]:
+        return True
+    later = sorted(((at(u.owner), u.owner) for u in c.uses if at(u.owner) > position[generic]),
+                   key=lambda t: t[0])
+    for pos, o in later:
+        if _writes_whole(o, c):
+            return at(user) >= pos
+        if o.name != "gpu.dealloc":
+            return False
+    return False
+
+
+def _writes_whole(op, c):
+    """Whether `op` writes every element of `c` without reading it: a fill,
+    or an elementwise generic into `c` that leaves its old values unread."""
+    if op.name == "linalg.fill":
+        return op.operands[1] == c
+    if op.name != "linalg.generic" or len(op.results) or list(op.operands)[-1] != c \
+            or any(v == c for v in list(op.operands)[:-1]):
+        return False
+    iters = [str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])]
+    out_map = ir.AffineMapAttr(list(ir.ArrayAttr(op.attributes["indexing_maps"]))[-1]).value
+    block = op.regions[0].blocks[0]
+    return (all("parallel" in t for t in iters) and len(out_map.results) == len(iters)
+            and out_map == ir.AffineMap.get_identity(len(iters))
+            and not list(block.arguments[len(block.arguments) - 1].uses))
 
 
 def _fuse_epilogue(launch, c, generic):
@@ -243,6 +324,32 @@ def _fuse_epilogue(launch, c, generic):
         owner.erase()
 
 
+def _iteration_index(indices, read, m):
+    """The generic's iteration index at C's element `indices`, C read as
+    `read` (C, or a view splitting its dimensions) through permutation `m`."""
+    from mlir.dialects import arith
+    index_t = ir.IndexType.get()
+    at = list(indices)
+    if read.owner is not None and not isinstance(read.owner, ir.Block) \
+            and read.owner.name in _VIEWS:
+        shape = ir.MemRefType(read.type).shape
+        at = []
+        for x, group in zip(indices, ir.ArrayAttr(read.owner.attributes["reassociation"])):
+            group = [ir.IntegerAttr(d).value for d in group]
+            for t, d in enumerate(group):
+                inner = 1
+                for d2 in group[t + 1:]:
+                    inner *= shape[d2]
+                digit = arith.divui(x, arith.constant(index_t, inner)) if inner > 1 else x
+                if t:
+                    digit = arith.remui(digit, arith.constant(index_t, shape[d]))
+                at.append(digit)
+    it = [None] * len(at)
+    for r, e in enumerate(m.results):
+        it[ir.AffineDimExpr(e).position] = at[r]
+    return it
+
+
 def _epilogue_at(store, c, operands, maps, body, out):
     """The generic's body on each element the kernel's `store` writes into C."""
     from mlir.dialects import arith, memref, vector
@@ -251,15 +358,19 @@ def _epilogue_at(store, c, operands, maps, body, out):
     lanes = ir.VectorType(value.type).shape[0] if isinstance(value.type, ir.VectorType) else 1
     results = []
     with ir.InsertionPoint(store), store.location:
+        read = next(v for v in operands[:-1] if _is_or_views(v, c))
+        first = _iteration_index(indices, read, maps[operands.index(read)])
         for e in range(lanes):
-            at = list(indices)
+            # The permutation keeps C's last dimension last: lane e is e
+            # further along it.
+            at = list(first)
             if e:
                 at[-1] = arith.addi(at[-1], arith.constant(index_t, e))
             mapping = []
             for arg, operand, m in zip(body.arguments, operands, maps):
                 if not len(list(arg.uses)):
                     continue
-                if operand == c:
+                if operand == read:
                     elem = vector.extract(value, [], [e]) if lanes > 1 else value
                 else:
                     idx = [at[ir.AffineDimExpr(x).position] if isinstance(x, ir.AffineDimExpr)
@@ -291,9 +402,9 @@ def _epilogue_at(store, c, operands, maps, body, out):
             vt = ir.VectorType.get([lanes], elem)
             align = store.attributes["alignment"].value * elem.width // ir.VectorType(
                 value.type).element_type.width
-            vector.store(vector.from_elements(vt, results), out, indices, alignment=align)
+            vector.store(vector.from_elements(vt, results), out, first, alignment=align)
         else:
-            memref.store(results[0], out, indices)
+            memref.store(results[0], out, first)
 
 
 class _Text:

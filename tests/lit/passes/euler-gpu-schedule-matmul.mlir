@@ -154,3 +154,46 @@ func.func @indexed_epilogue(%a: memref<32x32xf16>, %b: memref<32x32xf16>, %c: me
   }
   return
 }
+
+// -----
+
+// Two projections into one reused f32 buffer (bufferization's choice), each
+// cast into an output allocated between the matmul and its cast: the
+// allocation moves before the kernel, both casts run in their matmul's
+// epilogue (the second matmul fills the buffer again, so nothing reads the
+// first's C), and the f32 buffer is gone.
+// CHECK-LABEL: func.func @reused_accumulator
+// CHECK-NOT:     memref<64x64xf32>
+// CHECK:         %[[Q:.*]] = gpu.alloc () : memref<64x64xf16>
+// CHECK-NEXT:    gpu.launch
+// CHECK:           vector.store %{{.*}}, %[[Q]][%{{.*}}, %{{.*}}]
+// CHECK:         %[[K:.*]] = gpu.alloc () : memref<64x64xf16>
+// CHECK-NEXT:    gpu.launch
+// CHECK:           vector.store %{{.*}}, %[[K]][%{{.*}}, %{{.*}}]
+// CHECK-NOT:     linalg.
+// CHECK-NOT:     memref<64x64xf32>
+// CHECK:         return %[[Q]], %[[K]]
+func.func @reused_accumulator(%x: memref<64x64xf16>, %wq: memref<64x64xf16>, %wk: memref<64x64xf16>) -> (memref<64x64xf16>, memref<64x64xf16>) {
+  %zero = arith.constant 0.0 : f32
+  %c = gpu.alloc () : memref<64x64xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x64xf32>)
+  linalg.matmul ins(%x, %wq : memref<64x64xf16>, memref<64x64xf16>) outs(%c : memref<64x64xf32>)
+  %q = gpu.alloc () : memref<64x64xf16>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<64x64xf32>) outs(%q : memref<64x64xf16>) {
+  ^bb0(%v: f32, %o: f16):
+    %t = arith.truncf %v : f32 to f16
+    linalg.yield %t : f16
+  }
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x64xf32>)
+  linalg.matmul ins(%x, %wk : memref<64x64xf16>, memref<64x64xf16>) outs(%c : memref<64x64xf32>)
+  %k = gpu.alloc () : memref<64x64xf16>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<64x64xf32>) outs(%k : memref<64x64xf16>) {
+  ^bb0(%v: f32, %o: f16):
+    %t = arith.truncf %v : f32 to f16
+    linalg.yield %t : f16
+  }
+  gpu.dealloc %c : memref<64x64xf32>
+  return %q, %k : memref<64x64xf16>, memref<64x64xf16>
+}
