@@ -32,11 +32,13 @@ matches them by name.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from mlir import ir
 
 from ..pipelines.heuristics import gpu_column_schedule, gpu_row_schedule
+from . import OptionError
 from .tile_and_fuse import fusion_groups, generalize
 
 NAME = "euler-gpu-form-groups"
@@ -187,8 +189,9 @@ def _plan(ops, shape, tiles, clusters=False):
     widths = [_bits(v.type.element_type) for op in ops for v in op.operands
               if isinstance(v.type, ir.ShapedType)]
     stores_rows = any(kind(op, len(shape)) == "full" for op in ops)
-    s = gpu_row_schedule(rows, cols, max(1, max(widths) // 8), reduces, tiles, clusters,
-                         stores_rows)
+    with _user_option(ops[0]):
+        s = gpu_row_schedule(rows, cols, max(1, max(widths) // 8), reduces, tiles, clusters,
+                             stores_rows)
     if s is None:
         return None
     i64 = ir.IntegerType.get_signless(64)
@@ -202,6 +205,16 @@ def _plan(ops, shape, tiles, clusters=False):
 
 def _bits(t):
     return getattr(t, "width", 32)
+
+
+@contextlib.contextmanager
+def _user_option(op):
+    """A bad `tiles` / `columns` option is the user's error, located at `op`."""
+    try:
+        yield
+    except ValueError as exc:  # from the heuristics' check of an override
+        op.location.emit_error(f"'{op.name}' op {NAME}: {exc}")
+        raise OptionError() from exc
 
 
 def _column_plan(ops, override, clusters):
@@ -221,7 +234,8 @@ def _column_plan(ops, override, clusters):
             return None
     rows, cols = op.operands[0].type.shape
     widths = [_bits(v.type.element_type) for v in list(op.operands)[:num_inputs(op)]]
-    s = gpu_column_schedule(rows, cols, max(1, max(widths) // 8), clusters, override)
+    with _user_option(op):
+        s = gpu_column_schedule(rows, cols, max(1, max(widths) // 8), clusters, override)
     if s is None:
         return None
     i64 = ir.IntegerType.get_signless(64)

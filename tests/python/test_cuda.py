@@ -547,6 +547,17 @@ def test_rows_longer_than_a_block_holds_are_split_over_a_cluster(name, src, clus
     assert loads == chunks * (3 if name == "layer_norm" else 1), (loads, chunks)
 
 
+@pytest.mark.parametrize("src,tiles,message", [
+    (softmax_src(64, 1024), {"gpu_row": (100, 1)}, "GPU row tiles"),
+    (softmax_src(64, 1024), {"gpu_row": (256, 1, 3)}, "GPU row tiles"),
+    (reduce_src("reduce_sum", 4096, 8192, 0), {"gpu_column": (3, 5)}, "GPU column tiles"),
+])
+def test_bad_row_and_column_tiles_are_the_users_error(src, tiles, message):
+    # A CompileError located at the op, not an internal error.
+    with pytest.raises(euler.errors.CompileError, match=rf"<input>:2:\d+: error: .*{message}"):
+        euler.compile(src, target="cuda", emit="gpu-tiled", tile_sizes=tiles)
+
+
 def test_column_reduction_is_one_kernel_over_a_cluster():
     # A column sum: 16-byte vectors across a warp, warps and a cluster's
     # blocks down the rows, the blocks' sums combined by block 0.
