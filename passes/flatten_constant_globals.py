@@ -1,6 +1,6 @@
 """euler-flatten-constant-globals: store constant globals' data as flat byte arrays.
 
-Runs at the end of the `llvm` stage, once `finalize-memref-to-llvm` has
+Runs at the end of the `llvm` stage, once `convert-to-llvm` has
 turned each constant tensor (a model's weights) into an `llvm.mlir.global`
 of nested arrays, `!llvm.array<64 x array<3 x ... x f32>>`. LLVM's
 AsmPrinter emits a constant array of floats or wide integers one element at

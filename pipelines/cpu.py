@@ -121,8 +121,9 @@ def llvm(pm, opts: Options):
     pm.add("convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm{reassociate-fp-reductions=true}")
     # math.erf etc. have no LLVM intrinsic: libm calls.
     pm.add("convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,lower-affine")
-    pm.add("finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm")
-    pm.add("convert-func-to-llvm,convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts")
+    # The rest (memref, arith, index, func, cf, ub) in one conversion: one
+    # walk over the module instead of six, 0.3 s of MobileNetV2's 1.6 s here.
+    pm.add("convert-to-llvm,reconcile-unrealized-casts")
     # Weights as byte arrays, which LLVM emits in one piece, not element by element.
     passes.add(pm, "euler-flatten-constant-globals")
 
