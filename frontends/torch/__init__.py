@@ -166,7 +166,13 @@ class CompiledModel:
         writes = len(self.program.mutations)
         with torch.no_grad():  # in-place updates of inputs and buffers, as eager does them
             for (kind, key), new in zip(self.program.mutations, outs[:writes]):
-                (flat[key] if kind == "input" else self._params[key]).copy_(new)
+                target = flat[key] if kind == "input" else self._params[key]
+                if target.numel() != new.numel():  # an out= argument of another size is resized
+                    target.resize_(new.shape)
+                target.copy_(new.reshape(target.shape))
+        for i, j in self.program.returns_written.items():
+            kind, key = self.program.mutations[j]
+            outs[i] = flat[key] if kind == "input" else self._params[key]
         outs = outs[writes:]
         spec = self.program.out_spec
         return torch.utils._pytree.tree_unflatten(outs, spec) if spec is not None else (

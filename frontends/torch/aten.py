@@ -1413,22 +1413,64 @@ def _diagonal(imp, node, x, offset=0, dim1=0, dim2=1):
     return _take(imp, x, rank - 2, (i + max(-offset, 0)) * n2 + i + max(offset, 0))
 
 
+def _is_view(node):
+    op = node.target if isinstance(node, torch.fx.Node) and node.op == "call_function" else None
+    return (isinstance(op, torch._ops.OpOverload) and not op._schema.is_mutable
+            and op._schema.returns and op._schema.returns[0].alias_info is not None)
+
+
+def _dense_order(val):
+    """The dims of `val` from outermost to innermost in memory if it stores every
+    element once from offset 0 (contiguous, channels-last, transposed), else None."""
+    if not isinstance(val, torch.Tensor) or val.storage_offset() != 0 or \
+            val.untyped_storage().nbytes() != val.numel() * val.element_size():
+        return None
+    order = sorted(range(val.dim()), key=lambda d: -val.stride()[d])
+    dense = 1
+    for d in reversed(order):
+        if val.shape[d] != 1 and val.stride()[d] != dense:
+            return None
+        dense *= val.shape[d]
+    return order
+
+
+def _storage(imp, node):
+    """The storage under the tensor `node` as a 1-D value, or None if unknown:
+    view ops (slice, expand, diagonal, ...) are followed back to a tensor that
+    stores each of its elements once (see `_dense_order`), whose value is
+    permuted into memory order and flattened. Ops that may or may not copy
+    (contiguous, reshape) stop the walk by being dense themselves."""
+    order = _dense_order(node.meta.get("val"))
+    while order is None and _is_view(node):
+        node = node.args[0]
+        order = _dense_order(node.meta.get("val")) if isinstance(node, torch.fx.Node) else None
+    if order is None:
+        return None
+    x = imp.value(imp.env[node])
+    if order != list(range(len(order))):
+        x = ops.transpose(x, order)
+    return ops.reshape(x, (math.prod(_shape(x)),))
+
+
 @handles("as_strided")
 def _as_strided(imp, node, x, size, stride, storage_offset=None):
-    """A strided view of a contiguous tensor: a gather at constant offsets."""
-    val = node.args[0].meta.get("val") if isinstance(node.args[0], torch.fx.Node) else None
-    if val is not None and (not val.is_contiguous() or val.storage_offset() != 0):
-        raise ImportUnsupported("as_strided of a tensor that is itself a strided view")
-    x = imp.value(x)
-    n = math.prod(_shape(x))
-    offsets = np.full(tuple(size), storage_offset or 0, np.int64)
+    """A strided view of a tensor's storage: a gather at constant offsets. The
+    storage is that of the tensor the argument views (see `_storage`)."""
+    arg = node.args[0]
+    flat = _storage(imp, arg)
+    if flat is None:
+        raise ImportUnsupported("as_strided of a tensor whose storage layout is not known")
+    n = _shape(flat)[0]
+    if storage_offset is None:
+        storage_offset = arg.meta["val"].storage_offset()
+    offsets = np.full(tuple(size), storage_offset, np.int64)
     for d, (sz, st) in enumerate(zip(size, stride)):
         offsets = offsets + np.arange(sz).reshape([-1 if e == d else 1 for e in range(len(size))]) * st
     if offsets.size == 0:
         raise ImportUnsupported("an empty view (euler has no empty tensors)")
     if offsets.min() < 0 or offsets.max() >= n:
-        raise ImportUnsupported(f"as_strided reads outside the tensor's {n} elements")
-    y = ops.gather(ops.reshape(x, (n,)), ops.constant(offsets.reshape(-1)), axis=0)
+        raise ImportUnsupported(f"as_strided reads outside the tensor's {n} stored elements")
+    y = ops.gather(flat, ops.constant(offsets.reshape(-1)), axis=0)
     return ops.reshape(y, tuple(size))
 
 

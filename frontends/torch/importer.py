@@ -95,6 +95,8 @@ class ImportedProgram:
     # The first len(mutations) results are new values of inputs or buffers,
     # ("input", i) or ("param", fqn), which the caller copies back.
     mutations: list = dataclasses.field(default_factory=list)
+    # {flat output index: mutation index} of outputs that are an updated input.
+    returns_written: dict = dataclasses.field(default_factory=dict)
     decomposed: dict = dataclasses.field(default_factory=dict)  # ATen name -> [location, ...]
 
     def check(self):
@@ -179,6 +181,7 @@ class _Importer:
         self.result_dtypes = []
         self.python_outputs = {}
         self.mutations = []        # ("input", i) or ("param", fqn) per leading result
+        self.returns_written = {}  # flat output index -> index into mutations
         self.node = None
 
     # -- values --------------------------------------------------------------
@@ -268,7 +271,8 @@ class _Importer:
                                dict(self.ops), self.unsupported,
                                getattr(self.ep.call_spec, "out_spec", None),
                                result_dtypes=self.result_dtypes,
-                               python_outputs=self.python_outputs, mutations=self.mutations)
+                               python_outputs=self.python_outputs, mutations=self.mutations,
+                               returns_written=self.returns_written)
 
     def check_signature(self):
         """Record the program's writes to its inputs and buffers (`self.mutations`):
@@ -347,7 +351,13 @@ class _Importer:
 
     def outputs(self, node):
         results = []
-        for i, out in enumerate(torch.utils._pytree.tree_leaves(node.args[0])):
+        leaves = torch.utils._pytree.tree_leaves(node.args[0])
+        written = leaves[:len(self.mutations)]
+        for i, out in enumerate(leaves[len(written):], len(written)):
+            if isinstance(out, torch.fx.Node) and any(out is w for w in written):
+                # The updated input itself (`out=x`): returned as eager returns it.
+                self.returns_written[i] = next(j for j, w in enumerate(written) if out is w)
+        for i, out in enumerate(leaves):
             v = self.env.get(out) if isinstance(out, torch.fx.Node) else out
             if isinstance(v, _Poison):
                 return None

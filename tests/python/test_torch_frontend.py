@@ -205,6 +205,14 @@ OPS = {
     "diagonal_as_strided_unfold": (lambda m, x: (torch.diagonal(x, 1, 0, 2), torch.diagonal(x[0], -1),
                                                  torch.as_strided(x, (3, 2), (2, 5), 1), x.unfold(2, 2, 2)),
                                    [r(3, 4, 5)], ["diagonal", "as_strided", "unfold"]),
+    # as_strided addresses the storage under a view: of a transpose, a broadcast,
+    # a slice (its offset), a channels-last copy.
+    "as_strided_views": (lambda m, x: (torch.as_strided(x.t(), (3, 2), (1, 4)),
+                                       torch.as_strided(x[:1].expand(3, 4), (2, 3), (0, 1)),
+                                       torch.as_strided(x[1:], (2, 2), (1, 4)),
+                                       torch.as_strided(x.reshape(1, 3, 2, 2).contiguous(
+                                           memory_format=torch.channels_last), (2, 6), (6, 1))),
+                         [r(3, 4)], ["as_strided"]),
     # Run-time indices with duplicates (the last write wins, accumulate adds them
     # all), negative, several index tensors, a boolean mask with one value.
     "index_put": (lambda m, x, i, j, v: (x.clone().index_put_((i,), v[:3]), x.index_put((i,), v[:3], True),
@@ -250,18 +258,21 @@ def test_input_and_buffer_updates_are_copied_back():
             super().__init__()
             self.register_buffer("seen", torch.zeros(3))
 
-        def forward(self, x, y):
+        def forward(self, x, y, out):
             self.seen.add_(x.sum(0))
             y[0] = 5.0
-            return x * 2 + self.seen
+            return x * 2 + self.seen, torch.mul(x, 3, out=out)
 
     eager, model = Counter(), Counter()
-    cm = et.compile(model, (r(2, 3), r(4)))
+    cm = et.compile(model, (r(2, 3), r(4), r(2, 3)))
     for step in range(3):
-        x, y = r(2, 3, seed=step), r(4, seed=10 + step)
-        y_eager = y.clone()
-        assert_close(cm(x, y), eager(x, y_eager))
+        x, y, out = r(2, 3, seed=step), r(4, seed=10 + step), r(2, 3)
+        y_eager, out_eager = y.clone(), out.clone()
+        got = cm(x, y, out)
+        assert_close(got, eager(x, y_eager, out_eager))
+        assert got[1] is out  # out= returns the tensor it wrote
         assert_close(y, y_eager)
+        assert_close(out, out_eager)
         assert_close(model.seen, eager.seen)
 
 
