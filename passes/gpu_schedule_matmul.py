@@ -316,6 +316,9 @@ def _fuse_epilogue(launch, c, generic):
         _epilogue_at(store, c, operands, maps, body, out)
         store.erase()
     generic.erase()
+    for use in list(c.uses):  # views of C nothing reads any more
+        if use.owner.name in _VIEWS and not list(use.owner.results[0].uses):
+            use.owner.erase()
     owner = c.owner
     if not isinstance(owner, ir.Block) and owner.name == "gpu.alloc" and all(
             u.owner.name == "gpu.dealloc" for u in c.uses):

@@ -197,3 +197,34 @@ func.func @reused_accumulator(%x: memref<64x64xf16>, %wq: memref<64x64xf16>, %wk
   gpu.dealloc %c : memref<64x64xf32>
   return %q, %k : memref<64x64xf16>, memref<64x64xf16>
 }
+
+// -----
+
+// An attention projection's heads: C [64, 128] read as [64, 2, 64] through
+// the transpose to [2, 64, 64] (the last dimension stays last). The
+// transpose is the epilogue: the kernel stores each run of C's columns at
+// (column / 64, row, column % 64) of the heads' buffer, and C is gone.
+// CHECK-LABEL: func.func @heads_transpose
+// CHECK-NOT:     memref<64x128xf32>
+// CHECK:         %[[H:.*]] = gpu.alloc () : memref<2x64x64xf32>
+// CHECK-NEXT:    gpu.launch
+// CHECK:           %[[HEAD:.*]] = arith.divui %{{.*}}, %c64{{.*}} : index
+// CHECK:           %[[COL:.*]] = arith.remui %{{.*}}, %c64{{.*}} : index
+// CHECK:           vector.store %{{.*}}, %[[H]][%[[HEAD]], %{{.*}}, %[[COL]]] {alignment = 8 : i64} : memref<2x64x64xf32>, vector<2xf32>
+// CHECK-NOT:     linalg.
+// CHECK:         return %[[H]]
+func.func @heads_transpose(%x: memref<64x64xf16>, %w: memref<64x128xf16>) -> memref<2x64x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = gpu.alloc () : memref<64x128xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x128xf32>)
+  linalg.matmul ins(%x, %w : memref<64x64xf16>, memref<64x128xf16>) outs(%c : memref<64x128xf32>)
+  %v = memref.expand_shape %c [[0], [1, 2]] output_shape [64, 2, 64] : memref<64x128xf32> into memref<64x2x64xf32>
+  %h = gpu.alloc () : memref<2x64x64xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d1, d0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%v : memref<64x2x64xf32>) outs(%h : memref<2x64x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  gpu.dealloc %c : memref<64x128xf32>
+  return %h : memref<2x64x64xf32>
+}
