@@ -167,6 +167,20 @@ def _stream_load(buf, indices):
     return [llvm.extractvalue(etype, result, [i]) for i in range(4)]
 
 
+def _cluster_load(buf, slot, rank):
+    """Element `slot` (an index) of block `rank`'s (an i32) copy of workgroup
+    buffer `buf` (32-bit elements), through distributed shared memory."""
+    i64 = ir.IntegerType.get_signless(64)
+    base = memref.extract_aligned_pointer_as_index(buf)
+    local = arith.index_cast(i64, arith.addi(base, arith.muli(slot, _index(4))))
+    remote = llvm.inline_asm(i64, [local, rank], CLUSTER_MAP, "=l,l,r")
+    etype = buf.type.element_type
+    floating = isinstance(etype, ir.FloatType)
+    # Volatile: not moved above the cluster barrier, which it does not depend on.
+    return llvm.inline_asm(etype, [remote], CLUSTER_LOAD.format(type="f32" if floating else "b32"),
+                           ("=f" if floating else "=r") + ",l", has_side_effects=True)
+
+
 def _neutral(comb):
     """The neutral element of combiner `comb` (COMBINERS), as a constant."""
     etype = comb.results[0].type
@@ -710,20 +724,10 @@ class _Kernel:
             scf.YieldOp([])
         _asm(CLUSTER_ARRIVE)
         _asm(CLUSTER_WAIT)
-        i32, i64 = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
-        rank = arith.index_cast(i32, arith.remui(self.lane, _index(self.cluster)))
-        values = []
-        for op in batch:
-            buf = self.csmem[_acc_type(op)]
-            base = memref.extract_aligned_pointer_as_index(buf)
-            local = arith.index_cast(i64, arith.addi(base, _index(4 * self.slot[op])))
-            remote = llvm.inline_asm(i64, [local, rank], CLUSTER_MAP, "=l,l,r")
-            etype = buf.type.element_type
-            floating = isinstance(etype, ir.FloatType)
-            # Volatile: not moved above the barrier, which it does not depend on.
-            values.append(llvm.inline_asm(
-                etype, [remote], CLUSTER_LOAD.format(type="f32" if floating else "b32"),
-                ("=f" if floating else "=r") + ",l", has_side_effects=True))
+        rank = arith.index_cast(ir.IntegerType.get_signless(32),
+                                arith.remui(self.lane, _index(self.cluster)))
+        values = [_cluster_load(self.csmem[_acc_type(op)], _index(self.slot[op]), rank)
+                  for op in batch]
         if last:
             # Arrive as soon as this block has read the others' totals; the
             # wait is at the kernel's end (see build).
@@ -936,23 +940,13 @@ class _ColumnKernel:
                 last = arith.andi(warp0, arith.cmpi(arith.CmpIPredicate.eq, rank, _index(0)))
                 guard = scf.IfOp(last)
                 with ir.InsertionPoint(guard.then_block):
-                    i32, i64 = ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
-                    base = memref.extract_aligned_pointer_as_index(smem[1])
-                    floating = isinstance(etype, ir.FloatType)
-                    load = CLUSTER_LOAD.format(type="f32" if floating else "b32")
+                    i32 = ir.IntegerType.get_signless(32)
                     totals = []
                     for lane in range(V):
-                        offset = arith.muli(arith.addi(arith.muli(tx, _index(V)), _index(lane)),
-                                            _index(4))
-                        local = arith.index_cast(i64, arith.addi(base, offset))
-                        values = []
-                        for r in range(S):
-                            remote = llvm.inline_asm(i64, [local, arith.constant(i32, r)],
-                                                     CLUSTER_MAP, "=l,l,r")
-                            values.append(llvm.inline_asm(etype, [remote], load,
-                                                          ("=f" if floating else "=r") + ",l",
-                                                          has_side_effects=True))
-                        totals.append(_tree(comb, values))
+                        slot = arith.addi(arith.muli(tx, _index(V)), _index(lane))
+                        totals.append(_tree(comb, [_cluster_load(smem[1], slot,
+                                                                 arith.constant(i32, r))
+                                                   for r in range(S)]))
                     self._store(totals, col, valid, comb)
                     scf.YieldOp([])
                 # No block leaves (its shared memory with it) before block 0 has read it.
