@@ -34,7 +34,7 @@ from mlir.dialects import arith, linalg, scf, tensor, vector
 
 # The element types euler-schedule-matmul packs: a conv of another type would
 # become a matmul no schedule touches, i.e. naive loops plus an im2col copy.
-from .schedule_matmul import _FLOAT_TYPES
+from .schedule_matmul import _FLOAT_TYPES, ZERO_PADDED
 from .convert_euler_to_linalg import _reassociation
 from ..pipelines import heuristics
 from ..pipelines.heuristics import matmul_tiles
@@ -45,8 +45,10 @@ SUMMARY = "Lower linalg NCHW convolutions to (batch) matmuls over an im2col patc
 _CONVS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
 
 
-def run(module, num_threads=1):
-    """`num_threads`: workers the im2col copies are split over."""
+def run(module, num_threads=1, tiles=None):
+    """`num_threads`: workers the im2col copies are split over; `tiles`: the
+    matmul tile override euler-schedule-matmul gets, whose register tile
+    the patch matrix is laid out for."""
     convs = []
 
     def visit(op):
@@ -57,7 +59,7 @@ def run(module, num_threads=1):
     module.walk(visit)
     for conv in convs:
         with ir.InsertionPoint(conv), conv.location:
-            out = _lower(conv, num_threads)
+            out = _lower(conv, num_threads, tiles)
         x, init = conv.operands[0], conv.operands[2]
         conv.results[0].replace_all_uses_with(out)
         conv.erase()
@@ -122,7 +124,7 @@ def _reshape(v, shape):
     return _reshape(flat, shape)
 
 
-def _lower(conv, num_threads) -> ir.Value:
+def _lower(conv, num_threads, tiles=None) -> ir.Value:
     x, w, init = conv.operands
     etype = x.type.element_type
     grouped = conv.name == "linalg.conv_2d_ngchw_gfchw"
@@ -168,9 +170,20 @@ def _lower(conv, num_threads) -> ir.Value:
     cols = n * oh * ow
     if n == 1 and pointwise:
         patches = x  # [1, G, Cg, OH, OW] already (OH == H, OW == W)
+        rhs = _reshape(patches, [g, k, cols] if g > 1 else [k, cols])
+    elif g == 1:
+        # Written in the schedule's packed layout of B, which it then reads
+        # as it is: no patch matrix to pack again.
+        t = matmul_tiles(f, cols, k, str(etype), threads=num_threads, override=tiles)
+        packed = _im2col_packed(x, [n, c, kh, kw, oh, ow], (sh, sw), (dh, dw), num_threads,
+                                t.kr, t.nr)
+        rhs = linalg.unpack(packed, tensor.empty([k, cols], etype), inner_dims_pos=[0, 1],
+                            inner_tiles=[t.kr, t.nr], outer_dims_perm=[1, 0])
+        # The rows padding K to whole k-steps are zeros, as a pack's are.
+        rhs.owner.attributes[ZERO_PADDED] = ir.UnitAttr.get()
     else:
         patches = _im2col(x, [n, g, cg, kh, kw, oh, ow], (sh, sw), (dh, dw), num_threads)
-    rhs = _reshape(patches, [g, k, cols] if g > 1 else [k, cols])
+        rhs = _reshape(patches, [g, k, cols])
 
     # Accumulator: a fresh fill when the conv's init is one (so the schedule
     # sees, and threads, the fill), else the init's data in [G, Fg, N*OH*OW].
@@ -298,6 +311,123 @@ def _im2col(x, pshape, strides, dilations, threads, images_outer=False) -> ir.Va
                                              **slice_)
         return forall.results[0]
     return rows_of(None, channels, out)
+
+
+def _im2col_packed(x, pshape, strides, dilations, threads, kr, nr) -> ir.Value:
+    """The patch matrix P[(c, kh, kw), (n, oh, ow)] of x [N, C, H, W] packed
+    as euler-schedule-matmul packs B: [ceil(cols / nr), ceil(K / kr), kr,
+    nr], P[k, j] at [j / nr, k / kr, k % kr, j % nr], the rows padding K
+    zero.
+
+    A row of `ow` output pixels (fixed image, oh, channel and tap) lands in
+    the columns r*ow .. r*ow + ow (r = image*OH + oh), cut where a panel of
+    nr columns ends. Where the cuts fall repeats every p = nr / gcd(ow, nr)
+    rows, so rows are handled p at a time with the cuts known statically:
+    each piece one read of x (and a shuffle for strides) and one write.
+    Split over `threads` by whole groups of p rows (whole panels)."""
+    n, c, kh, kw, oh, ow = pshape
+    etype = x.type.element_type
+    b = _Builder(x, etype)
+    x3 = _padded_planes(x, n * c, b)
+    taps, k = kh * kw, c * kh * kw
+    cols = n * oh * ow
+    n1, k1 = _ceil(cols, nr), _ceil(k, kr)
+    period = nr // math.gcd(ow, nr)
+    rows = n * oh
+    groups = rows // period
+    # The pieces of row u of a group: (first pixel, width, panel, lane).
+    pieces = []
+    for u in range(period):
+        start = 0
+        while start < ow:
+            col = u * ow + start
+            width = min(ow - start, nr - col % nr)
+            pieces.append((u, start, width, col // nr, col % nr))
+            start += width
+    panels_per_group = period * ow // nr
+
+    def group(g0, panel0, acc, count=period):
+        """Rows g0 .. g0 + count (g0: an index value) into panels from
+        `panel0` (an index value, relative to acc)."""
+        def channel(ch, acc):
+            return b.loop(taps, acc, lambda tap, acc: one_tap(ch, tap, acc))
+
+        def one_tap(ch, tap, acc):
+            kk = arith.addi(arith.muli(ch, b.c(taps)), tap) if taps > 1 else ch
+            kq, ks = (arith.divui(kk, b.c(kr)), arith.remui(kk, b.c(kr))) if kr > 1 \
+                else (kk, b.c(0))
+            i = None if kh == 1 else tap if kw == 1 else arith.divui(tap, b.c(kw))
+            j = None if kw == 1 else tap if kh == 1 else arith.remui(tap, b.c(kw))
+            row0 = None if i is None else b.mul(i, dilations[0])
+            col0 = None if j is None else b.mul(j, dilations[1])
+            for u, start, width, panel, lane in pieces:
+                if u >= count:
+                    break
+                r = b.add(g0, u)
+                image, o = (arith.divui(r, b.c(oh)), arith.remui(r, b.c(oh))) if n > 1 \
+                    else (None, r)
+                plane = ch if image is None else arith.addi(arith.muli(image, b.c(c)), ch)
+                src_r = b.mul(o, strides[0])
+                src_r = src_r if row0 is None else arith.addi(src_r, row0)
+                src_c = start * strides[1]
+                src_c = b.c(src_c) if col0 is None else b.add(col0, src_c)
+                v = _read(x3, [plane, src_r, src_c], (width - 1) * strides[1] + 1, b.pad(0))
+                if strides[1] != 1:
+                    v = vector.shuffle(v, v, [q * strides[1] for q in range(width)])
+                acc = _write(v, acc, [b.add(panel0, panel), kq, ks, b.c(lane)])
+            return acc
+        return b.loop(c, acc, channel)
+
+    def group_loop(first, count, acc):
+        """Groups first .. first + count into acc, whose panel 0 is group first's."""
+        def body(gi, acc):
+            rel = gi if first == 0 else arith.subi(gi, b.c(first))
+            return group(b.mul(gi, period), b.mul(rel, panels_per_group), acc)
+        return b.loop(first + count, acc, body, start=first)
+
+    out = tensor.empty([n1, k1, kr, nr], etype)
+    copies = k * cols  # one copied element per patch entry
+    if groups % threads == 0 and groups >= threads and \
+            heuristics.parallel_threads(copies / heuristics.OPS_PER_S, threads) > 1:
+        chunk = groups // threads
+        forall = scf.ForallOp([0], [threads], [1], [out])
+        with ir.InsertionPoint(forall.body):
+            first = arith.muli(forall.induction_variables[0], b.c(chunk))
+            panel_off = arith.muli(forall.induction_variables[0], b.c(chunk * panels_per_group))
+            sizes = [chunk * panels_per_group, k1, kr, nr]
+            slice_ = dict(static_offsets=[ir.ShapedType.get_dynamic_size(), 0, 0, 0],
+                          static_sizes=sizes, static_strides=[1] * 4)
+            part = tensor.extract_slice(_ttype(sizes, etype), forall.inner_iter_args[0],
+                                        [panel_off], [], [], **slice_)
+            op = scf.ForOp(b.c(0), b.c(chunk), b.c(1), [part])
+            with ir.InsertionPoint(op.body):
+                gi = arith.addi(first, op.induction_variable)
+                scf.YieldOp([group(b.mul(gi, period), b.mul(op.induction_variable,
+                                                            panels_per_group),
+                                   op.inner_iter_args[0])])
+            with ir.InsertionPoint(forall.terminator().region.blocks[0]):
+                tensor.parallel_insert_slice(op.results[0], forall.inner_iter_args[0],
+                                             [panel_off], [], [], **slice_)
+        acc = forall.results[0]
+    else:
+        acc = group_loop(0, groups, out)
+    if rows % period:
+        # The last rows, short of a group: their cuts are the group's first.
+        g0 = groups * period
+        acc = group(b.c(g0), b.c(groups * panels_per_group), acc, count=rows % period)
+    if k % kr:
+        # Zero rows pad K (A's padding is zero too, but 0 * NaN is not 0).
+        zeros = b.pad(nr)
+        def pad_panel(p, acc):
+            for ks in range(k % kr, kr):
+                acc = _write(zeros, acc, [p, b.c(k1 - 1), b.c(ks), b.c(0)])
+            return acc
+        acc = b.loop(n1, acc, pad_panel)
+    return acc
+
+
+def _ceil(a, b):
+    return -(-a // b)
 
 
 class _Builder:

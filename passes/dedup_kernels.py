@@ -49,7 +49,10 @@ _SELF = re.compile(r"@[\w$.-]+")
 # nothing to repeat, and passing them would make layers' kernels differ (CSE
 # leaves one fill for all the layers' reductions, say).
 _CLONED = {"tensor.empty", "ub.poison", "tensor.extract_slice", "tensor.expand_shape",
-           "tensor.collapse_shape", "linalg.fill"}
+           "tensor.collapse_shape", "linalg.fill",
+           # B of a matmul, packed already (euler-conv-to-matmul): the
+           # schedule reads the packed tensor, and the unpack is dropped.
+           "linalg.unpack"}
 
 
 def run(module, ops=""):

@@ -44,6 +44,10 @@ KERNEL_ATTR = "euler.matmul_kernel"
 PACK_ATTR = "euler.matmul_pack"
 FILL_ATTR = "euler.matmul_fill"
 _TAGS = (KERNEL_ATTR, PACK_ATTR, FILL_ATTR)
+# On a linalg.unpack of B: its rows padding K are zeros, as a pack's would be,
+# so the packed tensor is read in place of a pack of B (euler-conv-to-matmul
+# writes its patch matrices so).
+ZERO_PADDED = "euler.zero_padded"
 
 _FLOAT_TYPES = (ir.F32Type, ir.F64Type)
 _ANY = "!transform.any_op"
@@ -170,16 +174,25 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
               tensor.empty(lead + [size // mr, K1, t.kr, mr], etype), (t.kr, mr),
               dict(inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, mr]))
              for off, size, mr in rows]
-    specs += [(slice_(b, [0] * nb + [0, off], lead + [K, size]),
-               tensor.empty(lead + [size // nr, K1, t.kr, nr], etype), (t.kr, nr),
-               dict(outer_dims_perm=list(range(nb)) + [nb + 1, nb],
-                    inner_dims_pos=[nb, nb + 1], inner_tiles=[t.kr, nr]))
-              for off, size, nr in cols]
+    packed_b = _packed_source(b, t, K1) if not nb else None
+    if packed_b is not None:
+        # B comes packed (euler-conv-to-matmul's patch matrix): each region
+        # is a slice of its panels, the remainder the first lanes of the last.
+        b_packs = [slice_(packed_b, [off // t.nr, 0, 0, 0], [_ceil(size, nr), K1, t.kr, nr])
+                   for off, size, nr in cols]
+    else:
+        specs += [(slice_(b, [0] * nb + [0, off], lead + [K, size]),
+                   tensor.empty(lead + [size // nr, K1, t.kr, nr], etype), (t.kr, nr),
+                   dict(outer_dims_perm=list(range(nb)) + [nb + 1, nb],
+                        inner_dims_pos=[nb, nb + 1], inner_tiles=[t.kr, nr]))
+                  for off, size, nr in cols]
     packs = []
     for src, dest, block, kw in specs:
         packs.append(linalg.pack(src, dest, padding_value=zero, **kw))
         plan.packs.append((tag(packs[-1].owner, PACK_ATTR), block))
-    a_packs, b_packs = packs[:len(rows)], packs[len(rows):]
+    a_packs = packs[:len(rows)]
+    if packed_b is None:
+        b_packs = packs[len(rows):]
 
     if _is_fill(c):
         plan.fill, plan.columns = tag(c.owner, FILL_ATTR), N
@@ -197,7 +210,26 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
             result = gen
     op.results[0].replace_all_uses_with(result)
     op.erase()
+    if packed_b is not None and not any(True for _ in b.uses):
+        b.owner.erase()  # the unpack, read in place
     return plan
+
+
+def _packed_source(b, t, K1):
+    """The tensor B was unpacked from, when it is laid out as B's pack
+    would lay it out for tiles `t` and its K padding is zero; else None."""
+    if not isinstance(b, ir.OpResult) or b.owner.name != "linalg.unpack" \
+            or ZERO_PADDED not in b.owner.attributes:
+        return None
+    unpack = b.owner
+    source = unpack.operands[0]
+    attrs = {name: list(ir.DenseI64ArrayAttr(unpack.attributes[name]))
+             for name in ("inner_dims_pos", "outer_dims_perm", "static_inner_tiles")
+             if name in unpack.attributes}
+    if attrs != {"inner_dims_pos": [0, 1], "outer_dims_perm": [1, 0],
+                 "static_inner_tiles": [t.kr, t.nr]} or source.type.shape[1] != K1:
+        return None  # laid out for other tiles (e.g. another override): packed again
+    return source
 
 
 def _kernel(ap, bp, c, mr, nr, nb):

@@ -42,7 +42,8 @@ def tiled(pm, opts: Options):
     if opts.opt_level >= 3:
         # Convolutions become matmuls over an im2col patch matrix, for the
         # matmul schedule below.
-        passes.add(pm, "euler-conv-to-matmul", num_threads=opts.num_threads)
+        passes.add(pm, "euler-conv-to-matmul", num_threads=opts.num_threads,
+                   tiles=opts.tile_sizes.get("matmul"))
         # Each distinct matmul once: the schedule's patterns act on the
         # whole function around a matmul, which grew with the model.
         passes.add(pm, "euler-dedup-kernels", ops=_MATMULS)

@@ -157,3 +157,15 @@ func.func @main(%x: tensor<2x3x6x5xf32>, %w: tensor<4x3x3x2xf32>, %init: tensor<
     mod = euler.compile(text, opt_level=3)
     assert "linalg.conv_2d" not in _after_pass(text)
     np.testing.assert_allclose(mod.main(x, w, init), init + conv_ref(x, w), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["3x3_pad", "batch", "7x7_stride2", "wide_row", "dilation"])
+def test_patch_matrix_written_packed(name, monkeypatch):
+    # The patch matrix is written in the schedule's packed layout of B and
+    # read as it is (no unpack is left to run); with the threads' cost model
+    # forced, the rows are split over two threads where their groups divide.
+    from euler.pipelines import heuristics
+    monkeypatch.setattr(heuristics, "parallel_threads", lambda seconds, threads: threads)
+    x_shape, w_shape, attrs = CASES[name]
+    mod = _run(x_shape, w_shape, num_threads=2, **attrs)
+    assert "linalg.unpack" not in mod.stages["tiled"]

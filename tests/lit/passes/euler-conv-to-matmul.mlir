@@ -1,35 +1,35 @@
 // RUN: euler-opt %s --split-input-file --euler-conv-to-matmul | FileCheck %s
 // RUN: euler-opt %s --split-input-file --euler-conv-to-matmul=num-threads=2 | FileCheck %s --check-prefix=MT
 
-// Stride 2 and dilation 3 along W, one channel, two taps: the patch tensor
-// [channels, taps, images, OH, OW] is filled by a loop over the taps and
-// the output rows; each row is one read of the 5-wide span of x and a
-// shuffle of every 2nd element. Then W[F, C*KH*KW] x P[C*KH*KW, OH*OW] on a
-// fresh zero fill, reshaped back to NCHW; the old init is erased.
+// Stride 2 and dilation 3 along W, one channel, two taps: the patch matrix
+// P[C*KH*KW, OH*OW] is written as euler-schedule-matmul packs B, [N/nr,
+// ceil(K/kr), kr, nr] (here nr = N = 9, kr = 4), by a loop over the taps;
+// the rows of 3 output pixels land 3 to a panel, each one read of the 5-wide
+// span of x, a shuffle of every 2nd element and a write at lane 0, 3 or 6.
+// The rows padding K to 4 are zeros. W[F, C*KH*KW] x unpack(P) on a fresh
+// zero fill, reshaped back to NCHW; the old init is erased.
 // CHECK-LABEL: func.func @stride2
 // CHECK-SAME: (%[[X:.*]]: tensor<1x1x3x8xf32>, %[[W:.*]]: tensor<1x1x1x2xf32>)
-// CHECK-NEXT: %[[PAD:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT: %[[C3:.*]] = arith.constant 3 : index
-// CHECK-NEXT: %[[C1:.*]] = arith.constant 1 : index
-// CHECK-NEXT: %[[C2:.*]] = arith.constant 2 : index
-// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
-// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2, 3]] : tensor<1x1x1x2xf32> into tensor<1x2xf32>
+// CHECK: %[[WK:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0], [1, 2, 3]] : tensor<1x1x1x2xf32> into tensor<1x2xf32>
 // CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1, 2], [3]] : tensor<1x1x3x8xf32> into tensor<1x3x8xf32>
-// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x1x3x3xf32>
-// CHECK-NEXT: %[[P:.*]] = scf.for %[[TAP:.*]] = %[[C0]] to %[[C2]] step %[[C1]] iter_args(%[[A:.*]] = %[[E]]) -> (tensor<1x2x1x3x3xf32>) {
-// CHECK-NEXT:   %[[COL:.*]] = arith.muli %[[TAP]], %[[C3]] : index
-// CHECK-NEXT:   %[[ROWS:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C3]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]]) -> (tensor<1x2x1x3x3xf32>) {
-// CHECK-NEXT:     %[[SPAN:.*]] = vector.transfer_read %[[X3]][%[[C0]], %[[O]], %[[COL]]], %[[PAD]] {in_bounds = [true]} : tensor<1x3x8xf32>, vector<5xf32>
-// CHECK-NEXT:     %[[V:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4] : vector<5xf32>, vector<5xf32>
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[C0]], %[[TAP]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<3xf32>, tensor<1x2x1x3x3xf32>
-// CHECK-NEXT:     scf.yield %[[WR]]
-// CHECK-NEXT:   }
-// CHECK-NEXT:   scf.yield %[[ROWS]]
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x1x4x9xf32>
+// CHECK: %[[P:.*]] = scf.for %[[TAP:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A:.*]] = %[[E]]) -> (tensor<1x1x4x9xf32>) {
+// CHECK: %[[KQ:.*]] = arith.divui
+// CHECK-NEXT: %[[KS:.*]] = arith.remui
+// CHECK-NEXT: %[[COL:.*]] = arith.muli %[[TAP]]
+// CHECK-NEXT: %[[SPAN:.*]] = vector.transfer_read %[[X3]][%{{.*}}, %{{.*}}, %[[COL]]], %{{.*}} {in_bounds = [true]} : tensor<1x3x8xf32>, vector<5xf32>
+// CHECK-NEXT: %[[V:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4] : vector<5xf32>, vector<5xf32>
+// CHECK-NEXT: vector.transfer_write %[[V]], %[[A]][%{{.*}}, %[[KQ]], %[[KS]], %{{.*}}] {in_bounds = [true]} : vector<3xf32>, tensor<1x1x4x9xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<3xf32>, tensor<1x1x4x9xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<3xf32>, tensor<1x1x4x9xf32>
+// CHECK-NEXT: scf.yield
 // CHECK-NEXT: }
-// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3, 4]] : tensor<1x2x1x3x3xf32> into tensor<2x9xf32>
-// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<1x9xf32>
-// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E2]] : tensor<1x9xf32>)
+// CHECK-NEXT: %[[Z2:.*]] = vector.transfer_write %{{.*}}, %[[P]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] {in_bounds = [true]} : vector<9xf32>, tensor<1x1x4x9xf32>
+// CHECK-NEXT: %[[Z3:.*]] = vector.transfer_write %{{.*}}, %[[Z2]]
+// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<2x9xf32>
+// CHECK-NEXT: %[[P2:.*]] = linalg.unpack %[[Z3]] outer_dims_perm = [1, 0] inner_dims_pos = [0, 1] inner_tiles = [4, 9] into %[[E2]] {euler.zero_padded} : tensor<1x1x4x9xf32> -> tensor<2x9xf32>
+// CHECK-NEXT: %[[E3:.*]] = tensor.empty() : tensor<1x9xf32>
+// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E3]] : tensor<1x9xf32>)
 // CHECK-NEXT: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %[[P2]] : tensor<1x2xf32>, tensor<2x9xf32>) outs(%[[ACC]] : tensor<1x9xf32>)
 // CHECK-NEXT: %[[R:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0], [1, 2, 3]] output_shape [1, 1, 3, 3] : tensor<1x9xf32> into tensor<1x1x3x3xf32>
 // CHECK-NEXT: return %[[R]]
@@ -49,16 +49,16 @@ func.func @stride2(%x: tensor<1x1x3x8xf32>, %w: tensor<1x1x1x2xf32>) -> tensor<1
 // erased; the patch loops read the padded planes.
 // CHECK-LABEL: func.func @padded
 // CHECK-SAME: (%[[X:.*]]: tensor<1x1x2x3xf32>, %[[W:.*]]: tensor<1x1x1x2xf32>)
-// CHECK-NEXT: %[[C3:.*]] = arith.constant 3 : index
-// CHECK-NEXT: %[[PAD:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT: %[[C4:.*]] = arith.constant 4 : index
-// CHECK-NEXT: %[[Z1:.*]] = arith.constant dense<0.000000e+00> : vector<1xf32>
-// CHECK-NEXT: %[[C1:.*]] = arith.constant 1 : index
-// CHECK-NEXT: %[[C2:.*]] = arith.constant 2 : index
-// CHECK-NEXT: %[[Z5:.*]] = arith.constant dense<0.000000e+00> : vector<5xf32>
-// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
-// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT: %[[WK:.*]] = tensor.collapse_shape %[[W]]
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[PAD:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[Z1:.*]] = arith.constant dense<0.000000e+00> : vector<1xf32>
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[Z5:.*]] = arith.constant dense<0.000000e+00> : vector<5xf32>
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[WK:.*]] = tensor.collapse_shape %[[W]]
 // CHECK-NEXT: %[[X3:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1, 2], [3]] : tensor<1x1x2x3xf32> into tensor<1x2x3xf32>
 // CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x4x5xf32>
 // CHECK-NEXT: %[[TOP:.*]] = vector.transfer_write %[[Z5]], %[[E]][%[[C0]], %[[C0]], %[[C0]]] {in_bounds = [true]} : vector<5xf32>, tensor<1x4x5xf32>
@@ -71,19 +71,13 @@ func.func @stride2(%x: tensor<1x1x3x8xf32>, %w: tensor<1x1x1x2xf32>) -> tensor<1
 // CHECK-NEXT:   scf.yield %[[WR]]
 // CHECK-NEXT: }
 // CHECK-NEXT: %[[XP:.*]] = vector.transfer_write %[[Z5]], %[[MID]][%[[C0]], %[[C3]], %[[C0]]] {in_bounds = [true]} : vector<5xf32>, tensor<1x4x5xf32>
-// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<1x2x1x4x4xf32>
-// CHECK-NEXT: %[[P:.*]] = scf.for %[[TAP:.*]] = %[[C0]] to %[[C2]] step %[[C1]] iter_args(%[[A:.*]] = %[[E2]]) -> (tensor<1x2x1x4x4xf32>) {
-// CHECK-NEXT:   %[[ROWS:.*]] = scf.for %[[O:.*]] = %[[C0]] to %[[C4]] step %[[C1]] iter_args(%[[B:.*]] = %[[A]]) -> (tensor<1x2x1x4x4xf32>) {
-// CHECK-NEXT:     %[[V:.*]] = vector.transfer_read %[[XP]][%[[C0]], %[[O]], %[[TAP]]], %[[PAD]] {in_bounds = [true]} : tensor<1x4x5xf32>, vector<4xf32>
-// CHECK-NEXT:     %[[WR:.*]] = vector.transfer_write %[[V]], %[[B]][%[[C0]], %[[TAP]], %[[C0]], %[[O]], %[[C0]]] {in_bounds = [true]} : vector<4xf32>, tensor<1x2x1x4x4xf32>
-// CHECK-NEXT:     scf.yield %[[WR]]
-// CHECK-NEXT:   }
-// CHECK-NEXT:   scf.yield %[[ROWS]]
-// CHECK-NEXT: }
-// CHECK-NEXT: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1], [2, 3, 4]] : tensor<1x2x1x4x4xf32> into tensor<2x16xf32>
-// CHECK-NEXT: %[[E3:.*]] = tensor.empty() : tensor<1x16xf32>
-// CHECK-NEXT: %[[ACC:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E3]] : tensor<1x16xf32>)
-// CHECK-NEXT: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %[[P2]] : tensor<1x2xf32>, tensor<2x16xf32>) outs(%[[ACC]] : tensor<1x16xf32>)
+// CHECK-NEXT: %[[E2:.*]] = tensor.empty() : tensor<1x1x4x16xf32>
+// CHECK: %[[P:.*]] = scf.for %[[TAP:.*]] = %[[C0]] to %[[C2]] step %[[C1]] iter_args(%[[A:.*]] = %[[E2]]) -> (tensor<1x1x4x16xf32>) {
+// CHECK: vector.transfer_read %[[XP]][%[[C0]], %{{.*}}, %[[TAP]]], %[[PAD]] {in_bounds = [true]} : tensor<1x4x5xf32>, vector<4xf32>
+// CHECK-NEXT: vector.transfer_write {{.*}} : vector<4xf32>, tensor<1x1x4x16xf32>
+// CHECK: scf.yield
+// CHECK: linalg.unpack
+// CHECK: %[[Y:.*]] = linalg.matmul ins(%[[WK]], %{{.*}} : tensor<1x2xf32>, tensor<2x16xf32>) outs(%{{.*}} : tensor<1x16xf32>)
 // CHECK-NEXT: %[[RES:.*]] = tensor.expand_shape %[[Y]]
 // CHECK-NEXT: return %[[RES]]
 func.func @padded(%x: tensor<1x1x2x3xf32>, %w: tensor<1x1x1x2xf32>) -> tensor<1x1x4x4xf32> {
@@ -221,18 +215,20 @@ func.func @dynamic_untouched(%x: tensor<?x2x5x5xf32>, %w: tensor<3x2x3x3xf32>, %
 
 // -----
 
-// With threads, im2col would split the channels over an scf.forall, but
-// this one copies 36K elements: too little for the cost model
+// With threads, im2col would split the groups of rows over an scf.forall,
+// but this one copies 36K elements: too little for the cost model
 // (heuristics.parallel_threads, about 60 us per dispatch), so both runs keep
-// one thread; rows wider than 64 are two transfers (64 + 7).
+// one thread. Rows of 71 pixels cross 32-column panels at places that repeat
+// every 32 rows: a row is cut into pieces of at most 32 (here 32 + 32 + 7).
 // CHECK-LABEL: func.func @threads
 // CHECK-NOT: scf.forall
 // CHECK: linalg.matmul
 // MT-LABEL: func.func @threads
 // MT-NOT: scf.forall
-// MT: vector.transfer_read {{.*}} vector<64xf32>
+// MT: vector.transfer_read {{.*}} vector<32xf32>
+// MT-NEXT: vector.transfer_write {{.*}} : vector<32xf32>, tensor<142x2x4x32xf32>
 // MT: vector.transfer_read {{.*}} vector<7xf32>
-// MT: tensor.collapse_shape {{.*}} : tensor<4x2x1x64x71xf32> into tensor<8x4544xf32>
+// MT: linalg.unpack {{.*}} : tensor<142x2x4x32xf32> -> tensor<8x4544xf32>
 // MT: linalg.matmul
 func.func @threads(%x: tensor<1x4x64x72xf32>, %w: tensor<1x4x1x2xf32>) -> tensor<1x1x64x71xf32> {
   %zero = arith.constant 0.0 : f32

@@ -110,3 +110,40 @@ func.func @on_buffers(%a: memref<8x8xf32>, %b: memref<8x8xf32>, %c: memref<8x8xf
   linalg.matmul ins(%a, %b : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<8x8xf32>)
   return
 }
+
+// -----
+
+// B unpacked from the layout its pack would have (euler-conv-to-matmul's
+// patch matrix, K padding zero): no pack of B; the full-width kernel reads
+// the first panel, the 8 remaining columns are the first lanes of the last.
+// PACK-LABEL: func.func @prepacked_b
+// PACK-SAME: %[[BP:[a-z0-9]+]]: tensor<2x2x4x32xf32>
+// PACK-NOT: linalg.unpack
+// PACK: %[[FULL:.*]] = tensor.extract_slice %[[BP]][0, 0, 0, 0] [1, 2, 4, 32] [1, 1, 1, 1] : tensor<2x2x4x32xf32> to tensor<1x2x4x32xf32>
+// PACK-NEXT: %[[REST:.*]] = tensor.extract_slice %[[BP]][1, 0, 0, 0] [1, 2, 4, 8] [1, 1, 1, 1] : tensor<2x2x4x32xf32> to tensor<1x2x4x8xf32>
+// PACK-NEXT: %[[AP:.*]] = linalg.pack %arg0
+// PACK-NOT: linalg.pack
+// PACK: linalg.generic {{.*}} ins(%[[AP]], %[[FULL]] : tensor<1x2x4x8xf32>, tensor<1x2x4x32xf32>)
+// PACK: linalg.generic {{.*}} ins(%[[AP]], %[[REST]] : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+// PACK-NOT: linalg.unpack
+func.func @prepacked_b(%a: tensor<8x6xf32>, %bp: tensor<2x2x4x32xf32>, %c: tensor<8x40xf32>) -> tensor<8x40xf32> {
+  %e = tensor.empty() : tensor<6x40xf32>
+  %b = linalg.unpack %bp outer_dims_perm = [1, 0] inner_dims_pos = [0, 1] inner_tiles = [4, 32] into %e {euler.zero_padded} : tensor<2x2x4x32xf32> -> tensor<6x40xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x6xf32>, tensor<6x40xf32>) outs(%c : tensor<8x40xf32>) -> tensor<8x40xf32>
+  return %r : tensor<8x40xf32>
+}
+
+// -----
+
+// Without the zero-padding mark the padding rows may hold anything (0 * NaN
+// is not 0): B is packed again from the unpacked tensor.
+// PACK-LABEL: func.func @unpacked_b_unmarked
+// PACK: linalg.unpack
+// PACK: linalg.pack %arg0
+// PACK: linalg.pack
+func.func @unpacked_b_unmarked(%a: tensor<8x6xf32>, %bp: tensor<2x2x4x32xf32>, %c: tensor<8x40xf32>) -> tensor<8x40xf32> {
+  %e = tensor.empty() : tensor<6x40xf32>
+  %b = linalg.unpack %bp outer_dims_perm = [1, 0] inner_dims_pos = [0, 1] inner_tiles = [4, 32] into %e : tensor<2x2x4x32xf32> -> tensor<6x40xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x6xf32>, tensor<6x40xf32>) outs(%c : tensor<8x40xf32>) -> tensor<8x40xf32>
+  return %r : tensor<8x40xf32>
+}
