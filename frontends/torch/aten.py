@@ -245,6 +245,25 @@ def _log1p(imp, node, x):
     return ops.select(ops.compare(u, imp.scalar(math.inf, u), "eq"), u, y)  # not inf/inf
 
 
+@handles("expm1")
+def _expm1(imp, node, x):
+    """exp(x) - 1, accurate for |x| << 1: (u - 1) * x / log(u) with u = exp(x)
+    (Kahan), x itself where u rounds to 1, u - 1 where log(u) is infinite."""
+    x = imp.value(x, imp.out_type().dtype)
+    u = ops.exp(x)
+    um1 = ops.sub(u, imp.scalar(1.0, u))
+    y = ops.div(ops.mul(um1, x), ops.log(u))
+    y = ops.select(ops.compare(ops.abs(ops.log(u)), imp.scalar(math.inf, u), "eq"), um1, y)
+    y = ops.select(ops.compare(um1, imp.scalar(-1.0, u), "eq"), um1, y)
+    return ops.select(ops.compare(u, imp.scalar(1.0, u), "eq"), x, y)
+
+
+@handles("exp2")
+def _exp2(imp, node, x):
+    out = imp.out_type()
+    return ops.pow(imp.operand(2.0, out.dtype, out.rank), imp.value(x, out.dtype))
+
+
 @handles("gelu")
 def _gelu(imp, node, x, approximate="none"):
     return ops.gelu(imp.value(x), approximate=approximate)
@@ -907,19 +926,72 @@ def _max_dim(imp, node, x, dim, keepdim=False):
     return (ops.reduce_max(imp.value(x), (dim,), keepdims=keepdim), None)
 
 
-@handles("var", "std")
-def _var(imp, node, x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    x = imp.value(x)
+def _var_dims(x, dim, unbiased, correction):
     if isinstance(unbiased, (list, tuple)) or unbiased is None and isinstance(dim, bool):
         raise ImportUnsupported("this var/std overload is not supported")
     dims = tuple(range(_rank(x)) if not dim else ([dim] if isinstance(dim, int) else dim))
     if correction is None:
         correction = 1 if unbiased in (None, True) else 0
+    return dims, correction
+
+
+def _variance(imp, x, dims, correction, keepdim):
+    """(variance, mean) over `dims`: the mean subtracted before squaring."""
     n = math.prod(_shape(x)[_axis(d, _rank(x))] for d in dims)
-    centered = ops.sub(x, ops.reduce_mean(x, dims, keepdims=True))
+    mean = ops.reduce_mean(x, dims, keepdims=True)
+    centered = ops.sub(x, mean)
     y = ops.reduce_sum(ops.mul(centered, centered), dims, keepdims=keepdim)
     y = ops.div(y, imp.scalar(float(max(n - correction, 0)), y))
+    return y, mean if keepdim else ops.reshape(mean, _shape(y))
+
+
+@handles("var", "std")
+def _var(imp, node, x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    x = imp.value(x)
+    y, _ = _variance(imp, x, *_var_dims(x, dim, unbiased, correction), keepdim)
     return ops.sqrt(y) if node.target._opname == "std" else y
+
+
+@handles("var_mean", "std_mean")
+def _var_mean(imp, node, x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    x = imp.value(x)
+    y, mean = _variance(imp, x, *_var_dims(x, dim, unbiased, correction), keepdim)
+    return (ops.sqrt(y) if node.target._opname == "std_mean" else y), mean
+
+
+def _negated(imp, x):
+    return ops.neg(x) if _dtype(x) in shapes.FLOAT_DTYPES else ops.sub(imp.scalar(0, x), x)
+
+
+def _reduce_dims(x, dim):
+    if dim is None or (isinstance(dim, (list, tuple)) and not dim):
+        return tuple(range(_rank(x)))
+    return (dim,) if isinstance(dim, int) else tuple(dim)
+
+
+@handles("amin", "min.dim", "min.default", "max.default")
+def _min(imp, node, x, dim=None, keepdim=False):
+    """amin and min as the negated maximum of -x (max.default: the maximum);
+    min.dim's indices are not computed (as max.dim's)."""
+    x = imp.value(x)
+    dims = _reduce_dims(x, dim)
+    if node.target._opname == "max":
+        return ops.reduce_max(x, dims, keepdims=bool(keepdim))
+    y = _negated(imp, ops.reduce_max(_negated(imp, x), dims, keepdims=bool(keepdim)))
+    return (y, None) if node.target._overloadname == "dim" else y
+
+
+@handles("any", "all")
+def _any(imp, node, x, dim=None, keepdim=False):
+    """any: some x != 0; all: no x == 0 (booleans as i32 for the reduction,
+    whose identity, the lowest i32, makes any() of nothing False, all() True)."""
+    x = imp.value(x)
+    dims = _reduce_dims(x, dim)
+    found = "ne" if node.target._opname == "any" else "eq"
+    hit = ops.reduce_max(ops.cast(ops.compare(x, imp.scalar(0, x), found), "i32"), dims,
+                         keepdims=bool(keepdim))
+    return ops.compare(hit, imp.scalar(0 if found == "ne" else 1, hit),
+                       "gt" if found == "ne" else "lt")
 
 
 # --- shapes ---------------------------------------------------------------------------
@@ -937,6 +1009,17 @@ def _expand(imp, node, x, *args, **kwargs):
     x = imp.value(x)
     shape = imp.out_type().shape
     return x if _shape(x) == shape else ops.broadcast_to(x, shape)
+
+
+@handles("repeat")
+def _repeat(imp, node, x, repeats):
+    """x tiled `repeats` times per dim: each dim s becomes (r, s) by a broadcast,
+    then (r * s) by a reshape."""
+    x = imp.value(x)
+    shape = (1,) * (len(repeats) - _rank(x)) + _shape(x)
+    x = ops.reshape(x, tuple(d for s in shape for d in (1, s)))
+    x = ops.broadcast_to(x, tuple(d for r, s in zip(repeats, shape) for d in (r, s)))
+    return ops.reshape(x, tuple(r * s for r, s in zip(repeats, shape)))
 
 
 @handles("mT", "numpy_T")
