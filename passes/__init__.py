@@ -38,6 +38,7 @@ REGISTRY = {
     "euler-dce": "dce",
     "euler-conv-layout": "conv_layout",
     "euler-conv-to-matmul": "conv_to_matmul",
+    "euler-vectorize-depthwise": "vectorize_depthwise",
     "euler-gpu-device-buffers": "gpu_device_buffers",
     "euler-gpu-tile-parallel-loops": "gpu_tile_parallel_loops",
     "euler-gpu-form-groups": "gpu_form_groups",

@@ -44,6 +44,8 @@ def tiled(pm, opts: Options):
         # matmul schedule below.
         passes.add(pm, "euler-conv-to-matmul", num_threads=opts.num_threads,
                    tiles=opts.tile_sizes.get("matmul"))
+        # Depthwise convs, which have no matmul in them, as vector loops.
+        passes.add(pm, "euler-vectorize-depthwise")
         # Each distinct matmul once: the schedule's patterns act on the
         # whole function around a matmul, which grew with the model.
         passes.add(pm, "euler-dedup-kernels", ops=_MATMULS)

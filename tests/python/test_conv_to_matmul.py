@@ -137,26 +137,30 @@ def test_conv_bias_relu_threads(threads):
     assert "linalg.conv_2d" not in _after_pass(mod.stages["linalg"])
 
 
+def _conv_into_init(op, x_shape, w_shape, y_shape, ref, seed):
+    """A linalg `op` accumulating into a function argument, against ref(x, w)."""
+    t = lambda s: "tensor<" + "x".join(map(str, s)) + "xf32>"  # noqa: E731
+    text = f"""
+func.func @main(%x: {t(x_shape)}, %w: {t(w_shape)}, %init: {t(y_shape)}) -> {t(y_shape)} {{
+  %y = {op} {{dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}}
+       ins(%x, %w : {t(x_shape)}, {t(w_shape)}) outs(%init : {t(y_shape)}) -> {t(y_shape)}
+  return %y : {t(y_shape)}
+}}"""
+    rng = np.random.default_rng(seed)
+    x, w, init = (rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape, y_shape))
+    mod = euler.compile(text, opt_level=3)
+    assert "linalg.conv_2d" not in mod.stages["tiled"]
+    np.testing.assert_allclose(mod.main(x, w, init), init + ref(x, w), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("per_image", [True, False], ids=["per_image", "merged"])
 def test_conv_accumulates_into_init(per_image, monkeypatch):
     # linalg convs accumulate into their init; euler's lowering always passes a
     # zero fill, but linalg IR from elsewhere may not (here: a function argument).
     from euler.passes import conv_to_matmul
     monkeypatch.setattr(conv_to_matmul, "per_image", lambda *_: per_image)
-    text = """
-func.func @main(%x: tensor<2x3x6x5xf32>, %w: tensor<4x3x3x2xf32>, %init: tensor<2x4x4x4xf32>)
-    -> tensor<2x4x4x4xf32> {
-  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-       ins(%x, %w : tensor<2x3x6x5xf32>, tensor<4x3x3x2xf32>) outs(%init : tensor<2x4x4x4xf32>)
-       -> tensor<2x4x4x4xf32>
-  return %y : tensor<2x4x4x4xf32>
-}"""
-    rng = np.random.default_rng(1)
-    x, w, init = (rng.standard_normal(s).astype(np.float32)
-                  for s in ((2, 3, 6, 5), (4, 3, 3, 2), (2, 4, 4, 4)))
-    mod = euler.compile(text, opt_level=3)
-    assert "linalg.conv_2d" not in _after_pass(text)
-    np.testing.assert_allclose(mod.main(x, w, init), init + conv_ref(x, w), rtol=1e-4, atol=1e-4)
+    _conv_into_init("linalg.conv_2d_nchw_fchw", (2, 3, 6, 5), (4, 3, 3, 2), (2, 4, 4, 4),
+                    conv_ref, seed=1)
 
 
 @pytest.mark.parametrize("name", ["3x3_pad", "batch", "7x7_stride2", "wide_row", "dilation"])
@@ -169,3 +173,26 @@ def test_patch_matrix_written_packed(name, monkeypatch):
     x_shape, w_shape, attrs = CASES[name]
     mod = _run(x_shape, w_shape, num_threads=2, **attrs)
     assert "linalg.unpack" not in mod.stages["tiled"]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, attrs", [
+    ((1, 3, 7, 7), (3, 1, 2, 2), dict(groups=3, dilations=(2, 2))),
+    ((2, 6, 9, 9), (6, 1, 3, 3), dict(groups=6, padding=(1, 1))),
+    ((1, 4, 40, 37), (4, 1, 3, 3), dict(groups=4, strides=(2, 2), padding=(1, 1))),
+    ((1, 2, 11, 10), (6, 1, 3, 5), dict(groups=2, strides=(1, 3), padding=(2, 1))),  # x3 filters
+    ((1, 8, 20, 70), (8, 1, 7, 7), dict(groups=8, padding=(3, 3))),  # rows of several chunks
+])
+def test_depthwise_vector_loops(x_shape, w_shape, attrs):
+    # euler-vectorize-depthwise: no convolution is left for the generic path.
+    mod = _run(x_shape, w_shape, **attrs)
+    assert "linalg.conv_2d" not in mod.stages["tiled"]
+    _run(x_shape, w_shape, epilogue=True, **attrs)
+
+
+def test_depthwise_accumulates_into_init():
+    # A depthwise conv's init that is not a fill (a function argument) is
+    # read into each row's accumulator.
+    _conv_into_init("linalg.conv_2d_ngchw_gfchw", (2, 3, 1, 6, 5), (3, 2, 1, 3, 2),
+                    (2, 3, 2, 4, 4), lambda x, w: conv_ref(
+                        x.reshape(2, 3, 6, 5), w.reshape(6, 1, 3, 2), groups=3
+                    ).reshape(2, 3, 2, 4, 4), seed=2)
