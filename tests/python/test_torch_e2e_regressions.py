@@ -332,5 +332,8 @@ def test_rounding_division_and_remainders(opt_level):  # ElementwiseDiv*Rounding
     check(lambda m, x, y: torch.floor_divide(x[:, :6], 2.5), x, y, opt_level=opt_level)
     check(lambda m, x, y: torch.remainder(x[0], y), x, y, opt_level=opt_level)
     check(lambda m, x, y: torch.fmod(x[0], y), x, y, opt_level=opt_level)
-    with pytest.raises(euler.CompileError, match="integer division is not supported"):
-        et.compile(Fn(lambda m, i: torch.remainder(i, 3)), (torch.tensor([5, -7]),))
+    i, j = torch.tensor([5, -7, 0, 9]), torch.tensor([2, 2, -3, -4])
+    for fn in (lambda i, j: torch.remainder(i, 3), lambda i, j: torch.fmod(i, -4),
+               torch.floor_divide, lambda i, j: torch.div(i, j, rounding_mode="trunc")):
+        # Integers: euler.div floors, no float detour.
+        check(lambda m, i, j, fn=fn: fn(i, j), i, j, opt_level=opt_level, exact=True)
