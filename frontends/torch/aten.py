@@ -277,7 +277,7 @@ def _silu(imp, node, x):
 
 @handles("reciprocal")
 def _reciprocal(imp, node, x):
-    x = imp.value(x)
+    x = imp.value(x, imp.out_type().dtype)  # of integers: a float, as 1 / x
     return ops.div(imp.scalar(1.0, x), x)
 
 

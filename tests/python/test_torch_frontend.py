@@ -185,7 +185,7 @@ OPS = {
     # Integer quotients of every sign: floor and trunc divisions, remainder and fmod.
     "int_division": (lambda m, a, b: (torch.floor_divide(a, b), torch.div(a, b, rounding_mode="trunc"),
                                       torch.div(a, b, rounding_mode="floor"), torch.remainder(a, b),
-                                      torch.fmod(a, b), a % 3, (a * 7919) % 64, a // -4),
+                                      torch.fmod(a, b), a % 3, (a * 7919) % 64, a // -4, torch.reciprocal(b)),
                      [torch.tensor([[7, -7, 7, -7, 0, 9], [1, -1, 100, -100, 6, -6]]),
                       torch.tensor([[2, 2, -2, -2, 5, 3], [3, 3, -7, 7, -4, 4]])],
                      ["floor_divide", "div", "remainder", "fmod"]),
