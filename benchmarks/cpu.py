@@ -265,6 +265,8 @@ def write_markdown(peaks, rows, path, quick):
              "preallocated output; `fresh` is euler allocating its output as the baselines do. "
              "`best` is the fastest of numpy, PyTorch eager and torch.compile. "
              "% peak: GFLOP/s over the FMA micro-benchmark's.", ""]
+    from euler.pipelines.heuristics import host_description
+    lines += [f"CPU: {host_description()}", ""]
     lines += [f"FMA peak, {t} thread(s): {g:.1f} GFLOP/s" for t, g in sorted(peaks.items())]
     lines += ["", "| workload | thr | opt | ms | ms fresh | GFLOP/s | GB/s | % peak | vs numpy "
               "| vs torch | vs torch.compile | vs best | compile s |",

@@ -116,8 +116,10 @@ def main(argv=None, models=MODELS, script=__file__):
             rows.append((name, json.loads(proc.stdout.strip().splitlines()[-1]), None))
         print(f"  {name}: done", file=sys.stderr, flush=True)
 
-    print(f"\nCPU, {args.threads} thread(s), euler -O{args.opt_level} (lower where marked), "
-          f"best of {args.repeat} rounds x {args.iters} calls, torch {torch.__version__}\n")
+    from euler.pipelines.heuristics import host_description
+    print(f"\nCPU ({host_description()}), {args.threads} thread(s), euler -O{args.opt_level} "
+          f"(lower where marked), best of {args.repeat} rounds x {args.iters} calls, "
+          f"torch {torch.__version__}\n")
     print("| model | eager ms | inductor ms | euler ms | euler vs eager | euler vs inductor "
           "| compile s (inductor / euler) |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import platform
 import warnings
 
@@ -51,6 +52,20 @@ def host_vector_unit() -> str:
 
 
 VECTOR_BYTES, VECTOR_REGISTERS = VECTOR_UNITS[host_vector_unit()]
+
+
+def host_description() -> str:
+    """The CPU's model and the vector unit these heuristics plan for, for the
+    headers of benchmark tables (the machine changes between runs)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} cores; tiles planned for {host_vector_unit()} "
+            f"({VECTOR_REGISTERS} x {VECTOR_BYTES}-byte vector registers)")
 
 # --- threads: when a parallel loop pays for itself (euler-schedule-matmul,
 # euler-tile-and-fuse, euler-conv-to-matmul) ----------------------------------
