@@ -175,11 +175,9 @@ def euler_matmul_kernels(mod):
     return [modules.get(m, False) for m in launched]
 
 
-def kernel_split(fn, reps, matmul=None):
-    """(matmul s, other s) per call of `fn`, summed over its kernels as
-    torch.profiler (CUPTI) sees them (graph replays' kernels too): `matmul`
-    says which of euler's launches are matmuls (euler_matmul_kernels);
-    without it, cuBLAS's kernels are recognized by name."""
+def _device_events(fn, reps):
+    """The device activities (kernels, memsets; no copies) of `reps` calls of
+    `fn` after one warm-up call, in start order, by torch.profiler (CUPTI)."""
     import torch
     from torch.profiler import ProfilerActivity, profile
     fn()
@@ -188,8 +186,16 @@ def kernel_split(fn, reps, matmul=None):
         for _ in range(reps):
             fn()
         torch.cuda.synchronize()
-    events = sorted((e for e in prof.events() if e.device_type.name == "CUDA"
-                     and "memcpy" not in e.name.lower()), key=lambda e: e.time_range.start)
+    return sorted((e for e in prof.events() if e.device_type.name == "CUDA"
+                   and "memcpy" not in e.name.lower()), key=lambda e: e.time_range.start)
+
+
+def kernel_split(fn, reps, matmul=None):
+    """(matmul s, other s) per call of `fn`, summed over its kernels as
+    torch.profiler (CUPTI) sees them (graph replays' kernels too): `matmul`
+    says which of euler's launches are matmuls (euler_matmul_kernels);
+    without it, cuBLAS's kernels are recognized by name."""
+    events = _device_events(fn, reps)
     mm = other = 0.0
     launches = 0
     for e in events:
@@ -296,17 +302,7 @@ def _longest_kernel_s(fn, per_call, reps):
     """Median over calls of the longest of the `per_call` kernels each call of
     `fn` launches (CUPTI sees the kernels of MLIR's runtime too): the matmul
     without the kernels around it."""
-    import torch
-    from torch.profiler import ProfilerActivity, profile
-    fn()
-    torch.cuda.synchronize()
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        for _ in range(reps):
-            fn()
-        torch.cuda.synchronize()
-    kernels = sorted((e for e in prof.events() if e.device_type.name == "CUDA"
-                      and "memcpy" not in e.name.lower() and "memset" not in e.name.lower()),
-                     key=lambda e: e.time_range.start)
+    kernels = [e for e in _device_events(fn, reps) if "memset" not in e.name.lower()]
     times = [e.time_range.elapsed_us() * 1e-6 for e in kernels]
     calls = [max(times[i:i + per_call]) for i in range(0, len(times) - per_call + 1, per_call)]
     return statistics.median(calls)

@@ -263,6 +263,16 @@ def _placement_ok(ops, root, block, reads, outputs):
     return True
 
 
+def _erase_group(ops, internal):
+    """Erase a group's ops, now in its kernel, and the buffers only they used."""
+    for op in reversed(ops):
+        op.erase()
+    for buf in internal:
+        for use in list(buf.uses):
+            use.owner.erase()
+        buf.owner.erase()
+
+
 class _Kernel:
     """One group (`ops`, in program order, the root last) and the kernel built from it."""
 
@@ -376,12 +386,7 @@ class _Kernel:
                 # no block leaves (its shared memory with it) before every
                 # block of the cluster has read it.
                 _asm(CLUSTER_WAIT)
-        for op in reversed(self.ops):
-            op.erase()
-        for buf in self.internal:
-            for use in list(buf.uses):
-                use.owner.erase()
-            buf.owner.erase()
+        _erase_group(self.ops, self.internal)
 
     def _batches(self):
         """The group's reductions in rounds: each reads only results of earlier
@@ -952,12 +957,7 @@ class _ColumnKernel:
                 # No block leaves (its shared memory with it) before block 0 has read it.
                 _asm(CLUSTER_ARRIVE)
                 _asm(CLUSTER_WAIT)
-        for op in reversed(self.ops):
-            op.erase()
-        for buf in self.internal:
-            for use in list(buf.uses):
-                use.owner.erase()
-            buf.owner.erase()
+        _erase_group(self.ops, self.internal)
 
     def _elements(self, row, col, comb, elem_of):
         """The reduction body's element (before the combine) at `row`, for each

@@ -1281,9 +1281,7 @@ def _scatter_along(imp, x, axis, idx, src, reduce="replace", include_self=True):
             y = ops.div(y, ops.maximum(count, imp.scalar(1, count)))
     elif reduce in ("amax", "amin"):
         lowest = -math.inf if _dtype(x) in shapes.FLOAT_DTYPES else np.iinfo(ops.NUMPY_DTYPES[_dtype(x)]).min + 1
-        flip = ops.neg if reduce == "amin" else (lambda v: v)
-        if reduce == "amin" and _dtype(x) not in shapes.FLOAT_DTYPES:
-            flip = lambda v: ops.sub(imp.scalar(0, v), v)  # noqa: E731
+        flip = (lambda v: _negated(imp, v)) if reduce == "amin" else (lambda v: v)  # noqa: E731
         y = ops.reduce_max(ops.select(eq, flip(spread(src)), imp.scalar(lowest, spread(src))), (axis,))
         y = flip(ops.maximum(y, flip(x_t)) if include_self else y)
     else:
