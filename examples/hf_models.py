@@ -86,11 +86,11 @@ def gpt2(size="small"):
     return reinit(T.GPT2Model(cfg)), _ids(size)
 
 
-def llama(size="small", cls=T.LlamaModel, config=T.LlamaConfig, **extra):
+def llama(size="small", cls=T.LlamaModel, config=T.LlamaConfig, use_cache=False, **extra):
     d, heads, layers, ffn = _text(size, 256)
     cfg = config(vocab_size=VOCAB, hidden_size=d, intermediate_size=ffn,
                  num_hidden_layers=layers, num_attention_heads=heads,
-                 num_key_value_heads=heads // 2, max_position_embeddings=512, use_cache=False,
+                 num_key_value_heads=heads // 2, max_position_embeddings=512, use_cache=use_cache,
                  **extra)
     return reinit(cls(cfg)), _ids(size)
 
@@ -452,6 +452,153 @@ def levit(size="small"):
     return reinit(T.LevitModel(cfg)), _image(size)
 
 
+# --- more families (session 6): decoder LMs that return their KV cache (use_cache=True,
+# transformers' default: a DynamicCache in the output), encoders, hierarchical vision --------
+
+def _head_dim(size):
+    d, heads, _, _ = _text(size, 256)
+    return d // heads
+
+
+def olmo(size="small"):
+    return llama(size, T.OlmoModel, T.OlmoConfig, use_cache=True, pad_token_id=0,
+                 bos_token_id=0, eos_token_id=0)
+
+
+def qwen3(size="small"):
+    # Per-head RMSNorm of queries and keys.
+    return llama(size, T.Qwen3Model, T.Qwen3Config, use_cache=True, head_dim=_head_dim(size))
+
+
+def granite(size="small"):
+    # Scaled embeddings, residuals and attention (muP multipliers).
+    return llama(size, T.GraniteModel, T.GraniteConfig, use_cache=True, embedding_multiplier=2.0,
+                 residual_multiplier=0.5, attention_multiplier=0.1)
+
+
+def cohere(size="small"):
+    # Parallel attention and MLP from one layer norm, interleaved rotary embeddings.
+    return llama(size, T.CohereModel, T.CohereConfig, use_cache=True, pad_token_id=0,
+                 bos_token_id=0, eos_token_id=0)
+
+
+def gemma2(size="small"):
+    # Soft-capped attention logits (tanh), alternating sliding-window layers.
+    return llama(size, T.Gemma2Model, T.Gemma2Config, use_cache=True, head_dim=_head_dim(size),
+                 pad_token_id=0, bos_token_id=0, eos_token_id=0)
+
+
+def starcoder2(size="small"):
+    return llama(size, T.Starcoder2Model, T.Starcoder2Config, use_cache=True,
+                 bos_token_id=0, eos_token_id=0)
+
+
+def gpt_neox(size="small"):
+    # Parallel residual, partial rotary embeddings (Pythia).
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.GPTNeoXConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                          num_attention_heads=heads, intermediate_size=ffn,
+                          max_position_embeddings=512, bos_token_id=0, eos_token_id=0)
+    return reinit(T.GPTNeoXModel(cfg)), _ids(size)
+
+
+def mobilebert(size="small"):
+    # Bottlenecks, stacked feed-forward networks, NoNorm (an elementwise affine).
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.MobileBertConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                             num_attention_heads=heads, intermediate_size=ffn,
+                             embedding_size=d // 2, intra_bottleneck_size=d // 2,
+                             true_hidden_size=d // 2, num_feedforward_networks=2)
+    return reinit(T.MobileBertModel(cfg)), _ids(size)
+
+
+def convbert(size="small"):
+    # Span-based dynamic convolutions beside attention (unfold of the sequence).
+    return bert(size, T.ConvBertModel, T.ConvBertConfig, embedding_size=_text(size, 256)[0])
+
+
+def megatron_bert(size="small"):
+    # Pre-layer-norm BERT.
+    return bert(size, T.MegatronBertModel, T.MegatronBertConfig)
+
+
+def layoutlm(size="small"):
+    # 2-D position embeddings of (all-zero) bounding boxes.
+    return bert(size, T.LayoutLMModel, T.LayoutLMConfig)
+
+
+def ibert(size="small"):
+    return bert(size, T.IBertModel, T.IBertConfig, positions=514)
+
+
+def data2vec_text(size="small"):
+    return bert(size, T.Data2VecTextModel, T.Data2VecTextConfig, positions=514)
+
+
+def clip_text(size="small"):
+    # Causal mask over the text, quick-GELU.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.CLIPTextConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers,
+                           num_attention_heads=heads, intermediate_size=ffn,
+                           max_position_embeddings=TOKENS[size], bos_token_id=0, eos_token_id=1,
+                           pad_token_id=1)
+    return reinit(T.CLIPTextModel(cfg)), _ids(size)
+
+
+def clip_vision(size="small"):
+    return _vit_like(size, T.CLIPVisionModel, T.CLIPVisionConfig)
+
+
+def siglip_vision(size="small"):
+    # No class token: an attention-pooling head.
+    return _vit_like(size, T.SiglipVisionModel, T.SiglipVisionConfig)
+
+
+def dpt(size="small"):
+    # A ViT encoder under a dense-prediction model.
+    return _vit_like(size, T.DPTModel, T.DPTConfig)
+
+
+def yolos(size="small"):
+    # Detection tokens appended to the patches; interpolated position embeddings.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.YolosConfig(image_size=[IMAGE[size]] * 2, patch_size=8 if size == "small" else 16,
+                        hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
+                        intermediate_size=ffn, num_detection_tokens=4)
+    return reinit(T.YolosModel(cfg)), _image(size)
+
+
+def focalnet(size="small"):
+    # Focal modulation: depthwise convs, gated context aggregation.
+    cfg = T.FocalNetConfig(image_size=IMAGE[size], patch_size=4, embed_dim=16, depths=[1, 1]) \
+        if size == "small" else T.FocalNetConfig(image_size=IMAGE[size])
+    return reinit(T.FocalNetModel(cfg)), _image(size)
+
+
+def pvt(size="small"):
+    # Spatial-reduction attention (keys and values from a strided conv).
+    cfg = T.PvtConfig(image_size=IMAGE[size], num_encoder_blocks=2, depths=[1, 1],
+                      sequence_reduction_ratios=[2, 1], hidden_sizes=[16, 32],
+                      num_attention_heads=[1, 2], mlp_ratios=[2, 2], patch_sizes=[4, 2],
+                      strides=[4, 2]) if size == "small" else T.PvtConfig(image_size=IMAGE[size])
+    return reinit(T.PvtModel(cfg)), _image(size)
+
+
+def glpn(size="small"):
+    # A SegFormer-style encoder (mix-FFN with depthwise convs).
+    cfg = T.GLPNConfig(num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1],
+                       hidden_sizes=[16, 32], num_attention_heads=[1, 2], mlp_ratios=[2, 2],
+                       patch_sizes=[7, 3], strides=[4, 2]) if size == "small" else T.GLPNConfig()
+    return reinit(T.GLPNModel(cfg)), _image(size)
+
+
+def mobilenet_v1(size="small"):
+    # TF-style "same" padding of depthwise-separable convs, ReLU6.
+    cfg = T.MobileNetV1Config(image_size=IMAGE[size],
+                              depth_multiplier=0.25 if size == "small" else 1.0)
+    return reinit(T.MobileNetV1Model(cfg)), _image(size)
+
+
 OTHER_FAMILIES = {
     # vision
     "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
@@ -470,6 +617,13 @@ OTHER_FAMILIES = {
     "mpnet": mpnet, "squeezebert": squeezebert, "funnel": funnel, "xlnet": xlnet,
     "canine": canine, "mbart_encoder": mbart_encoder, "deit": deit, "mobilevit": mobilevit,
     "segformer": segformer, "levit": levit,
+    # decoder LMs returning their KV cache, more encoders and vision models
+    "olmo": olmo, "qwen3": qwen3, "granite": granite, "cohere": cohere, "gemma2": gemma2,
+    "starcoder2": starcoder2, "gpt_neox": gpt_neox, "mobilebert": mobilebert,
+    "convbert": convbert, "megatron_bert": megatron_bert, "layoutlm": layoutlm, "ibert": ibert,
+    "data2vec_text": data2vec_text, "clip_text": clip_text, "clip_vision": clip_vision,
+    "siglip_vision": siglip_vision, "dpt": dpt, "yolos": yolos, "focalnet": focalnet,
+    "pvt": pvt, "glpn": glpn, "mobilenet_v1": mobilenet_v1,
 }
 
 

@@ -17,6 +17,7 @@ inference: parameters are frozen into the code as constants unless
 from __future__ import annotations
 
 import dataclasses
+import sys
 import warnings
 
 import numpy as np
@@ -43,12 +44,26 @@ class EulerFallbackWarning(UserWarning):
 
 def export(model, example_inputs):
     """`torch.export.export` with euler's error reporting (no decompositions)."""
+    _register_output_pytrees()
     try:
         return torch.export.export(model, tuple(example_inputs))
     except Exception as exc:  # torch reports capture failures with many exception types
         raise CompileError(f"<torch.export>: error: cannot capture the model: "
                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                            ) from exc
+
+
+def _register_output_pytrees():
+    """Let torch.export flatten transformers' KV caches (`DynamicCache`), which
+    decoder LMs return by default (`use_cache=True`); transformers ships the
+    registration, and the compiled model returns a cache of the same layout."""
+    if "transformers" not in sys.modules:  # never import it on the user's behalf
+        return
+    try:
+        from transformers.integrations.executorch import register_dynamic_cache_export_support
+    except ImportError:  # an older transformers: its caches are plain tuples
+        return
+    register_dynamic_cache_export_support()
 
 
 def import_exported(ep, params_as_args=False, decompose=True, frozen_inputs=None

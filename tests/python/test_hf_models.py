@@ -91,6 +91,7 @@ OTHERS = {
     "rwkv": [],                               # a scan over tokens, state in buffers
     "ctrl": [],                               # a buffer updated in place
     "canine": ["remainder", "conv1d"],        # integer hashing, a padded conv1d
+    "qwen3": [],                              # returns its KV cache (a DynamicCache pytree)
 }
 
 
