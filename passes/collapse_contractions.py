@@ -45,10 +45,18 @@ def run(module):
     # epilogue of the matmul before).
     for op in ops_named(module, "linalg.generic"):
         _materialize_factors(op)
+    # The contractions are found before any is rewritten: a rewrite erases
+    # the elementwise consumer it collapses (`_collapse_consumer`), and a
+    # handle to it in a list of all generics would point at freed memory
+    # (MLIR's Python handles are not told: a use after free, and a double
+    # free once a new op took its place and looked like a contraction).
+    contractions = []
     for op in ops_named(module, "linalg.generic"):
         groups = _matmul_groups(op)
         if groups is not None:
-            _rewrite(op, groups)
+            contractions.append((op, groups))
+    for op, groups in contractions:
+        _rewrite(op, groups)
 
 
 def _materialize_factors(op):

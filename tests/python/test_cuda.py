@@ -305,6 +305,51 @@ def test_matmul_epilogue_is_fused_into_the_kernel():
         assert "max.f16" in ptx or "max.NaN.f16" in ptx or "max.f16x2" in ptx, ptx[-3000:]
 
 
+def _op_address(op):
+    """The address of `op`'s Operation, read from its C-API capsule alone:
+    no dereference, so it is safe on a stale handle too."""
+    import ctypes
+    api = ctypes.pythonapi
+    api.PyCapsule_GetName.restype, api.PyCapsule_GetName.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    capsule = getattr(op, "operation", op)._CAPIPtr
+    return api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
+
+
+def test_collapse_contractions_never_reads_an_op_it_erased(monkeypatch):
+    # The abort in benchmarks/cuda.py (SIGABRT in a later parse, after the
+    # f16 encoder): the pass erased the elementwise consumer it collapses
+    # into a matmul's epilogue, then read it through the stale handle in its
+    # list of generics (valgrind: reads of freed memory).
+    from mlir import ir
+
+    from euler import dialects
+    from euler.passes import collapse_contractions as cc
+    base = ir.Operation.__mro__[1]  # _OperationBase, which OpView shares
+    erased, read = set(), []
+    erase, groups = base.erase, cc._matmul_groups
+
+    def recording_erase(op):
+        erased.add(_op_address(op))
+        erase(op)
+
+    def checked_groups(op):
+        read.append(_op_address(op) in erased)
+        return None if read[-1] else groups(op)
+
+    monkeypatch.setattr(base, "erase", recording_erase)
+    monkeypatch.setattr(cc, "_matmul_groups", checked_groups)
+    lit = os.path.join(os.path.dirname(__file__), "..", "lit", "passes",
+                       "euler-collapse-contractions.mlir")
+    case = next(c for c in open(lit).read().split("// -----") if "@consumer" in c)
+    with dialects.context():
+        module = ir.Module.parse(case)
+        cc.run(module.operation)
+        assert "linalg.matmul" in str(module) and erased
+    assert read and not any(read)
+
+
 def _check_matmul(src, a, b, want, rel, *extra):
     got = euler.compile(src, target="cuda").main(a, b, *extra)
     assert got.shape == want.shape
