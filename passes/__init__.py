@@ -45,6 +45,7 @@ REGISTRY = {
     "euler-gpu-lower-groups": "gpu_lower_groups",
     "euler-gpu-schedule-matmul": "gpu_schedule_matmul",
     "euler-collapse-contractions": "collapse_contractions",
+    "euler-gpu-conv-to-matmul": "gpu_conv_to_matmul",
     "euler-gpu-sink-constants": "gpu_sink_constants",
     "euler-split-reductions": "split_reductions",
     "euler-limit-unroll": "limit_unroll",

@@ -53,6 +53,8 @@ def gpu_tiled(pm, opts: Options):
         # That fusion moves reshapes of a matmul's operands and result into it
         # (attention's heads): matmuls again, for the tensor cores.
         passes.add(pm, "euler-collapse-contractions")
+        # Convolutions likewise: an im2col gather and a matmul.
+        passes.add(pm, "euler-gpu-conv-to-matmul")
         pm.add("canonicalize,cse")
         # Fusion groups as on the CPU; row groups planned as one kernel each.
         passes.add(pm, "euler-gpu-form-groups", tiles=opts.tile_sizes.get("gpu_row"),

@@ -350,6 +350,53 @@ def test_collapse_contractions_never_reads_an_op_it_erased(monkeypatch):
     assert read and not any(read)
 
 
+
+def _conv_relu(n, c, hw, f, k, stride, pad, dtype="f32"):
+    """conv2d + per-channel bias + relu, NCHW, as euler IR."""
+    o = (hw + 2 * pad - k) // stride + 1
+    x, w, b, y = (f"tensor<{s}x{dtype}>" for s in (f"{n}x{c}x{hw}x{hw}", f"{f}x{c}x{k}x{k}",
+                                                    f"{f}x1x1", f"{n}x{f}x{o}x{o}"))
+    return (f"func.func @main(%x: {x}, %w: {w}, %b: {b}) -> {y} {{\n"
+            f'  %0 = "euler.conv2d"(%x, %w) {{dilations = array<i64: 1, 1>, groups = 1 : i64, '
+            f"padding = array<i64: {pad}, {pad}>, strides = array<i64: {stride}, {stride}>}} "
+            f": ({x}, {w}) -> {y}\n"
+            f'  %1 = "euler.add"(%0, %b) : ({y}, {b}) -> {y}\n'
+            f'  %2 = "euler.relu"(%1) : ({y}) -> {y}\n  return %2 : {y}\n}}')
+
+
+@pytest.mark.parametrize("dtype", ["f32", "f16"])
+def test_conv_is_an_im2col_gather_and_a_matmul_kernel(dtype):
+    # euler-gpu-conv-to-matmul: the convolution runs on the matmul schedule
+    # (cp.async tiles; tensor cores for f16), not one thread per output.
+    src = _conv_relu(2, 16, 12, 32, 3, 2, 1, dtype)
+    mod = euler.compile(src, target="cuda", emit="ptx")
+    assert "linalg.matmul" in mod.stages["gpu-tiled"]
+    assert "reduction" not in mod.stages["gpu-tiled"].split("linalg.matmul")[0]
+    ptx = "\n".join(cuda_pipeline.ptx_of(mod.stages["ptx"]).values())
+    assert "cp.async" in ptx
+    if dtype == "f16":
+        assert "mma.sync" in ptx or "wgmma" in ptx
+
+
+@needs_gpu
+@pytest.mark.parametrize("n,c,hw,f,k,stride,pad,dtype", [
+    (2, 16, 12, 32, 3, 2, 1, "f32"), (1, 8, 9, 16, 3, 1, 1, "f32"), (3, 24, 10, 40, 1, 2, 0, "f32"),
+    (2, 16, 12, 32, 3, 1, 1, "f16"), (2, 32, 8, 64, 3, 2, 1, "f16")])
+def test_conv_as_matmul_on_gpu(n, c, hw, f, k, stride, pad, dtype):
+    from test_ops_numerics import conv_ref
+    rng = np.random.default_rng(0)
+    np_t = np.float16 if dtype == "f16" else np.float32
+    x = rng.standard_normal((n, c, hw, hw)).astype(np_t)
+    w = (rng.standard_normal((f, c, k, k)) / np.sqrt(c * k * k)).astype(np_t)
+    b = rng.standard_normal((f, 1, 1)).astype(np_t)
+    want = np.maximum(conv_ref(x.astype(np.float64), w.astype(np.float64), (stride, stride),
+                               (pad, pad)) + b, 0)
+    got = euler.compile(_conv_relu(n, c, hw, f, k, stride, pad, dtype), target="cuda").main(x, w, b)
+    assert got.shape == want.shape and got.dtype == np_t
+    err = np.max(np.abs(got.astype(np.float64) - want)) / np.max(np.abs(want))
+    assert err <= (2e-3 if dtype == "f16" else 1e-5), err
+
+
 def _check_matmul(src, a, b, want, rel, *extra):
     got = euler.compile(src, target="cuda").main(a, b, *extra)
     assert got.shape == want.shape
