@@ -138,6 +138,12 @@ irdl.dialect @euler {
     irdl.operands(x: %tensor)
     irdl.results(result: %tensor)
   }
+  // Elementwise (ESM's exact GELU, written with erf).
+  irdl.operation @erf {
+    %tensor = irdl.base "!builtin.tensor"
+    irdl.operands(x: %tensor)
+    irdl.results(result: %tensor)
+  }
   // torch gelu; optional `approximate = "none"` (erf, default) or `"tanh"`.
   irdl.operation @gelu {
     %tensor = irdl.base "!builtin.tensor"

@@ -168,7 +168,7 @@ def _unary(name):
 
 
 add, sub, mul, div, maximum, minimum, pow = (_binary(n) for n in shapes.BINARY_OPS)
-neg, abs, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, cos, sin = (
+neg, abs, exp, log, sqrt, rsqrt, tanh, sigmoid, relu, cos, sin, erf = (
     _unary(n) for n in shapes.UNARY_OPS if n != "gelu")
 
 

@@ -38,7 +38,7 @@ BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
 INT_BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum")
 COMPARE_PREDICATES = ("eq", "ne", "lt", "le", "gt", "ge")
 UNARY_OPS = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "cos", "sin",
-             "gelu")
+             "erf", "gelu")
 REDUCE_OPS = ("reduce_sum", "reduce_max", "reduce_mean")
 POOL_OPS = ("max_pool2d", "avg_pool2d")
 

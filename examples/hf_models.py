@@ -535,6 +535,11 @@ def data2vec_text(size="small"):
     return bert(size, T.Data2VecTextModel, T.Data2VecTextConfig, positions=514)
 
 
+def esm(size="small"):
+    # A protein language model: rotary embeddings, exact GELU written with erf.
+    return bert(size, T.EsmModel, T.EsmConfig, pad_token_id=1, position_embedding_type="rotary")
+
+
 def clip_text(size="small"):
     # Causal mask over the text, quick-GELU.
     d, heads, layers, ffn = _text(size, 256)
@@ -621,7 +626,7 @@ OTHER_FAMILIES = {
     "olmo": olmo, "qwen3": qwen3, "granite": granite, "cohere": cohere, "gemma2": gemma2,
     "starcoder2": starcoder2, "gpt_neox": gpt_neox, "mobilebert": mobilebert,
     "convbert": convbert, "megatron_bert": megatron_bert, "layoutlm": layoutlm, "ibert": ibert,
-    "data2vec_text": data2vec_text, "clip_text": clip_text, "clip_vision": clip_vision,
+    "data2vec_text": data2vec_text, "esm": esm, "clip_text": clip_text, "clip_vision": clip_vision,
     "siglip_vision": siglip_vision, "dpt": dpt, "yolos": yolos, "focalnet": focalnet,
     "pvt": pvt, "glpn": glpn, "mobilenet_v1": mobilenet_v1,
 }

@@ -293,7 +293,7 @@ _UNARY = {
     "sqrt": mmath.sqrt, "rsqrt": mmath.rsqrt, "tanh": mmath.tanh, "sigmoid": _sigmoid,
     # maximumf keeps NaN, like numpy.maximum(x, 0) and torch.relu.
     "relu": lambda x: arith.maximumf(x, _scalar(x.type, 0.0)),
-    "cos": mmath.cos, "sin": mmath.sin,
+    "cos": mmath.cos, "sin": mmath.sin, "erf": mmath.erf,
 }
 
 

@@ -102,7 +102,8 @@ def _sigmoid(x):
 _UNARY = {"neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
           "rsqrt": lambda x: 1 / np.sqrt(x), "tanh": np.tanh, "sigmoid": _sigmoid,
           # np.maximum propagates NaN, like torch.relu.
-          "relu": lambda x: np.maximum(x, x.dtype.type(0)), "cos": np.cos, "sin": np.sin}
+          "relu": lambda x: np.maximum(x, x.dtype.type(0)), "cos": np.cos, "sin": np.sin,
+          "erf": lambda x: np.asarray(_erf(x.astype(np.float64)), np.float64).astype(x.dtype)}
 
 
 def _reduce(name, x, attrs):

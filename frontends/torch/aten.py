@@ -229,7 +229,8 @@ def _unary_handler(build):
     return handler
 
 
-for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "neg", "abs", "cos", "sin"):
+for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "neg", "abs", "cos", "sin",
+              "erf"):
     handles(_name)(_unary_handler(getattr(ops, _name)))
 
 
@@ -262,6 +263,15 @@ def _expm1(imp, node, x):
 def _exp2(imp, node, x):
     out = imp.out_type()
     return ops.pow(imp.operand(2.0, out.dtype, out.rank), imp.value(x, out.dtype))
+
+
+@handles("sign", "sgn")
+def _sign(imp, node, x):
+    """(x > 0) - (x < 0): 0 for NaN and for signed zeros, as torch.sign gives."""
+    x = imp.value(x, imp.out_type().dtype)
+    one, zero = imp.scalar(1, x), imp.scalar(0, x)
+    negative = ops.select(ops.compare(x, zero, "lt"), imp.scalar(-1, x), zero)
+    return ops.select(ops.compare(x, zero, "gt"), one, negative)
 
 
 @handles("gelu")

@@ -261,10 +261,12 @@ FAMILIES = {
         Case("concat_many_runs", lambda a, b: ops.concat([a, b] * 5, axis=1),
              (rand(2, 1), rand(2, 2)), lambda a, b: np.concatenate([a, b] * 5, axis=1)),
     ],
-    # cos and sin (rotary embeddings of run-time positions).
+    # cos and sin (rotary embeddings of run-time positions), erf (ESM's GELU).
     "trig": [
         Case("cos", ops.cos, (rand(3, 7, low=-8, high=8),), np.cos, RTOL_TRANSCENDENTAL),
         Case("sin", ops.sin, (rand(3, 7, low=-8, high=8),), np.sin, RTOL_TRANSCENDENTAL),
+        Case("erf", ops.erf, (rand(3, 37, low=-4, high=4),),
+             np.vectorize(math.erf, otypes=[np.float32]), RTOL_TRANSCENDENTAL),
     ],
     # Booleans (i8 0/1), select, integer arithmetic, cumsum.
     "compare_select": [
