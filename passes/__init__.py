@@ -27,6 +27,7 @@ REGISTRY = {
     "euler-mangle-symbols": "mangle_symbols",
     "euler-flatten-constant-globals": "flatten_constant_globals",
     "euler-schedule-matmul": "schedule_matmul",
+    "euler-pack-constant-weights": "pack_constant_weights",
     "euler-lower-matmul-microkernel": "lower_matmul_microkernel",
     "euler-expand-math": "expand_math",
     "euler-tile-and-fuse": "tile_and_fuse",

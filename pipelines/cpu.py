@@ -46,6 +46,10 @@ def tiled(pm, opts: Options):
                    tiles=opts.tile_sizes.get("matmul"))
         # Depthwise convs, which have no matmul in them, as vector loops.
         passes.add(pm, "euler-vectorize-depthwise")
+        # Constant weights in the schedule's packed layout of B, once, here:
+        # the schedule would pack them again on every call.
+        passes.add(pm, "euler-pack-constant-weights", num_threads=opts.num_threads,
+                   tiles=opts.tile_sizes.get("matmul"))
         # Each distinct matmul once: the schedule's patterns act on the
         # whole function around a matmul, which grew with the model.
         passes.add(pm, "euler-dedup-kernels", ops=_MATMULS)
