@@ -1,7 +1,7 @@
 """euler's CUDA target against PyTorch eager and torch.compile, on device tensors.
 
     python benchmarks/cuda.py [--out DIR] [--reps 30] [--quick] [--no-inductor] [--workloads mlp,...]
-    python benchmarks/cuda.py --gemm [f16 bf16 f32 tf32] [--shapes 4096x4096x4096,...] [--compare-mma]
+    python benchmarks/cuda.py --gemm [f16 bf16 f32 tf32] [--shapes 4096x4096x4096,...] [--compare-mma] [--split N]
     python benchmarks/cuda.py --sweep    # row kernels under other schedules
     python benchmarks/cuda.py --zoo      # the PyTorch models, by euler.torch.compile
 
@@ -329,6 +329,8 @@ def gemm(args):
             args_ = (a, b)
             t = time.perf_counter()
             tiles = {"matmul": tuple(int(v) for v in args.tiles.split(","))} if args.tiles else {}
+            if args.split:
+                tiles["split_k"] = args.split
             mod = euler.compile(_gemm_src(M, N, K, dtype), target="cuda", cache=False,
                                 allow_tf32=dtype == "tf32", tile_sizes=tiles)
             compile_s = time.perf_counter() - t
@@ -346,7 +348,7 @@ def gemm(args):
             row = {"shape": f"{M}x{N}x{K}", "dtype": dtype, "compile_s": compile_s,
                    "rel_err": err, "euler_s": euler_s, "kernels": kernels,
                    "euler_call_s": row_all_s if kernels > 1 else euler_s,
-                   "tiles": args.tiles,
+                   "tiles": args.tiles, "split_k": args.split,
                    "cublas_s": kernel_time(lambda: torch.matmul(a, b), args.reps)}
             if args.compare_mma and dtype in ("f16", "bf16"):
                 # The same GEMM on mma.sync (sm_90 takes wgmma otherwise).
@@ -447,6 +449,7 @@ def main():
                         "default all)")
     p.add_argument("--shapes", help="GEMM shapes MxNxK,... (default: GEMM_SHAPES)")
     p.add_argument("--tiles", help="GEMM tile override, bm,bn,bk[,wm,wn,stages]")
+    p.add_argument("--split", type=int, help="GEMM slices of K (split_k; 1: none)")
     p.add_argument("--workloads", help="only the workloads whose names contain one of these "
                    "(comma-separated), e.g. mlp,encoder")
     p.add_argument("--compare-mma", action="store_true",

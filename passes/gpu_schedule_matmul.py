@@ -56,8 +56,8 @@ import itertools
 
 from mlir import ir
 
-from ..pipelines.heuristics import gpu_matmul_tiles
-from . import OptionError, ops_named
+from ..pipelines.heuristics import gpu_matmul_split, gpu_matmul_tiles
+from . import OptionError, clone_body, ops_named
 
 NAME = "euler-gpu-schedule-matmul"
 SUMMARY = ("Tensor-core kernels for linalg matmuls: mma.sync with cp.async pipelines, "
@@ -75,11 +75,12 @@ _DEFAULT_MAPS = {
 }
 
 
-def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None):
+def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None, split=None):
     """Replace every eligible matmul in `module` by a kernel of its own.
-    `tiles` overrides the heuristic's (see `gpu_matmul_tiles`); `allow_tf32`
-    lets f32 matmuls use the tensor cores' TF32 mode. On `chip` sm_90,
-    16-bit matmuls get the TMA + wgmma kernel unless `wgmma` is false."""
+    `tiles` overrides the heuristic's (see `gpu_matmul_tiles`), `split` its
+    slices of K (`gpu_matmul_split`); `allow_tf32` lets f32 matmuls use the
+    tensor cores' TF32 mode. On `chip` sm_90, 16-bit matmuls get the TMA +
+    wgmma kernel unless `wgmma` is false."""
     ids = itertools.count()
     for op in ops_named(module, "linalg.matmul", "linalg.batch_matmul"):
         problem = _problem(op)
@@ -89,11 +90,22 @@ def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None):
             t = gpu_matmul_tiles(problem["M"], problem["N"], problem["K"], problem["dtype"],
                                  override=tiles, batch=problem["batch"], allow_tf32=allow_tf32,
                                  wgmma=_wgmma_eligible(problem, chip, wgmma))
+            slices = gpu_matmul_split(problem["M"], problem["N"], problem["K"], t,
+                                      batch=problem["batch"], override=split)
         except ValueError as exc:  # the `tiles` option's
             op.location.emit_error(f"'{op.name}' op {NAME}: {exc}")
             raise OptionError() from exc
         fill = _zero_fill_of(op)
         epilogue = _epilogue_of(op, fill)
+        if slices > 1 and fill is not None and not problem["batched"]:
+            # One kernel over the K slices as a batch, writing partial
+            # products that the reduction (with the epilogue) adds.
+            with ir.InsertionPoint(op), op.location:
+                op = _split_k(op, problem, slices, fill, epilogue)
+            fill, epilogue = _zero_fill_of(op), None
+            problem = _problem(op)
+            t = gpu_matmul_tiles(problem["M"], problem["N"], problem["K"], problem["dtype"],
+                                 override=tiles, batch=slices, allow_tf32=allow_tf32)
         c = op.operands[2]
         launch = _replace(op, problem, t, zero_init=fill is not None, kernel_id=next(ids))
         if fill is not None:
@@ -103,6 +115,77 @@ def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None):
             for a in allocations:  # the epilogue's output, before the kernel writes it
                 a.move_before(launch)
             _fuse_epilogue(launch, c, generic)
+
+
+def _split_k(op, p, slices, fill, epilogue):
+    """Replace matmul `op` (C zero-filled by `fill`) by a batch_matmul over
+    `slices` slices of K into a new zero-filled buffer of partial products
+    P[slice, M, N], and a generic that adds them (in slice order: the same
+    sum on every run) into C or, with the `epilogue` generic, applies the
+    epilogue to the sum instead of to C. Erases `op` and `fill`; returns the
+    batch_matmul."""
+    from mlir.dialects import arith, gpu, linalg, memref
+    a, b, c = op.operands
+    M, N, K = p["M"], p["N"], p["K"]
+    kc = K // slices
+    (strides_a, offset_a), (strides_b, offset_b) = p["layouts"]
+    elem = ir.MemRefType(a.type).element_type
+
+    def view(v, shape, strides, offset):
+        t = ir.MemRefType.get(shape, elem, layout=ir.StridedLayoutAttr.get(offset, strides))
+        return memref.reinterpret_cast(t, v, [], [], [], [offset], shape, strides)
+    a_s = view(a, [slices, M, kc], [kc, strides_a[0], 1], offset_a)
+    b_s = view(b, [slices, kc, N], [kc * strides_b[0], strides_b[0], 1], offset_b)
+    out_t = ir.MemRefType(c.type).element_type
+    partial = gpu.AllocOp(ir.MemRefType.get([slices, M, N], out_t), None, [], [], []).memref
+    # Zero-filled, as C was: the kernel folds the fill.
+    linalg.fill(fill.operands[0], outs=[partial])
+    product = linalg.batch_matmul(a_s, b_s, outs=[partial])
+    slice_maps = [ir.AffineMap.get(2, 0, [ir.AffineConstantExpr.get(i), ir.AffineDimExpr.get(0),
+                                          ir.AffineDimExpr.get(1)]) for i in range(slices)]
+    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    target, ins, maps, args = None, [partial] * slices, list(slice_maps), [out_t] * slices
+    if epilogue is not None:
+        generic = epilogue[0]
+        old_maps = [ir.AffineMapAttr(m).value
+                    for m in ir.ArrayAttr(generic.attributes["indexing_maps"])]
+        operands = list(generic.operands)
+        read = next(i for i, v in enumerate(operands[:-1]) if _is_or_views(v, c))
+        if operands[read] == c and old_maps[read] == ir.AffineMap.get_identity(2):
+            target = generic
+    if target is None:  # the sum into C; an epilogue stays a kernel of its own
+        outs, out_maps, rest = [c], [ir.AffineMap.get_identity(2)], []
+    else:
+        keep = [i for i in range(len(operands)) if i != read]
+        ins += [operands[i] for i in keep[:-1]]
+        maps += [old_maps[i] for i in keep[:-1]]
+        outs, out_maps = [operands[-1]], [old_maps[-1]]
+        body_args = list(target.regions[0].blocks[0].arguments)
+        rest = [body_args[i] for i in keep]
+        args += [v.type for v in rest[:-1]]
+    args.append(ir.MemRefType(outs[0].type).element_type)
+    with ir.InsertionPoint(target) if target is not None else ir.InsertionPoint(op):
+        add = linalg.GenericOp([], ins, outs, ir.ArrayAttr.get([ir.AffineMapAttr.get(m)
+                                                               for m in maps + out_maps]),
+                               ir.ArrayAttr.get([parallel] * 2))
+        block = add.regions[0].blocks.append(*args)
+        with ir.InsertionPoint(block):
+            total = block.arguments[0]
+            for i in range(1, slices):
+                total = arith.addf(total, block.arguments[i])
+            if target is None:
+                linalg.YieldOp([total])
+            else:
+                mapping = {body_args[read]: total}
+                mapping.update(zip(rest, list(block.arguments)[slices:]))
+                linalg.YieldOp(clone_body(target, mapping))
+        gpu.DeallocOp(None, [], partial)
+    op.erase()
+    fill.erase()
+    if target is not None:
+        target.erase()
+    _erase_if_dead(c)
+    return product
 
 
 # Ops that only make buffers (or views of them) and may move up to the
@@ -316,7 +399,13 @@ def _fuse_epilogue(launch, c, generic):
         _epilogue_at(store, c, operands, maps, body, out)
         store.erase()
     generic.erase()
-    for use in list(c.uses):  # views of C nothing reads any more
+    _erase_if_dead(c)
+
+
+def _erase_if_dead(c):
+    """Erase the views of buffer `c` that nothing reads, and `c` itself if it
+    is then only allocated and freed."""
+    for use in list(c.uses):
         if use.owner.name in _VIEWS and not list(use.owner.results[0].uses):
             use.owner.erase()
     owner = c.owner

@@ -84,7 +84,7 @@ def gpu(pm, opts: Options):
         # matmuls whole.
         passes.add(pm, "euler-gpu-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),
                    allow_tf32=opts.allow_tf32, chip=opts.chip or CHIP,
-                   wgmma=opts.tile_sizes.get("wgmma"))
+                   wgmma=opts.tile_sizes.get("wgmma"), split=opts.tile_sizes.get("split_k"))
         # Planned row groups (euler-gpu-form-groups): one kernel each.
         passes.add(pm, "euler-gpu-lower-groups")
     # The rest: one kernel per linalg op, one thread per output element.

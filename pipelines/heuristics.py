@@ -202,6 +202,9 @@ class GpuMatmulTiles:
     math: str = "mma"
     tm: int = 8
     tn: int = 8
+    # K cut into this many slices, each a batch of its own whose partial
+    # products a reduction adds (gpu_matmul_split).
+    split: int = 1
 
     @property
     def threads(self):
@@ -292,6 +295,31 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
         raise ValueError(f"GPU matmul tiles {t}: the shared-memory stages take more than "
                          f"{GPU_SMEM_BYTES} bytes")
     return t
+
+
+def gpu_matmul_split(M, N, K, t, batch=1, override=None) -> int:
+    """Slices of K for an exact-f32 matmul `t` leaves with too few blocks to
+    fill the GPU: with so few outputs that only tiles of fewer than 128
+    threads give every multiprocessor a block (the encoder's 128 x 512
+    projections: 16 x 32 tiles of 64 threads, each summing all of K), K is cut
+    into slices of at least 512, as many as keep 32 x 64 tiles of the sliced
+    problem within two blocks a multiprocessor; cuBLAS splits these too.
+    (Shorter slices cost more in the reduction's traffic and launch than
+    they save.)
+    `override` (`tile_sizes={"split_k": n}`) forces n, 1 turns it off."""
+    if override is not None:
+        split = int(override)
+        if split < 1 or K % split or (K // split) % 16:
+            raise ValueError(f"split_k {override}: K = {K} must split into slices of a "
+                             "multiple of 16")
+        return split
+    if t.math != "ffma" or batch > 1 or t.threads >= 128:
+        return 1
+    split = 1
+    while (split < 8 and K % (2 * split) == 0 and K // (2 * split) >= 512
+           and _ceil(M, 32) * _ceil(N, 64) * 2 * split <= 2 * GPU_MULTIPROCESSORS):
+        split *= 2
+    return split
 
 
 def _wgmma_tiles(M, N, batch, override):

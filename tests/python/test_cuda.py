@@ -461,6 +461,44 @@ def test_f32_matmul_on_gpu(M, N, K, batch, tf32):
     assert err <= (3e-3 if tf32 else 1e-5), err
 
 
+
+def _bias_residual_src(M, N, K):
+    """(x @ w + b) + r in f32: the FFN's second matmul and its epilogue."""
+    x, w, b, y = (f"tensor<{s}xf32>" for s in (f"{M}x{K}", f"{K}x{N}", f"{N}", f"{M}x{N}"))
+    return (f"func.func @main(%x: {x}, %w: {w}, %b: {b}, %r: {y}) -> {y} {{\n"
+            f'  %0 = "euler.matmul"(%x, %w) : ({x}, {w}) -> {y}\n'
+            f'  %1 = "euler.add"(%0, %b) : ({y}, {b}) -> {y}\n'
+            f'  %2 = "euler.add"(%1, %r) : ({y}, {y}) -> {y}\n  return %2 : {y}\n}}')
+
+
+def test_split_k_for_few_outputs_and_long_k():
+    # 128 x 512 x 2048 f32: K in four slices (one batched kernel), the slices'
+    # sum with the bias and the residual in one more; split_k=1 turns it off.
+    split = euler.compile(_bias_residual_src(128, 512, 2048), target="cuda", emit="gpu")
+    assert split.stages["gpu"].count("gpu.launch_func") == 2
+    assert "memref<4x128x512xf32>" in split.stages["gpu"]
+    whole = euler.compile(_bias_residual_src(128, 512, 2048), target="cuda", emit="gpu",
+                          tile_sizes={"split_k": 1})
+    assert whole.stages["gpu"].count("gpu.launch_func") == 1
+    with pytest.raises(euler.errors.EulerError, match="split_k 3"):
+        euler.compile(_bias_residual_src(128, 512, 2048), target="cuda", emit="gpu",
+                      tile_sizes={"split_k": 3})
+
+
+@needs_gpu
+@pytest.mark.parametrize("M,N,K,split", [(128, 512, 2048, None), (128, 512, 2048, 8),
+                                         (100, 300, 1024, 2), (128, 512, 512, 1)])
+def test_split_k_on_gpu(M, N, K, split):
+    rng = np.random.default_rng(K)
+    x, w = _rand(rng, (M, K), np.float32), _rand(rng, (K, N), np.float32)
+    b, r = _rand(rng, (N,), np.float32), _rand(rng, (M, N), np.float32)
+    want = x.astype(np.float64) @ w + b + r
+    tiles = {} if split is None else {"split_k": split}
+    got = euler.compile(_bias_residual_src(M, N, K), target="cuda",
+                        tile_sizes=tiles).main(x, w, b, r)
+    err = np.max(np.abs(got - want)) / np.max(np.abs(want))
+    assert err <= 1e-5, err
+
 @needs_gpu
 @pytest.mark.parametrize("M,N,K,batch,dtype", [
     (4096, 4096, 4096, None, "f16"), (1000, 1000, 1000, None, "f16"),

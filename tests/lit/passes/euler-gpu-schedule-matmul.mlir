@@ -1,4 +1,5 @@
 // RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{tiles=32,32,32,16,16,2})' | FileCheck %s
+// RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul)' | FileCheck %s --check-prefix=SPLIT
 
 // f16 operands, f32 accumulation, and the cast and bias of the generic after
 // it fused into the epilogue: the zero fill and the f32 buffer are gone, the
@@ -227,4 +228,45 @@ func.func @heads_transpose(%x: memref<64x64xf16>, %w: memref<64x128xf16>) -> mem
   }
   gpu.dealloc %c : memref<64x128xf32>
   return %h : memref<2x64x64xf32>
+}
+
+// -----
+
+// Exact f32 with few outputs and a long K (the encoder's second FFN matmul,
+// 128 x 512 x 2048, under the heuristic's tiles): four slices of K are a
+// batch of one kernel over 128 blocks, into zero-initialized partial
+// products; one generic adds the slices in order and applies the bias and
+// the residual to the sum, writing the result; C is gone.
+// SPLIT-LABEL: func.func @split_k
+// SPLIT-DAG:     %[[A:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [4, 128, 512], strides: [512, 2048, 1]
+// SPLIT-DAG:     %[[B:.*]] = memref.reinterpret_cast %arg1 to offset: [0], sizes: [4, 512, 512], strides: [262144, 512, 1]
+// SPLIT-DAG:     %[[P:.*]] = gpu.alloc () : memref<4x128x512xf32>
+// SPLIT:         gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c4{{.*}})
+// SPLIT-NOT:       memref.load %[[P]]
+// SPLIT:           gpu.terminator
+// SPLIT-NOT:     linalg.fill
+// SPLIT:         linalg.generic {{.*}} ins(%[[P]], %[[P]], %[[P]], %[[P]], %arg2, %arg3 : {{.*}}) outs(%arg4 : memref<128x512xf32>)
+// SPLIT-NEXT:    ^bb0(%[[S0:.*]]: f32, %[[S1:.*]]: f32, %[[S2:.*]]: f32, %[[S3:.*]]: f32, %[[BIAS:.*]]: f32, %[[RES:.*]]: f32, %{{.*}}: f32):
+// SPLIT-NEXT:      %[[T1:.*]] = arith.addf %[[S0]], %[[S1]] : f32
+// SPLIT-NEXT:      %[[T2:.*]] = arith.addf %[[T1]], %[[S2]] : f32
+// SPLIT-NEXT:      %[[T3:.*]] = arith.addf %[[T2]], %[[S3]] : f32
+// SPLIT-NEXT:      %[[X:.*]] = arith.addf %[[T3]], %[[BIAS]] : f32
+// SPLIT-NEXT:      %[[Y:.*]] = arith.addf %[[X]], %[[RES]] : f32
+// SPLIT-NEXT:      linalg.yield %[[Y]] : f32
+// SPLIT:         gpu.dealloc %[[P]]
+// SPLIT-NOT:     memref<128x512xf32> = gpu.alloc
+func.func @split_k(%x: memref<128x2048xf32>, %w: memref<2048x512xf32>, %bias: memref<512xf32>, %r: memref<128x512xf32>, %out: memref<128x512xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = gpu.alloc () : memref<128x512xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<128x512xf32>)
+  linalg.matmul ins(%x, %w : memref<128x2048xf32>, memref<2048x512xf32>) outs(%c : memref<128x512xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias, %r : memref<128x512xf32>, memref<512xf32>, memref<128x512xf32>) outs(%out : memref<128x512xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32, %o: f32):
+    %0 = arith.addf %a, %b : f32
+    %1 = arith.addf %0, %s : f32
+    linalg.yield %1 : f32
+  }
+  gpu.dealloc %c : memref<128x512xf32>
+  return
 }
