@@ -63,6 +63,20 @@ _WORKGROUP = "#gpu.address_space<workgroup>"
 # layer_norm 0.070 -> 0.072, bias+gelu+residual 0.053 -> 0.054), so they
 # keep plain loads. None: plain loads everywhere.
 STREAM_LOAD = "ld.global.cs.v4.b32 {$0, $1, $2, $3}, [$4];"
+# A short row that one warp takes is loaded past L1 (no line allocated:
+# nothing rereads it). H200, 4096 x 1024 layer_norm, one run of
+# benchmarks/row_variants.py: 0.0124 -> 0.0120 ms (1.05 -> 1.09 x
+# torch.compile); softmax within noise. None: vector.load.
+WARP_ROW_LOAD = "ld.global.L1::no_allocate.v4.f32 {$0, $1, $2, $3}, [$4];"
+# Chunks whose outputs are computed, and their loads issued, before a
+# chunk's stores: neither LLVM nor ptxas knows that a store does not alias a
+# later load, so layer_norm's gamma and beta loads each waited for the
+# previous chunk's store, and its last pass over the row was a chain of L2
+# round trips. H200, layer_norm 4096 x 32768 (8 chunks a thread, one
+# 1024-thread block a multiprocessor): 0 -> 1 chunk ahead 0.297 -> 0.293 ms;
+# 2, 3 and 7 the same; 4096 x 4096 to 16384 unchanged. More costs registers
+# (4096 x 1024: 7 ahead, 80 registers a thread, 0.0120 -> 0.0125 ms).
+STORE_AHEAD = 1
 # A full member's division by a row value (a softmax's x / sum) is one
 # exact reciprocal per row and a multiply per element (at most one more
 # rounding, 1 ulp), not an IEEE division per element (div.rn.f32 is about ten
@@ -147,11 +161,8 @@ def _asm(text):
     llvm.inline_asm(None, [], text, "~{memory}", has_side_effects=True)
 
 
-def _stream_load(buf, indices):
-    """A 16-byte load of 4 x 32 bits that marks its lines evict-first
-    (`STREAM_LOAD`): data read once must not push out of L2 what others will
-    read or have written (NVPTX ignores `nontemporal`, so the PTX is written
-    here)."""
+def _address(buf, indices):
+    """The address of `buf[indices]` (32-bit elements), as an LLVM pointer."""
     strides, offset = buf.type.get_strides_and_offset()
     linear = _index(offset)
     for i, stride in zip(indices, strides):
@@ -159,11 +170,22 @@ def _stream_load(buf, indices):
     base = memref.extract_aligned_pointer_as_index(buf)
     address = arith.addi(base, arith.muli(linear, _index(4)))
     i64 = ir.IntegerType.get_signless(64)
-    ptr = llvm.inttoptr(llvm.PointerType.get(), arith.index_cast(i64, address))
+    return llvm.inttoptr(llvm.PointerType.get(), arith.index_cast(i64, address))
+
+
+def _register(etype):
+    return "f" if isinstance(etype, ir.FloatType) else "r"
+
+
+def _asm_load(buf, indices, text=STREAM_LOAD):
+    """A 16-byte load of 4 x 32 bits written as PTX `text` (`STREAM_LOAD`:
+    evict-first, so that data read once does not push out of L2 what others
+    will read or have written; NVPTX ignores `nontemporal`, so the PTX is
+    written here)."""
     etype = buf.type.element_type
-    reg = "f" if isinstance(etype, ir.FloatType) else "r"
     struct = llvm.StructType.get_literal([etype] * 4)
-    result = llvm.inline_asm(struct, [ptr], STREAM_LOAD, ",".join([f"={reg}"] * 4 + ["l"]))
+    result = llvm.inline_asm(struct, [_address(buf, indices)], text,
+                             ",".join([f"={_register(etype)}"] * 4 + ["l"]))
     return [llvm.extractvalue(etype, result, [i]) for i in range(4)]
 
 
@@ -531,8 +553,9 @@ class _Kernel:
             vkey = ("vload", buf, str(amap), k)
             if vkey not in self.memo:
                 indices = self._indices_of(amap, k, 0)
-                if STREAM_LOAD is not None and self._streams(buf, dims):
-                    self.memo[vkey] = _stream_load(buf, indices)
+                text = self._load_ptx(buf, dims)
+                if text is not None:
+                    self.memo[vkey] = _asm_load(buf, indices, text)
                 else:
                     vtype = ir.VectorType.get([self.vec], buf.type.element_type)
                     vec = vector.LoadOp(vtype, buf, indices, alignment=self._alignment(buf)).result
@@ -542,14 +565,17 @@ class _Kernel:
             self.memo[key] = memref.load(buf, self._indices_of(amap, k, lane))
         return self.memo[key]
 
-    def _streams(self, buf, dims):
-        # A group that writes only per-row values (see STREAM_LOAD); a buffer
-        # read once: every row dimension indexes it (not a broadcast operand,
-        # which every row rereads from L2); 4 x 32 bits.
-        return (all(self.kinds[op] != "full" for op, _ in self.outputs)
-                and self.vec == 4 and getattr(buf.type.element_type, "width", 0) == 32
-                and all(d in dims for d in range(self.rank - 1)))
-
+    def _load_ptx(self, buf, dims):
+        """The PTX of a 16-byte load of `buf`, or None for vector.load."""
+        if self.vec != 4 or getattr(buf.type.element_type, "width", 0) != 32:
+            return None
+        every_row = all(d in dims for d in range(self.rank - 1))
+        if all(self.kinds[op] != "full" for op, _ in self.outputs):
+            # A group that writes only per-row values (see STREAM_LOAD); a
+            # buffer read once: every row dimension indexes it (not a
+            # broadcast operand, which every row rereads from L2).
+            return STREAM_LOAD if every_row else None
+        return WARP_ROW_LOAD if every_row and self.threads == 32 else None
 
     def _indices_of(self, amap, k, lane):
         out = []
@@ -776,10 +802,15 @@ class _Kernel:
     def _store_full(self, outputs):
         """Chunk by chunk, every output's values of the chunk before any of its
         stores: an output may overwrite an input in place (see __init__), each
-        thread its own elements, after it has read them."""
+        thread its own elements, after it has read them. The values of the
+        next STORE_AHEAD chunks too (see there)."""
+        values, computed = {}, 0
         for k in range(self.chunks):
-            values = [[self.value(op, k, lane) for lane in range(self.vec)] for op, _ in outputs]
-            for (op, buf), chunk in zip(outputs, values):
+            while computed < min(self.chunks, k + 1 + STORE_AHEAD):
+                values[computed] = [[self.value(op, computed, lane) for lane in range(self.vec)]
+                                    for op, _ in outputs]
+                computed += 1
+            for (op, buf), chunk in zip(outputs, values.pop(k)):
                 self._store_chunk(op, buf, k, chunk)
 
     def _store_chunk(self, op, buf, k, values):
@@ -1009,7 +1040,7 @@ class _ColumnKernel:
                            for d, e in zip(dims, amap.results)]
                 if STREAM_LOAD is not None and V == 4 and 0 in dims and \
                         getattr(buf.type.element_type, "width", 0) == 32:
-                    self.loads[key] = _stream_load(buf, indices)  # read once
+                    self.loads[key] = _asm_load(buf, indices)  # read once
                 else:
                     vtype = ir.VectorType.get([V], buf.type.element_type)
                     vec = vector.LoadOp(vtype, buf, indices,

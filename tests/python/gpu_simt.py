@@ -289,12 +289,13 @@ class Interpreter:
         elif name == "memref.extract_aligned_pointer_as_index":
             out = self._address(get[0])
         elif name == "llvm.inline_asm" and not str(op.attributes["asm_string"]).strip(
-                '"').startswith("ld.global.cs.v4"):
+                '"').startswith("ld.global."):
             out = self._cluster_asm(str(op.attributes["asm_string"]).strip('"'), get, mask)
             if out is None:
                 return None
         elif name == "llvm.inline_asm":
-            # The 16-byte streaming load of euler-gpu-lower-groups (4 x 32 bits).
+            # The 16-byte loads of euler-gpu-lower-groups written as PTX (4 x
+            # 32 bits; a cache policy, no other effect).
             address = self._wide(get[0])
             k = int(address[mask][0] if mask.any() else address[0]) >> _ADDRESS_BITS
             flat = self.buffers[k - 1].reshape(-1)

@@ -634,7 +634,7 @@ def test_fusion_group_is_one_vectorized_kernel(name, src, warps_reduce):
     (ptx,) = kernels.values()
     assert len(re.findall(r"\.visible \.entry", ptx)) == 1
     # 128-bit loads (and stores, where the result is a full tensor).
-    assert re.search(r"ld\.global(\.nc|\.cs)?\.v4\.(f32|b32)", ptx), name
+    assert re.search(r"ld\.global(\.nc|\.cs|\.L1::no_allocate)?\.v4\.(f32|b32)", ptx), name
     assert ".local" not in ptx  # the row stays in registers, not in a stack frame
     if warps_reduce:
         assert "shfl.sync.bfly" in ptx
@@ -716,7 +716,29 @@ def test_gpu_tiled_stage_shows_the_plan():
 def test_ragged_rows_are_guarded():
     # 1000 columns: 250 vectors over 32 threads x 8 chunks; the last chunk is partial.
     (ptx,) = _ptx(softmax_src(512, 1000)).values()
-    assert re.search(r"ld\.global(\.nc|\.cs)?\.v4\.(f32|b32)", ptx) and "setp" in ptx
+    assert re.search(r"ld\.global(\.nc|\.cs|\.L1::no_allocate)?\.v4\.(f32|b32)", ptx)
+    assert "setp" in ptx
+
+
+def test_short_rows_are_loaded_past_l1():
+    # A row one warp takes is read once: its lines are not allocated in L1.
+    (ptx,) = _ptx(softmax_src(512, 1024)).values()
+    assert ptx.count("ld.global.L1::no_allocate.v4.f32") == 8
+    # Rows of several warps load as usual.
+    (ptx,) = _ptx(softmax_src(512, 4096)).values()
+    assert "no_allocate" not in ptx and "ld.global.v4" in ptx
+
+
+def test_gamma_and_beta_are_loaded_ahead_of_the_stores():
+    # layer_norm's last pass: a chunk's gamma and beta are loaded STORE_AHEAD
+    # chunks before its store (a load after a store would wait for it).
+    from euler.passes import gpu_lower_groups
+    (ptx,) = _ptx(layer_norm_src(4096, 32768)).values()  # 8 chunks a thread
+    last = ptx[ptx.rindex("bar.sync"):]
+    accesses = re.findall(r"(ld|st)\.global", last)
+    ahead = gpu_lower_groups.STORE_AHEAD
+    assert accesses[:2 * (ahead + 1) + 1] == ["ld"] * 2 * (ahead + 1) + ["st"], accesses
+    assert accesses.count("st") == 8 and accesses.count("ld") == 16
 
 
 def test_column_reduction_takes_the_loop_path():
