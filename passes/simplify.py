@@ -8,7 +8,8 @@ every DL framework's graph optimizer makes the same trade.
 Pattern sets:
   pm_identities  x+0, x-0, x*1, x/1, x**1 with splat constants, only when the
                  result type equals x's (a broadcasting identity still
-                 changes the shape); x*-1 and 0-x -> neg x; x**2 -> x*x.
+                 changes the shape); x*-1 and 0-x -> neg x; x**2 -> x*x,
+                 x**3 -> x*x*x.
   pm_involutions neg(neg x), relu(relu x).
   pm_layout      transpose∘transpose, reshape∘reshape, broadcast_to∘broadcast_to
                  (composed, or dropped when the result is the input), and a
@@ -130,10 +131,15 @@ def zero_sub(op, rewriter):
 
 def pow_two(op, rewriter):
     x, exponent = op.operands
-    # x*x is correctly rounded, as powf(x, 2) is: the rewrite is exact.
-    if x.type != op.results[0].type or splat_value(exponent) != 2.0:
-        return NO_MATCH  # not a square of an operand already of the result type
-    _replace(rewriter, op, _build(rewriter, op, ops.mul, x, x))
+    n = splat_value(exponent)
+    # x*x is correctly rounded, as powf(x, 2) is: the rewrite is exact. x**3
+    # is (x*x)*x, which is how PyTorch computes it (aten's pow kernel
+    # special-cases 2 and 3), and a vector loop where powf is a libm call a
+    # lane (GPT-2's tanh GELU).
+    if x.type != op.results[0].type or n not in (2.0, 3.0):
+        return NO_MATCH  # not a square or cube of an operand already of the result type
+    y = _build(rewriter, op, ops.mul, x, x)
+    _replace(rewriter, op, y if n == 2.0 else _build(rewriter, op, ops.mul, y, x))
     return None
 
 

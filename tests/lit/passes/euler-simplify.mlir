@@ -61,6 +61,24 @@ func.func @negate_and_square(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// x ** 3 is (x * x) * x (GPT-2's tanh GELU); x ** 4 and x ** 0.5 stay.
+// CHECK-LABEL: func.func @cube
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK-NEXT: %[[F:.*]] = "euler.constant"() {value = dense<4.000000e+00> : tensor<f32>}
+// CHECK-NEXT: %[[S:.*]] = "euler.mul"(%[[X]], %[[X]]) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+// CHECK-NEXT: %[[C:.*]] = "euler.mul"(%[[S]], %[[X]]) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+// CHECK-NEXT: %[[Q:.*]] = "euler.pow"(%[[C]], %[[F]])
+// CHECK-NEXT: return %[[Q]]
+func.func @cube(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %three = "euler.constant"() {value = dense<3.0> : tensor<f32>} : () -> tensor<f32>
+  %four = "euler.constant"() {value = dense<4.0> : tensor<f32>} : () -> tensor<f32>
+  %0 = "euler.pow"(%x, %three) : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %1 = "euler.pow"(%0, %four) : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @involutions
 // CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
 // CHECK-NEXT: %[[R:.*]] = "euler.relu"(%[[X]]) : (tensor<4xf32>) -> tensor<4xf32>
