@@ -8,8 +8,8 @@ and `euler-collapse-contractions`, on the convolutions that fusion left as
 
     y[n, f, oh, ow] += x[n, c, in(oh, ow, kh, kw)] * w[f, c, kh, kw]
 
-(`in` any affine map of the output pixel and the tap: strides, dilations;
-padding is the `tensor.pad` that produces x). Without this pass such a
+(`in` any affine map of the output pixel and the tap: strides, dilations).
+Without this pass such a
 generic ran one thread per output element, each summing C * KH * KW
 products read from global memory. It becomes
 
@@ -18,6 +18,9 @@ products read from global memory. It becomes
 
 with every image's pixels as columns of one matmul (the CPU's
 `euler-conv-to-matmul` packs its patches for its own micro-kernel instead).
+A zero padding of x (the `tensor.pad` that convert-euler-to-linalg writes)
+is read through: the gather selects zeros outside x, and the padded tensor
+(a fill and a copy, two kernels) is never built.
 Y is NCHW transposed: the elementwise generics that read the convolution
 (batch norm, relu, a residual) read Y through the transposing map instead,
 so that the first of them can run in the matmul's epilogue; any other user
@@ -152,7 +155,9 @@ def _rewrite(conv):
     x_map = _x_map(conv)
     gather = ir.AffineMap.get(6, 0, [e.compose(to_conv) for e in x_map.results])
     patch_t = ir.RankedTensorType.get([sizes[d] for d in _PATCH_DIMS], tx.element_type)
-    im2col = _copy(x, gather, patch_t)
+    padding = _zero_padding(x)
+    im2col = _copy(x, gather, patch_t) if padding is None else _padded_gather(
+        x.owner.operands[0], padding, gather, patch_t)
 
     rows = tensor.collapse_shape(ir.RankedTensorType.get([f, k], tw.element_type), w,
                                  [[0], [1, 2, 3]])
@@ -183,8 +188,63 @@ def _rewrite(conv):
             use.owner.operands[use.operand_number] = nchw
     fill = init.owner
     conv.erase()
-    if not list(init.uses):
-        fill.erase()
+    for v, owner in ((init, fill), (x, x.owner)):
+        if not isinstance(owner, ir.Block) and owner.name in ("linalg.fill", "linalg.generic",
+                                                              "tensor.pad") \
+                and not list(v.uses):
+            owner.erase()
+
+
+def _zero_padding(x):
+    """The low padding of x's last two dimensions when x is a tensor.pad
+    of zeros of those alone, else None."""
+    pad = x.owner
+    if isinstance(pad, ir.Block) or pad.name != "tensor.pad" or len(pad.operands) != 1:
+        return None
+    low, high = (list(ir.DenseI64ArrayAttr(pad.attributes[a])) for a in ("static_low", "static_high"))
+    body = [o.operation for o in pad.regions[0].blocks[0].operations]
+    if low[:2] != [0, 0] or high[:2] != [0, 0] or len(body) != 1:
+        return None
+    value = body[0].operands[0].owner
+    if isinstance(value, ir.Block) or value.name != "arith.constant" \
+            or not isinstance(value.attributes["value"], ir.FloatAttr) \
+            or ir.FloatAttr(value.attributes["value"]).value != 0.0:
+        return None
+    return low[2:]
+
+
+def _padded_gather(x, low, gather, result_t):
+    """`_copy` of the zero padding of `x` (by `low` before its rows and
+    columns) at `gather`, reading `x` itself: elements that fall in the
+    padding are zeros, selected, so the padded tensor is never built."""
+    from mlir.dialects import affine
+    index_t = ir.IndexType.get()
+    rank = result_t.rank
+    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    copy = linalg.GenericOp([result_t], [], [tensor.empty(result_t.shape, result_t.element_type)],
+                            ir.ArrayAttr.get([ir.AffineMapAttr.get(ir.AffineMap.get_identity(rank))]),
+                            ir.ArrayAttr.get([parallel] * rank))
+    body = copy.regions[0].blocks.append(result_t.element_type)
+    shape = ir.RankedTensorType(x.type).shape
+    with ir.InsertionPoint(body):
+        dims = [linalg.IndexOp(i).result for i in range(rank)]
+        at, inside = [], None
+        for r, e in enumerate(gather.results):
+            v = affine.apply(ir.AffineMap.get(rank, 0, [e]), dims)
+            if r >= 2:  # a row or column: shifted by the padding, maybe outside
+                v = arith.subi(v, arith.constant(index_t, low[r - 2]))
+                ok = arith.andi(
+                    arith.cmpi(arith.CmpIPredicate.sge, v, arith.constant(index_t, 0)),
+                    arith.cmpi(arith.CmpIPredicate.slt, v, arith.constant(index_t, shape[r])))
+                inside = ok if inside is None else arith.andi(inside, ok)
+                # Clamped, so that the load stays inside x.
+                v = arith.minsi(arith.maxsi(v, arith.constant(index_t, 0)),
+                                arith.constant(index_t, shape[r] - 1))
+            at.append(v)
+        value = tensor.extract(x, at)
+        zero = arith.constant(result_t.element_type, 0.0)
+        linalg.YieldOp([arith.select(inside, value, zero)])
+    return copy.results[0]
 
 
 def _copy(src, read, result_t):

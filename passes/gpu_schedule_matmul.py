@@ -311,8 +311,6 @@ def _epilogue_of(op, fill):
             if sorted(dims) != list(range(rank)) or dims[-1] != rank - 1 or (
                     dims != list(range(rank)) and in_place):
                 return None
-            if v != c and ir.MemRefType(v.type).shape[-1] % 8:
-                return None
         elif not all(isinstance(e, (ir.AffineDimExpr, ir.AffineConstantExpr)) for e in m.results):
             return None
         if not isinstance(v.type, ir.MemRefType):
@@ -451,13 +449,23 @@ def _epilogue_at(store, c, operands, maps, body, out):
     results = []
     with ir.InsertionPoint(store), store.location:
         read = next(v for v in operands[:-1] if _is_or_views(v, c))
-        first = _iteration_index(indices, read, maps[operands.index(read)])
+        m_read = maps[operands.index(read)]
+        first = _iteration_index(indices, read, m_read)
+        # A view whose rows are shorter than a store's run (a convolution's
+        # output rows of 14 pixels in runs of 4 columns): the run crosses
+        # into the next row, so each lane finds its own place, and stores it.
+        straddles = lanes > 1 and ir.MemRefType(read.type).shape[-1] % lanes != 0
+        places = []
         for e in range(lanes):
             # The permutation keeps C's last dimension last: lane e is e
             # further along it.
             at = list(first)
-            if e:
+            if straddles and e:
+                at = _iteration_index(indices[:-1] + [arith.addi(
+                    indices[-1], arith.constant(index_t, e))], read, m_read)
+            elif e:
                 at[-1] = arith.addi(at[-1], arith.constant(index_t, e))
+            places.append(at)
             mapping = []
             for arg, operand, m in zip(body.arguments, operands, maps):
                 if not len(list(arg.uses)):
@@ -489,7 +497,10 @@ def _epilogue_at(store, c, operands, maps, body, out):
                     mapping.append((old, new))
             result = next((new for old, new in mapping if old == yielded), yielded)
             results.append(result)
-        if lanes > 1:
+        if straddles:
+            for result, at in zip(results, places):
+                memref.store(result, out, at)
+        elif lanes > 1:
             elem = ir.MemRefType(out.type).element_type
             vt = ir.VectorType.get([lanes], elem)
             align = store.attributes["alignment"].value * elem.width // ir.VectorType(

@@ -73,3 +73,34 @@ func.func @accumulates(%x: tensor<1x2x6x6xf32>, %w: tensor<4x2x3x3xf32>, %c: ten
   %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x2x6x6xf32>, tensor<4x2x3x3xf32>) outs(%c : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
   return %y : tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// A zero padding of x is read through: the gather reads x itself at the
+// row and column shifted by the padding, clamped inside x, and selects
+// zero outside it; the padded tensor is gone.
+// CHECK-LABEL: func.func @padded
+// CHECK-NOT:     tensor.pad
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x3x1x5x5xf32>)
+// CHECK:           %[[ROW:.*]] = arith.subi %{{.*}}, %c1
+// CHECK:           arith.cmpi sge, %[[ROW]], %c0
+// CHECK:           arith.cmpi slt, %[[ROW]], %c5
+// CHECK:           %[[ROW_OK:.*]] = arith.andi
+// CHECK:           %[[COL:.*]] = arith.subi %{{.*}}, %c1
+// CHECK:           %[[INSIDE:.*]] = arith.andi %[[ROW_OK]], %{{.*}} : i1
+// CHECK:           %[[X:.*]] = tensor.extract %arg0[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x2x5x5xf32>
+// CHECK:           %[[V:.*]] = arith.select %[[INSIDE]], %[[X]], %{{.*}} : f32
+// CHECK-NEXT:      linalg.yield %[[V]] : f32
+// CHECK:         linalg.matmul
+// CHECK-NOT:     tensor.pad
+func.func @padded(%x: tensor<1x2x5x5xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x5x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x2x5x5xf32> to tensor<1x2x7x7xf32>
+  %e = tensor.empty() : tensor<1x4x5x5xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%p, %w : tensor<1x2x7x7xf32>, tensor<4x2x3x3xf32>) outs(%init : tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32>
+  return %y : tensor<1x4x5x5xf32>
+}

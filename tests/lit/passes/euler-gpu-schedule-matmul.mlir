@@ -1,5 +1,5 @@
 // RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{tiles=32,32,32,16,16,2})' | FileCheck %s
-// RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul)' | FileCheck %s --check-prefix=SPLIT
+// RUN: euler-opt %s --split-input-file --pass-pipeline='builtin.module(euler-gpu-schedule-matmul)' | FileCheck %s --check-prefix=HEURISTIC
 
 // f16 operands, f32 accumulation, and the cast and bias of the generic after
 // it fused into the epilogue: the zero fill and the f32 buffer are gone, the
@@ -237,24 +237,24 @@ func.func @heads_transpose(%x: memref<64x64xf16>, %w: memref<64x128xf16>) -> mem
 // batch of one kernel over 128 blocks, into zero-initialized partial
 // products; one generic adds the slices in order and applies the bias and
 // the residual to the sum, writing the result; C is gone.
-// SPLIT-LABEL: func.func @split_k
-// SPLIT-DAG:     %[[A:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [4, 128, 512], strides: [512, 2048, 1]
-// SPLIT-DAG:     %[[B:.*]] = memref.reinterpret_cast %arg1 to offset: [0], sizes: [4, 512, 512], strides: [262144, 512, 1]
-// SPLIT-DAG:     %[[P:.*]] = gpu.alloc () : memref<4x128x512xf32>
-// SPLIT:         gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c4{{.*}})
-// SPLIT-NOT:       memref.load %[[P]]
-// SPLIT:           gpu.terminator
-// SPLIT-NOT:     linalg.fill
-// SPLIT:         linalg.generic {{.*}} ins(%[[P]], %[[P]], %[[P]], %[[P]], %arg2, %arg3 : {{.*}}) outs(%arg4 : memref<128x512xf32>)
-// SPLIT-NEXT:    ^bb0(%[[S0:.*]]: f32, %[[S1:.*]]: f32, %[[S2:.*]]: f32, %[[S3:.*]]: f32, %[[BIAS:.*]]: f32, %[[RES:.*]]: f32, %{{.*}}: f32):
-// SPLIT-NEXT:      %[[T1:.*]] = arith.addf %[[S0]], %[[S1]] : f32
-// SPLIT-NEXT:      %[[T2:.*]] = arith.addf %[[T1]], %[[S2]] : f32
-// SPLIT-NEXT:      %[[T3:.*]] = arith.addf %[[T2]], %[[S3]] : f32
-// SPLIT-NEXT:      %[[X:.*]] = arith.addf %[[T3]], %[[BIAS]] : f32
-// SPLIT-NEXT:      %[[Y:.*]] = arith.addf %[[X]], %[[RES]] : f32
-// SPLIT-NEXT:      linalg.yield %[[Y]] : f32
-// SPLIT:         gpu.dealloc %[[P]]
-// SPLIT-NOT:     memref<128x512xf32> = gpu.alloc
+// HEURISTIC-LABEL: func.func @split_k
+// HEURISTIC-DAG:     %[[A:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [4, 128, 512], strides: [512, 2048, 1]
+// HEURISTIC-DAG:     %[[B:.*]] = memref.reinterpret_cast %arg1 to offset: [0], sizes: [4, 512, 512], strides: [262144, 512, 1]
+// HEURISTIC-DAG:     %[[P:.*]] = gpu.alloc () : memref<4x128x512xf32>
+// HEURISTIC:         gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c4{{.*}})
+// HEURISTIC-NOT:       memref.load %[[P]]
+// HEURISTIC:           gpu.terminator
+// HEURISTIC-NOT:     linalg.fill
+// HEURISTIC:         linalg.generic {{.*}} ins(%[[P]], %[[P]], %[[P]], %[[P]], %arg2, %arg3 : {{.*}}) outs(%arg4 : memref<128x512xf32>)
+// HEURISTIC-NEXT:    ^bb0(%[[S0:.*]]: f32, %[[S1:.*]]: f32, %[[S2:.*]]: f32, %[[S3:.*]]: f32, %[[BIAS:.*]]: f32, %[[RES:.*]]: f32, %{{.*}}: f32):
+// HEURISTIC-NEXT:      %[[T1:.*]] = arith.addf %[[S0]], %[[S1]] : f32
+// HEURISTIC-NEXT:      %[[T2:.*]] = arith.addf %[[T1]], %[[S2]] : f32
+// HEURISTIC-NEXT:      %[[T3:.*]] = arith.addf %[[T2]], %[[S3]] : f32
+// HEURISTIC-NEXT:      %[[X:.*]] = arith.addf %[[T3]], %[[BIAS]] : f32
+// HEURISTIC-NEXT:      %[[Y:.*]] = arith.addf %[[X]], %[[RES]] : f32
+// HEURISTIC-NEXT:      linalg.yield %[[Y]] : f32
+// HEURISTIC:         gpu.dealloc %[[P]]
+// HEURISTIC-NOT:     memref<128x512xf32> = gpu.alloc
 func.func @split_k(%x: memref<128x2048xf32>, %w: memref<2048x512xf32>, %bias: memref<512xf32>, %r: memref<128x512xf32>, %out: memref<128x512xf32>) {
   %zero = arith.constant 0.0 : f32
   %c = gpu.alloc () : memref<128x512xf32>
@@ -269,4 +269,43 @@ func.func @split_k(%x: memref<128x2048xf32>, %w: memref<2048x512xf32>, %bias: me
   }
   gpu.dealloc %c : memref<128x512xf32>
   return
+}
+
+// -----
+
+// A convolution's output (euler-gpu-conv-to-matmul): C[f, (n, oh, ow)] read
+// as [f, n, oh, ow] into NCHW. Rows of 6 pixels are shorter than a store's
+// run of 4 columns, so each lane finds its own (n, oh, ow) and is stored
+// alone: C is never written.
+// HEURISTIC-LABEL: func.func @conv_rows
+// HEURISTIC:         %[[Y:.*]] = gpu.alloc () : memref<2x16x4x6xf32>
+// HEURISTIC:           nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// HEURISTIC:           %{{.*}} = arith.cmpi ult, %[[COL:.*]], %c48
+// HEURISTIC:             %[[N0:.*]] = arith.divui %[[COL]], %c24
+// HEURISTIC:             %[[R0:.*]] = arith.divui %[[COL]], %c6
+// HEURISTIC-NEXT:        %{{.*}} = arith.constant 4 : index
+// HEURISTIC-NEXT:        %[[H0:.*]] = arith.remui %[[R0]]
+// HEURISTIC:             %[[W0:.*]] = arith.remui %[[COL]], %c6
+// HEURISTIC:             %[[COL3:.*]] = arith.addi %[[COL]], %c3
+// HEURISTIC:             memref.store %{{.*}}, %[[Y]][%[[N0]], %[[ROW:.*]], %[[H0]], %[[W0]]] : memref<2x16x4x6xf32>
+// HEURISTIC-COUNT-3:     memref.store %{{.*}}, %[[Y]][%{{.*}}, %[[ROW]], %{{.*}}, %{{.*}}] : memref<2x16x4x6xf32>
+// HEURISTIC-NOT:       vector.store
+// HEURISTIC:           gpu.terminator
+// HEURISTIC-NOT:     linalg.generic
+// HEURISTIC:         return %[[Y]]
+func.func @conv_rows(%w: memref<16x32xf32>, %p: memref<32x48xf32>) -> memref<2x16x4x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = gpu.alloc () : memref<16x48xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<16x48xf32>)
+  linalg.matmul ins(%w, %p : memref<16x32xf32>, memref<32x48xf32>) outs(%c : memref<16x48xf32>)
+  %v = memref.expand_shape %c [[0], [1, 2, 3]] output_shape [16, 2, 4, 6] : memref<16x48xf32> into memref<16x2x4x6xf32>
+  %y = gpu.alloc () : memref<2x16x4x6xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1, d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%v : memref<16x2x4x6xf32>) outs(%y : memref<2x16x4x6xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %a, %zero : f32
+    linalg.yield %r : f32
+  }
+  gpu.dealloc %c : memref<16x48xf32>
+  return %y : memref<2x16x4x6xf32>
 }
