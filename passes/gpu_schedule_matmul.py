@@ -30,7 +30,10 @@ the grid's z) becomes one `gpu.launch`:
     epilogue and added, as linalg.matmul's semantics ask;
   * the elementwise `linalg.generic` right after the matmul that reads C (the
     rounding of f16 results, a bias, an activation, a residual) runs in the
-    epilogue, on the accumulators: C is never written.
+    epilogue, on the accumulators: C is never written;
+  * exact-f32 matmuls with too few outputs to fill the GPU and a long K
+    (`gpu_matmul_split`) run as a batch over slices of K into partial
+    products, which one generic adds, with the epilogue, afterwards.
 
 On sm_90 (`chip`), f16/bf16 matmuls whose rows TMA can address get Hopper's
 own kernel instead (`_wgmma_kernel_text`): TMA copies completing on
