@@ -42,18 +42,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # --- workloads: (name, euler IR, inputs, eager fn, bytes moved) ---------------------
 
-def _t(*shape):
-    return f"tensor<{'x'.join(map(str, shape))}xf32>"
+def _t(*shape, dtype="f32"):
+    return f"tensor<{'x'.join(map(str, shape))}x{dtype}>"
 
 
-def softmax(m, n):
-    t = _t(m, n)
+def softmax(m, n, dtype="f32"):
+    t = _t(m, n, dtype=dtype)
     return (f'func.func @main(%a: {t}) -> {t} {{\n  %0 = "euler.softmax"(%a) {{axis = -1 : i64}}'
             f' : ({t}) -> {t}\n  return %0 : {t}\n}}')
 
 
-def layer_norm(m, n):
-    t, v = _t(m, n), _t(n)
+def layer_norm(m, n, dtype="f32"):
+    t, v = _t(m, n, dtype=dtype), _t(n, dtype=dtype)
     return (f'func.func @main(%a: {t}, %g: {v}, %b: {v}) -> {t} {{\n  %0 = "euler.layer_norm"'
             f'(%a, %g, %b) {{epsilon = 1.0e-5 : f32, axis = -1 : i64}} : ({t}, {v}, {v}) -> {t}\n'
             f'  return %0 : {t}\n}}')
@@ -99,6 +99,15 @@ def workloads(quick=False):
                     8.0 * m * n))
         out.append((f"layer_norm {m}x{n}", layer_norm(m, n), (x, g, b),
                     lambda a, g, b: F.layer_norm(a, (a.shape[-1],), g, b, 1e-5), 8.0 * m * n))
+    # 16-bit rows (the zoo's f16 models): statistics in f32, 2 bytes an element.
+    for dtype, tdtype in (("f16", torch.float16), ("bf16", torch.bfloat16)):
+        for n in (1024,) if quick else (1024, 8192, 32768):
+            x, g, b = rand(rows, n).to(tdtype), rand(n).to(tdtype), rand(n).to(tdtype)
+            out.append((f"softmax {rows}x{n} {dtype}", softmax(rows, n, dtype), (x,),
+                        lambda a: torch.softmax(a, -1), 4.0 * rows * n))
+            out.append((f"layer_norm {rows}x{n} {dtype}", layer_norm(rows, n, dtype), (x, g, b),
+                        lambda a, g, b: F.layer_norm(a, (a.shape[-1],), g, b, 1e-5),
+                        4.0 * rows * n))
     m, n = rows, 4096
     out.append((f"bias+gelu+residual {m}x{n}", bias_gelu_residual(m, n),
                 (rand(m, n), rand(n), rand(m, n)),

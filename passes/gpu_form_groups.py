@@ -50,7 +50,8 @@ SCHEDULE = "euler.gpu_schedule"
 _MATMULS = ("linalg.matmul", "linalg.batch_matmul")
 
 # Combiners of a reduction body, with their neutral element ("float": value
-# for floats, else for integers). 32-bit types only: warp shuffles move 32 bits.
+# for floats, else for integers). 32-bit types, and 16-bit floats in row
+# groups, which combine them in f32: warp shuffles move 32 bits.
 COMBINERS = {
     "arith.addf": 0.0, "arith.mulf": 1.0, "arith.maximumf": -math.inf,
     "arith.minimumf": math.inf, "arith.maxnumf": -math.inf, "arith.minnumf": math.inf,
@@ -247,8 +248,9 @@ def _column_plan(ops, override, clusters):
 def is_column_reduction(op):
     """A reduction over dim 0 of 2-d operands read whole (`(d0, d1)`) into a
     row of their columns (`(d1)`), its body `combine(f(inputs), acc)`."""
-    if iterators(op) != ["reduction", "parallel"] or combiner(op) is None:
-        return False
+    if iterators(op) != ["reduction", "parallel"] or combiner(op) is None \
+            or _bits(combiner(op).results[0].type) != 32:
+        return False  # the column kernel combines in the element type
     n_in = num_inputs(op)
     amaps = maps(op)
     for value, amap in zip(list(op.operands)[:n_in], amaps):
@@ -301,7 +303,8 @@ def combiner(op):
     ops = [o.operation for o in body.operations]
     yield_ = ops[-1]
     if (comb.name not in COMBINERS or len(yield_.operands) != 1
-            or yield_.operands[0] != comb.results[0] or not 32 == _bits(acc.type)):
+            or yield_.operands[0] != comb.results[0] or not (
+                _bits(acc.type) == 32 or isinstance(acc.type, (ir.F16Type, ir.BF16Type)))):
         return None
     return comb
 

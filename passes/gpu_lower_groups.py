@@ -152,8 +152,8 @@ def _index(v):
 
 
 def _acc_type(op):
-    """A reduction's element type, as text (its shared-memory region's key)."""
-    return str(op.operands[len(op.operands) - 1].type.element_type)
+    """A reduction's compute type, as text (its shared-memory region's key)."""
+    return str(_compute_type(op.operands[len(op.operands) - 1].type.element_type))
 
 
 def _asm(text):
@@ -203,18 +203,29 @@ def _cluster_load(buf, slot, rank):
                            ("=f" if floating else "=r") + ",l", has_side_effects=True)
 
 
+def _compute_type(etype):
+    """The type a reduction of `etype` values combines in: 16-bit floats in
+    f32 (warp shuffles move 32 bits; a sum rounds to 16 bits once, at the end)."""
+    return ir.F32Type.get() if isinstance(etype, (ir.F16Type, ir.BF16Type)) else etype
+
+
 def _neutral(comb):
-    """The neutral element of combiner `comb` (COMBINERS), as a constant."""
-    etype = comb.results[0].type
+    """The neutral element of combiner `comb` (COMBINERS), as a constant of
+    its compute type."""
+    etype = _compute_type(comb.results[0].type)
     neutral = COMBINERS[comb.name]
     return arith.constant(etype, float(neutral) if isinstance(etype, ir.FloatType)
                           else int(neutral))
 
 
 def _combine(comb, a, b):
-    new = comb.clone()
-    new.operands[0], new.operands[1] = a, b
-    return new.results[0]
+    """`comb`'s operation on `a` and `b`, in their type."""
+    if a.type == comb.results[0].type:
+        new = comb.clone()
+        new.operands[0], new.operands[1] = a, b
+        return new.results[0]
+    return ir.Operation.create(comb.name, results=[a.type], operands=[a, b],
+                               attributes={n: comb.attributes[n] for n in comb.attributes}).results[0]
 
 
 def _tree(comb, values):
@@ -686,7 +697,12 @@ class _Kernel:
         if self.cluster > 1:
             totals = self._cluster_reduce(batch, combs, totals, last)
         for op, comb, total, init in zip(batch, combs, totals, inits):
-            self.memo[(op,)] = _combine(comb, total, init)
+            if total.type != init.type:  # computed wider (_compute_type)
+                total = arith.truncf(init.type, _combine(comb, total,
+                                                         arith.extf(total.type, init)))
+                self.memo[(op,)] = total
+            else:
+                self.memo[(op,)] = _combine(comb, total, init)
 
     def _partials(self, batch, combs, neutrals):
         """Each reduction's combine of this thread's elements of the current
@@ -701,6 +717,8 @@ class _Kernel:
                 for lane in range(self.vec):
                     mapping = self._body(op, k, lane, skip=comb)
                     e = mapping.get(elem_of, elem_of)
+                    if e.type != neutral.type:
+                        e = arith.extf(neutral.type, e)
                     if self.valid[k] is not None:
                         e = arith.select(self.valid[k], e, neutral)
                     elems.append(e)

@@ -255,6 +255,8 @@ class Interpreter:
                    + [c | unordered for c in compare] + [unordered, np.ones_like(unordered)])[p]
         elif name == "arith.select":
             out = np.where(get[0], get[1], get[2])
+        elif name in ("arith.extf", "arith.truncf"):
+            out = np.asarray(get[0]).astype(_dtype(results[0].type))
         elif name in ("gpu.terminator", "scf.yield"):
             return get
         elif name == "gpu.barrier":
@@ -325,7 +327,7 @@ class Interpreter:
             return None
         else:
             raise NotImplementedError(name)
-        if isinstance(out, np.ndarray) and out.dtype == np.float64:
+        if isinstance(out, np.ndarray) and out.dtype == np.float64 and name != "arith.truncf":
             out = out.astype(np.float32)  # numpy widens mixed float32/python-float math
         env[results[0]] = out
         return None

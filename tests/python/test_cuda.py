@@ -720,6 +720,19 @@ def test_ragged_rows_are_guarded():
     assert "setp" in ptx
 
 
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+def test_16_bit_rows_are_one_kernel_that_reduces_in_f32(dtype):
+    # The row max of a 16-bit softmax is in its kernel: its warp shuffles
+    # move the f32 it combines in.
+    t = f"tensor<512x1024x{dtype}>"
+    max_src = (f'func.func @main(%a: {t}) -> tensor<512x{dtype}> {{\n  %0 = "euler.reduce_max"'
+               f'(%a) {{axes = array<i64: 1>}} : ({t}) -> tensor<512x{dtype}>\n'
+               f'  return %0 : tensor<512x{dtype}>\n}}')
+    for src in (softmax_src(512, 1024, dtype), layer_norm_src(512, 1024, dtype), max_src):
+        (ptx,) = _ptx(src).values()
+        assert "shfl.sync.bfly.b32" in ptx and f"cvt.f32.{dtype}" in ptx
+
+
 def test_short_rows_are_loaded_past_l1():
     # A row one warp takes is read once: its lines are not allocated in L1.
     (ptx,) = _ptx(softmax_src(512, 1024)).values()
@@ -873,6 +886,33 @@ def test_fusion_group_on_device_tensors(name, src, shapes, ref):
         got_np = m.main(*[a.cpu().numpy() for a in args])
         assert isinstance(got_np, np.ndarray)
         np.testing.assert_allclose(got_np, got.cpu().numpy(), rtol=1e-6, atol=1e-6)
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", ["f16", "bf16"])
+@pytest.mark.parametrize("op", ["softmax", "layer_norm", "sum", "max"])
+@pytest.mark.parametrize("cols", [1000, 8192, 131072])
+def test_16_bit_rows_on_device_tensors(op, dtype, cols):
+    rows = 64
+    tdtype = torch.float16 if dtype == "f16" else torch.bfloat16
+    gen = torch.Generator(device="cuda").manual_seed(cols)
+    x, g, b = (torch.randn(s, device="cuda", generator=gen).to(tdtype) * 3
+               for s in ((rows, cols), (cols,), (cols,)))
+    t, r = f"tensor<{rows}x{cols}x{dtype}>", f"tensor<{rows}x{dtype}>"
+    reduce = (f'func.func @main(%a: {t}) -> {r} {{\n  %0 = "euler.reduce_{op}"(%a) '
+              f'{{axes = array<i64: 1>}} : ({t}) -> {r}\n  return %0 : {r}\n}}')
+    src, args, want = {
+        "softmax": (softmax_src(rows, cols, dtype), (x,), lambda: _ref_softmax(x)),
+        "layer_norm": (layer_norm_src(rows, cols, dtype), (x, g, b),
+                       lambda: _ref_layer_norm(x, g, b)),
+        "sum": (reduce, (x,), lambda: x.double().sum(-1)),
+        "max": (reduce, (x,), lambda: x.double().amax(-1)),
+    }[op]
+    got = euler.compile(src, target="cuda").main(*args)
+    assert got.dtype == tdtype
+    err = float((got.double() - want()).norm() / want().norm())
+    # Sums and statistics in f32: the result's rounding to 16 bits.
+    assert err < (1e-3 if dtype == "f16" else 8e-3), (op, err)
 
 
 @needs_gpu

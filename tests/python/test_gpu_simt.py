@@ -56,6 +56,28 @@ def test_row_kernel_values(op, rows, cols, tiles):
     assert np.abs(got - ref).max() <= 1e-6 * np.abs(ref).max(), op
 
 
+@pytest.mark.parametrize("rows,cols,tiles", [(16, 1000, None), (4, 4096, (32, 1, 8)),
+                                            (64, 8200, (64, 1))],
+                         ids=["warp", "cluster8", "looped"])
+@pytest.mark.parametrize("op", ["softmax", "sum", "max"])
+def test_f16_rows_reduce_in_f32(op, rows, cols, tiles):
+    # 16-bit reductions combine in f32 (partials, shuffles, shared memory):
+    # the result is their rounding to f16; a max is exact.
+    x = (_rng.standard_normal((rows, cols)) * 2).astype(np.float16)
+    x64 = x.astype(np.float64)
+    t, r = f"tensor<{rows}x{cols}xf16>", f"tensor<{rows}xf16>"
+    src = (softmax_src(rows, cols, "f16") if op == "softmax" else
+           f'func.func @main(%a: {t}) -> {r} {{\n  %0 = "euler.reduce_{op}"(%a) '
+           f'{{axes = array<i64: 1>}} : ({t}) -> {r}\n  return %0 : {r}\n}}')
+    shape = (rows, cols) if op == "softmax" else (rows,)
+    options = {"tile_sizes": {"gpu_row": tiles}} if tiles else {}
+    (got,), launches = run(src, [x], [shape], **options)
+    assert launches == 1
+    ref = {"softmax": lambda: _softmax(x64), "sum": lambda: x64.sum(-1),
+           "max": lambda: x64.max(-1)}[op]()
+    assert np.abs(got - ref).max() <= (0 if op == "max" else 1e-3) * np.abs(ref).max(), op
+
+
 # (rows, columns, (warps, cluster)): a cluster of blocks down the rows, ragged
 # rows (not a multiple of the blocks' steps), ragged columns (vectors of 2,
 # a partial warp), one block down the rows, scalar columns.

@@ -46,6 +46,53 @@ func.func @softmax(%arg0: tensor<16x256xf32>) -> tensor<16x256xf32> {
 
 // -----
 
+// A 16-bit softmax: its f16 row max is in the group too (the kernel
+// combines it in f32, as its f32 sum).
+// CHECK-LABEL: func.func @softmax_f16
+// CHECK:      linalg.generic {{.*}} ins(%cst_0 : f16) {{.*}} attrs = {euler.gpu_group = "g0"}
+// CHECK:      linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} attrs = {euler.gpu_group = "g0"}
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.maximumf {{.*}} : f16
+// CHECK:      euler.gpu_schedule = {chunks = 8 : i64, col_tiles = 1 : i64, rows_per_block = 8 : i64, threads = 32 : i64, vector = 4 : i64}
+// CHECK-NOT:  linalg.generic
+// CHECK:      return
+func.func @softmax_f16(%arg0: tensor<16x1024xf16>) -> tensor<16x1024xf16> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %cst_0 = arith.constant 0xFC00 : f16
+  %0 = tensor.empty() : tensor<16xf16>
+  %1 = linalg.fill ins(%cst_0 : f16) outs(%0 : tensor<16xf16>) -> tensor<16xf16>
+  %reduced = linalg.reduce ins(%arg0 : tensor<16x1024xf16>) outs(%1 : tensor<16xf16>) dimensions = [1]
+    (%in: f16, %init: f16) {
+      %8 = arith.maximumf %in, %init : f16
+      linalg.yield %8 : f16
+    }
+  %2 = tensor.empty() : tensor<16x1024xf32>
+  %3 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%arg0, %reduced : tensor<16x1024xf16>, tensor<16xf16>) outs(%2 : tensor<16x1024xf32>) {
+  ^bb0(%in: f16, %in_1: f16, %out: f32):
+    %8 = arith.subf %in, %in_1 : f16
+    %9 = arith.extf %8 : f16 to f32
+    %10 = math.exp %9 : f32
+    linalg.yield %10 : f32
+  } -> tensor<16x1024xf32>
+  %4 = tensor.empty() : tensor<16xf32>
+  %5 = linalg.fill ins(%cst : f32) outs(%4 : tensor<16xf32>) -> tensor<16xf32>
+  %reduced_1 = linalg.reduce ins(%3 : tensor<16x1024xf32>) outs(%5 : tensor<16xf32>) dimensions = [1]
+    (%in: f32, %init: f32) {
+      %8 = arith.addf %in, %init : f32
+      linalg.yield %8 : f32
+    }
+  %6 = tensor.empty() : tensor<16x1024xf16>
+  %7 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%3, %reduced_1 : tensor<16x1024xf32>, tensor<16xf32>) outs(%6 : tensor<16x1024xf16>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f16):
+    %8 = arith.divf %in, %in_1 : f32
+    %9 = arith.truncf %8 : f32 to f16
+    linalg.yield %9 : f16
+  } -> tensor<16x1024xf16>
+  return %7 : tensor<16x1024xf16>
+}
+
+// -----
+
 // A sum over columns (the first dimension) is no row group: no tags, for the
 // loop-nest path.
 // CHECK-LABEL: func.func @column_sum
