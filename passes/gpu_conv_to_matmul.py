@@ -188,10 +188,10 @@ def _rewrite(conv):
             use.owner.operands[use.operand_number] = nchw
     fill = init.owner
     conv.erase()
-    for v, owner in ((init, fill), (x, x.owner)):
-        if not isinstance(owner, ir.Block) and owner.name in ("linalg.fill", "linalg.generic",
-                                                              "tensor.pad") \
-                and not list(v.uses):
+    # The accumulator's fill and a padding read through, once unused.
+    for v, owner, kinds in ((init, fill, ("linalg.fill", "linalg.generic")),
+                            (x, x.owner, ("tensor.pad",))):
+        if not isinstance(owner, ir.Block) and owner.name in kinds and not list(v.uses):
             owner.erase()
 
 
