@@ -32,6 +32,7 @@ import itertools
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
+from ..pipelines import heuristics
 from ..pipelines.heuristics import matmul_tiles, vectorize_fill
 from . import OptionError, transform_script
 
@@ -147,7 +148,16 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
     # Zeros pad K to whole k-steps (in both packs, so they add nothing).
     zero = arith.constant(etype, 0.0) if K % t.kr else None
     K1 = _ceil(K, t.kr)
-    plan = _Plan([], [], None, batch=batch, threads=t.threads)
+    packed_b = _packed_source(b, t, K1) if not nb else None
+    # Each parallel loop must pay for its own dispatch: the packs and C's
+    # fill (one merged loop) by the elements they copy, each kernel region
+    # by its multiply-adds. A constant or prepacked B leaves A's pack, and
+    # the peeled remainder rows are a sliver: both small next to a wake-up.
+    copies = max(1, batch) * (M * K + (K * N if packed_b is None else 0)
+                              + (M * N if _is_fill(c) else 0))
+    plan = _Plan([], [], None, batch=batch,
+                 threads=heuristics.parallel_threads(copies / heuristics.PACK_ELEMENTS_PER_S,
+                                                     t.threads))
 
     def tag(op_, attr):
         i = next(ids)
@@ -174,7 +184,6 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
               tensor.empty(lead + [size // mr, K1, t.kr, mr], etype), (t.kr, mr),
               dict(inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, mr]))
              for off, size, mr in rows]
-    packed_b = _packed_source(b, t, K1) if not nb else None
     if packed_b is not None:
         # B comes packed (euler-conv-to-matmul's patch matrix): each region
         # is a slice of its panels, the remainder the first lanes of the last.
@@ -201,8 +210,11 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
         for (noff, nsize, nr), bp in zip(cols, b_packs):
             offsets, sizes = [0] * nb + [moff, noff], lead + [msize, nsize]
             gen = _kernel(ap, bp, slice_(result, offsets, sizes), mr, nr, nb)
+            macs = max(1, batch) * msize * nsize * K
             region = dataclasses.replace(t, mr=mr, nr=nr, mc=max(mr, t.mc // mr * mr),
-                                         nc=max(nr, t.nc // nr * nr))
+                                         nc=max(nr, t.nc // nr * nr),
+                                         threads=heuristics.parallel_threads(
+                                             macs / heuristics.MACS_PER_S, t.threads))
             plan.kernels.append((tag(gen.owner, KERNEL_ATTR), region, msize // mr))
             if sizes != list(c.type.shape):
                 gen = tensor.insert_slice(gen, result, [], [], [], offsets, sizes,

@@ -66,21 +66,40 @@ func.func @odd(%a: tensor<10x7xf32>, %b: tensor<7x40xf32>, %c: tensor<10x40xf32>
 // -----
 
 // A batch is an outer parallel dimension; with two threads and two matrices
-// the kernel's scf.forall splits the batch. Both packs are split too, in one
-// merged scf.forall (one wake-up of the workers).
+// the kernel's scf.forall splits the batch. Both packs (1M elements) are
+// split too, in one merged scf.forall (one wake-up of the workers).
 // MT-LABEL: func.func @bmm
-// MT: scf.forall (%{{.*}}) in (2) shared_outs({{.*}}) -> (tensor<2x8x64x4x32xf32>, tensor<2x32x64x4x8xf32>)
+// MT: scf.forall (%{{.*}}) in (2) shared_outs({{.*}}) -> (tensor<2x16x128x4x32xf32>, tensor<2x64x128x4x8xf32>)
 // MT: vector.transpose {{.*}} to vector<1x1x1x4x32xf32>
 // MT: vector.transpose {{.*}} to vector<1x1x1x4x8xf32>
 // MT: scf.forall.in_parallel
 // MT-NOT: linalg.pack
 // MT: scf.forall (%[[B:.*]]) in (2) shared_outs
-// MT: tensor.extract_slice {{.*}}[%[[B]], 0, 0] [1, 256, 256] [1, 1, 1] : tensor<2x256x256xf32> to tensor<1x256x256xf32>
+// MT: tensor.extract_slice {{.*}}[%[[B]], 0, 0] [1, 512, 512] [1, 1, 1] : tensor<2x512x512xf32> to tensor<1x512x512xf32>
 // MT: vector.contract {{.*}} : vector<4x8xf32>, vector<4x32xf32> into vector<8x32xf32>
 // MT: scf.forall.in_parallel
-func.func @bmm(%a: tensor<2x256x256xf32>, %b: tensor<2x256x256xf32>, %c: tensor<2x256x256xf32>) -> tensor<2x256x256xf32> {
-  %r = linalg.batch_matmul ins(%a, %b : tensor<2x256x256xf32>, tensor<2x256x256xf32>) outs(%c : tensor<2x256x256xf32>) -> tensor<2x256x256xf32>
-  return %r : tensor<2x256x256xf32>
+func.func @bmm(%a: tensor<2x512x512xf32>, %b: tensor<2x512x512xf32>, %c: tensor<2x512x512xf32>) -> tensor<2x512x512xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<2x512x512xf32>, tensor<2x512x512xf32>) outs(%c : tensor<2x512x512xf32>) -> tensor<2x512x512xf32>
+  return %r : tensor<2x512x512xf32>
+}
+
+// -----
+
+// Each parallel loop pays for its own wake-up: the 128 full rows (33M
+// multiply-adds) split over the threads, but the packs (295K elements) and
+// the two peeled rows (0.5M multiply-adds) stay on one.
+// MT-LABEL: func.func @peeled
+// MT-NOT: scf.forall
+// MT: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}}) -> (tensor<128x1024xf32>)
+// MT: vector.contract {{.*}} : vector<4x8xf32>, vector<4x32xf32> into vector<8x32xf32>
+// MT: scf.forall.in_parallel
+// MT-NOT: scf.forall
+// MT: vector.contract {{.*}} : vector<4x2xf32>, vector<4x32xf32> into vector<2x32xf32>
+// MT-NOT: scf.forall
+// MT: return
+func.func @peeled(%a: tensor<130x256xf32>, %b: tensor<256x1024xf32>, %c: tensor<130x1024xf32>) -> tensor<130x1024xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<130x256xf32>, tensor<256x1024xf32>) outs(%c : tensor<130x1024xf32>) -> tensor<130x1024xf32>
+  return %r : tensor<130x1024xf32>
 }
 
 // -----
