@@ -10,9 +10,13 @@ unrolled what pays already (vector ops, register tiles), so a loop that holds
 another loop and whose full unrolling would exceed `BUDGET` native vector
 operations gets `llvm.loop.unroll.disable`: `convert-scf-to-cf` carries an
 scf.for's `loop_annotation` onto its back edge, and `convert-cf-to-llvm`
-makes it the `llvm.br`'s. Innermost loops are left alone: only they are
-partially unrolled by LLVM, which helps, and alone they stay below its
-full-unroll thresholds.
+makes it the `llvm.br`'s. An innermost loop with a wide body (`WIDE`
+native vector ops or more) and no loop-carried values keeps its loop too
+when its full unrolling would pass `INNER_BUDGET` but not `BUDGET`: LLVM's
+full unrolling of such short loops (an im2col row: 9 taps x 16 odd-sized
+vector copies) was most of its code generation time on the CNNs, and saves
+them at most one branch per `WIDE` ops. Other innermost loops are LLVM's:
+narrow bodies and reductions gain from its (partial) unrolling.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ VECTOR_BITS = 256
 # Native vector ops in one fully unrolled nest: a few thousand machine
 # instructions, where the schedulers' cost starts to show.
 BUDGET = 1024
+# The same for an innermost loop, whose unrolled copies LLVM schedules as one
+# block: past a few hundred machine instructions scheduling costs more than
+# the loop's branch ever did.
+INNER_BUDGET = 128
+WIDE = 16
 
 _DISABLE = "#llvm.loop_annotation<unroll = <disable = true>>"
 
@@ -64,7 +73,8 @@ def _loop_cost(loop, disable):
     trips = _trip_count(loop)
     if trips is None:
         return body  # a dynamic loop stays a loop
-    if nested and trips * body > BUDGET:
+    wide = body >= WIDE and not len(loop.results)
+    if trips * body > BUDGET if nested else wide and INNER_BUDGET < trips * body <= BUDGET:
         loop.attributes["loop_annotation"] = disable
         return body
     return trips * body
