@@ -8,12 +8,18 @@ dialect loaded, which is what the compiler drivers use.
 import os
 
 from mlir import ir
+from mlir._mlir_libs import _mlir
 from mlir.dialects import irdl
 
 IRDL_FILE = os.path.join(os.path.dirname(__file__), "euler.irdl.mlir")
 
 with open(IRDL_FILE) as f:
     _IRDL_TEXT = f.read()
+
+
+# The bindings' module for the euler namespace (see euler.py in this package).
+if __name__ not in _mlir.globals.dialect_search_modules:
+    _mlir.globals.append_dialect_search_prefix(__name__)
 
 
 def load(ctx: ir.Context) -> None:
