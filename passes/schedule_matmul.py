@@ -148,12 +148,14 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
     # Zeros pad K to whole k-steps (in both packs, so they add nothing).
     zero = arith.constant(etype, 0.0) if K % t.kr else None
     K1 = _ceil(K, t.kr)
-    packed_b = _packed_source(b, t, K1) if not nb else None
+    packed_a = _packed_source(a, t, K1, "a") if not nb else None
+    packed_b = _packed_source(b, t, K1, "b") if not nb else None
     # Each parallel loop must pay for its own dispatch: the packs and C's
     # fill (one merged loop) by the elements they copy, each kernel region
     # by its multiply-adds. A constant or prepacked B leaves A's pack, and
     # the peeled remainder rows are a sliver: both small next to a wake-up.
-    copies = max(1, batch) * (M * K + (K * N if packed_b is None else 0)
+    copies = max(1, batch) * ((M * K if packed_a is None else 0)
+                              + (K * N if packed_b is None else 0)
                               + (M * N if _is_fill(c) else 0))
     plan = _Plan([], [], None, batch=batch,
                  threads=heuristics.parallel_threads(copies / heuristics.PACK_ELEMENTS_PER_S,
@@ -180,13 +182,21 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
     # contiguous values, and one panel is contiguous over all of K. B columns
     # -> [N1, K1, kr, nr] likewise. Every source and destination is defined
     # before the first pack, so that the schedule may merge the packs' loops.
-    specs = [(slice_(a, [0] * nb + [off, 0], lead + [size, K]),
-              tensor.empty(lead + [size // mr, K1, t.kr, mr], etype), (t.kr, mr),
-              dict(inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, mr]))
-             for off, size, mr in rows]
+    specs = []
+    if packed_a is not None:
+        # A comes packed (a constant weight, euler-pack-constant-weights), its
+        # rows zero-padded to whole panels: as for B below.
+        a_packs = [slice_(packed_a, [off // t.mr, 0, 0, 0], [_ceil(size, mr), K1, t.kr, mr])
+                   for off, size, mr in rows]
+    else:
+        specs += [(slice_(a, [0] * nb + [off, 0], lead + [size, K]),
+                   tensor.empty(lead + [size // mr, K1, t.kr, mr], etype), (t.kr, mr),
+                   dict(inner_dims_pos=[nb + 1, nb], inner_tiles=[t.kr, mr]))
+                  for off, size, mr in rows]
     if packed_b is not None:
-        # B comes packed (euler-conv-to-matmul's patch matrix): each region
-        # is a slice of its panels, the remainder the first lanes of the last.
+        # B comes packed (euler-conv-to-matmul's patch matrix, a constant
+        # weight): each region is a slice of its panels, the remainder the
+        # first lanes of the last.
         b_packs = [slice_(packed_b, [off // t.nr, 0, 0, 0], [_ceil(size, nr), K1, t.kr, nr])
                    for off, size, nr in cols]
     else:
@@ -199,9 +209,10 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
     for src, dest, block, kw in specs:
         packs.append(linalg.pack(src, dest, padding_value=zero, **kw))
         plan.packs.append((tag(packs[-1].owner, PACK_ATTR), block))
-    a_packs = packs[:len(rows)]
+    if packed_a is None:
+        a_packs = packs[:len(rows)]
     if packed_b is None:
-        b_packs = packs[len(rows):]
+        b_packs = packs[len(packs) - len(cols):]
 
     if _is_fill(c):
         plan.fill, plan.columns = tag(c.owner, FILL_ATTR), N
@@ -222,24 +233,38 @@ def _rewrite(op, shapes, t, ids) -> _Plan:
             result = gen
     op.results[0].replace_all_uses_with(result)
     op.erase()
-    if packed_b is not None and not any(True for _ in b.uses):
-        b.owner.erase()  # the unpack, read in place
+    for operand, packed in ((a, packed_a), (b, packed_b)):
+        if packed is not None and not any(True for _ in operand.uses):
+            operand.owner.erase()  # the unpack, read in place
     return plan
 
 
-def _packed_source(b, t, K1):
-    """The tensor B was unpacked from, when it is laid out as B's pack
-    would lay it out for tiles `t` and its K padding is zero; else None."""
-    if not isinstance(b, ir.OpResult) or b.owner.name != "linalg.unpack" \
-            or ZERO_PADDED not in b.owner.attributes:
+# How a pack lays out A (mr-row panels) and B (nr-column panels): linalg.pack
+# and linalg.unpack attributes, given (kr, mr) or (kr, nr).
+PACKED_LAYOUT = {
+    "a": lambda kr, lanes: dict(inner_dims_pos=[1, 0], inner_tiles=[kr, lanes]),
+    "b": lambda kr, lanes: dict(inner_dims_pos=[0, 1], inner_tiles=[kr, lanes],
+                                outer_dims_perm=[1, 0]),
+}
+
+
+def _packed_source(v, t, K1, operand):
+    """The tensor `v` (A or B, by `operand`) was unpacked from, when it is
+    laid out as that operand's pack would lay it out for tiles `t`, all
+    padding zero (rows of K; A's rows or B's columns past the last whole
+    panel); else None."""
+    if not isinstance(v, ir.OpResult) or v.owner.name != "linalg.unpack" \
+            or ZERO_PADDED not in v.owner.attributes:
         return None
-    unpack = b.owner
+    unpack = v.owner
     source = unpack.operands[0]
     attrs = {name: list(ir.DenseI64ArrayAttr(unpack.attributes[name]))
              for name in ("inner_dims_pos", "outer_dims_perm", "static_inner_tiles")
              if name in unpack.attributes}
-    if attrs != {"inner_dims_pos": [0, 1], "outer_dims_perm": [1, 0],
-                 "static_inner_tiles": [t.kr, t.nr]} or source.type.shape[1] != K1:
+    attrs = {name: value for name, value in attrs.items() if value}
+    want = PACKED_LAYOUT[operand](t.kr, t.mr if operand == "a" else t.nr)
+    want["static_inner_tiles"] = want.pop("inner_tiles")
+    if attrs != want or source.type.shape[1] != K1:
         return None  # laid out for other tiles (e.g. another override): packed again
     return source
 
@@ -322,9 +347,9 @@ def _script(plan, batched, etype):
     if plan.threads > 1:
         # The fill and all packs in one parallel loop: one wake-up of the
         # workers, not five.
-        fused = f"%pforall{plan.packs[0][0]}"
-        others = [f"%pforall{pid}" for pid, _ in plan.packs[1:]]
-        others += ["%fforall"] if plan.fill is not None else []
+        loops = [f"%pforall{pid}" for pid, _ in plan.packs]
+        loops += ["%fforall"] if plan.fill is not None else []
+        fused, others = (loops[0], loops[1:]) if loops else (None, [])
         for i, loop in enumerate(others):
             parts.append(f"  %pfused{i} = transform.loop.fuse_sibling {loop} into {fused}"
                          f" : ({_ANY}, {_ANY}) -> {_ANY}")
