@@ -1,6 +1,6 @@
 """Row kernels under other settings than the defaults, side by side on the GPU.
 
-    python benchmarks/row_variants.py [--plan confirm|explore] [--reps 40] [--rounds 3]
+    python benchmarks/row_variants.py [--plan confirm|explore|rows] [--reps 40] [--rounds 3]
                                       [--only layer_norm,softmax] [--out DIR]
 
 A script, not a test: the evidence for euler-gpu-lower-groups' module
@@ -40,6 +40,14 @@ def variants(plan="confirm"):
     """(workload name, [(label, tiles or None, knobs spec)]) of `plan`."""
     if plan == "explore":  # schedules around the heuristic's
         return _explore()
+    if plan == "rows":  # every softmax / layer_norm row at its heuristic; f32 32k explored
+        explored = dict(_explore())
+        return [(f"{op} {shape}{dtype}", explored[f"{op} {shape}"]
+                 if shape == "4096x32768" and not dtype else [("heuristic", None, "")])
+                for op in ("softmax", "layer_norm")
+                for shape in [f"4096x{n}" for n in (1024, 4096, 8192, 16384, 32768)] + ["512x131072"]
+                for dtype in ("", " f16", " bf16")
+                if not dtype or shape in ("4096x1024", "4096x8192", "4096x32768")]
     ahead = [("heuristic", None, "")] + [(f"STORE_AHEAD={n}", None, f"STORE_AHEAD={n}")
                                          for n in (0, 1, 2, 7)]
     out = [("layer_norm 4096x1024", ahead + [
@@ -64,15 +72,15 @@ def _explore():
         ("layer_norm 4096x4096", [None, (128, 2), (128, 1), (512, 1), (256, 2), (64, 4)]),
         ("layer_norm 4096x8192", [None, (256, 1), (256, 2), (1024, 1), (256, 1, 2), (128, 1, 4)]),
         ("layer_norm 4096x16384", [None, (1024, 1), (512, 1, 2), (256, 1, 4), (256, 1, 2)]),
-        ("layer_norm 4096x32768", [None, (512, 1, 2), (256, 1, 4), (512, 1, 4), (1024, 1, 2),
-                                   (256, 1, 8)]),
+        ("layer_norm 4096x32768", [None, (512, 1, 2), (512, 1, 4), (1024, 1, 2), (1024, 1, 4),
+                                   (256, 1, 4), (256, 1, 8), (1024, 1, 8)]),
     ]
     sm = [
         ("softmax 4096x1024", [None, (32, 4), (32, 16), (32, 2), (64, 4), (128, 2)]),
         ("softmax 4096x4096", [None, (128, 2), (512, 1)]),
         ("softmax 4096x8192", [None, (256, 1), (256, 1, 2)]),
         ("softmax 4096x16384", [None, (512, 1, 2), (256, 1, 4)]),
-        ("softmax 4096x32768", [None, (512, 1, 2), (256, 1, 4)]),
+        ("softmax 4096x32768", [None, (512, 1, 2), (512, 1, 4), (1024, 1, 2), (256, 1, 4)]),
     ]
     return [(name, [("heuristic" if t is None else "x".join(map(str, t)), t, "")
                      for t in schedules]) for name, schedules in ln + sm]
@@ -110,7 +118,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--out", default=".")
     p.add_argument("--only", default="")
-    p.add_argument("--plan", default="confirm", choices=("confirm", "explore"))
+    p.add_argument("--plan", default="confirm", choices=("confirm", "explore", "rows"))
     p.add_argument("--no-inductor", action="store_true")
     p.add_argument("--workers", type=int, default=12)
     args = p.parse_args()
@@ -154,7 +162,7 @@ def main():
                             **({"tile_sizes": {"gpu_row": tiles}} if tiles else {}))
         _, inputs, eager, _ = loads[name]
         want = eager(*(x.double() for x in inputs))
-        out = torch.full(want.shape, float("nan"), device="cuda")
+        out = torch.full(want.shape, float("nan"), device="cuda", dtype=inputs[0].dtype)
         try:
             mod.main(*inputs, out=out)
             torch.cuda.synchronize()

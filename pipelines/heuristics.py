@@ -458,6 +458,15 @@ GPU_MIN_BLOCK = 256
 #     (93 registers: one block of 16 warps a multiprocessor);
 #   rows over a cluster of 8, 512 x 131072: 1024 x 4 layer_norm 0.267 (ptxas
 #     spills), softmax 0.172; 512 x 8 0.187 and 0.162.
+# A 32768-column f32 row, which one 1024-thread block holds at 8 vectors a
+# thread, stays in that block: splitting it over a cluster costs more than
+# the one block a multiprocessor of this shape. H200, 4096 x 32768,
+# benchmarks/row_variants.py --plan rows (ms, threads x vectors x cluster):
+#   layer_norm 1024 x 8 0.286; 512 x 8 x 2 0.359, 256 x 8 x 4 0.303,
+#     512 x 4 x 4 0.345, 1024 x 4 x 2 0.400, 1024 x 2 x 4 0.460,
+#     256 x 4 x 8 0.380, 1024 x 1 x 8 1.089 (torch.compile 0.283-0.285);
+#   softmax 1024 x 8 0.263; 512 x 8 x 2 0.282, 1024 x 4 x 2 0.289,
+#     256 x 8 x 4 0.303, 512 x 4 x 4 0.312.
 GPU_ROW_THREADS = 512
 # Vectors a thread takes in a group of reductions alone (a row sum), which
 # keeps nothing in registers: more threads, fewer vectors each. H200, 4096 x
