@@ -68,7 +68,7 @@ def worker(kind, layers, threads, baseline):
     import euler
     import euler.torch as et
     if baseline:
-        from euler.passes import dedup_kernels
+        from euler.passes.transforms import dedup_kernels
         dedup_kernels.run = lambda module, ops="": None
     model, inputs = _model(kind, layers)
     c0, t0 = time.process_time(), time.perf_counter()

@@ -92,7 +92,7 @@ _DEFAULTS = {}
 def _compile_job(src, tiles, spec, cache_dir):
     """In a worker: set the knobs, compile into `cache_dir`; (seconds, error).
     A worker runs many jobs: every knob is first reset to its default."""
-    from euler.passes import gpu_lower_groups
+    from euler.passes.gpu import lower_groups as gpu_lower_groups
     if not _DEFAULTS:
         _DEFAULTS.update({k: v for k, v in vars(gpu_lower_groups).items() if k.isupper()})
     for name, value in {**_DEFAULTS, **_knobs(spec)}.items():

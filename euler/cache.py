@@ -30,21 +30,27 @@ _FORMAT = 1
 _memory = {}
 
 
+def source_files() -> list:
+    """euler's Python and IRDL sources (the package's folders, see pyproject.toml's
+    package-dir, with their subpackages, such as passes/gpu/), sorted."""
+    from . import dialects, passes, pipelines, runtime
+    folders = {os.path.dirname(os.path.abspath(m.__file__))
+               for m in (dialects, passes, pipelines, runtime)}
+    folders.add(os.path.dirname(os.path.abspath(__file__)))
+    return sorted({os.path.join(sub, name) for folder in folders  # installed: nested
+                   for sub, _, files in os.walk(folder) for name in files
+                   if name.endswith((".py", ".mlir"))})
+
+
 @functools.lru_cache(maxsize=None)
 def _euler_hash() -> str:
     # The sources, not importlib.metadata's version number: importing that
     # alone costs 25 ms, half a cached compile's budget, in every process.
-    from . import dialects, passes, pipelines, runtime
     h = hashlib.sha256(f"format {_FORMAT}".encode())
-    # The source folders of the package (see pyproject.toml's package-dir).
-    folders = [os.path.dirname(os.path.abspath(m.__file__))
-               for m in (dialects, passes, pipelines, runtime)]
-    folders.append(os.path.dirname(os.path.abspath(__file__)))
-    for folder in sorted(set(folders)):
-        for name in sorted(os.listdir(folder)):
-            if name.endswith((".py", ".mlir")):
-                with open(os.path.join(folder, name), "rb") as f:
-                    h.update(name.encode() + b"\0" + f.read())
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for path in source_files():
+        with open(path, "rb") as f:  # relative: the same key in every checkout
+            h.update(os.path.relpath(path, root).encode() + b"\0" + f.read())
     return h.hexdigest()
 
 

@@ -1,6 +1,10 @@
 """euler's passes, by name, and how they join upstream MLIR pass pipelines.
 
-Each pass lives in its own module of this package and defines `NAME` (its
+Each pass lives in its own module, in a subpackage by level, as MLIR groups
+its passes by dialect: `graph/` (the euler dialect), `conversion/` (euler to
+linalg), `linalg/` (loop-level passes both targets share: fusion groups and
+their tiling, blocked reductions), `cpu/`, `gpu/`, and `transforms/`
+(module-level, target-independent). Each module defines `NAME` (its
 kebab-case pass name), `SUMMARY`, and `run(module, **options)`, which
 rewrites the `builtin.module` operation in place. A pass reports user errors
 by emitting diagnostics on the offending op and raising `PassFailure`.
@@ -20,36 +24,36 @@ from mlir import ir, passmanager
 
 # Pass name -> module in this package. Lazy, so that importing euler stays cheap.
 REGISTRY = {
-    "euler-verify": "verify",
-    "euler-distinct-results": "distinct_results",
-    "euler-clone-fills": "clone_fills",
-    "convert-euler-to-linalg": "convert_euler_to_linalg",
-    "euler-mangle-symbols": "mangle_symbols",
-    "euler-flatten-constant-globals": "flatten_constant_globals",
-    "euler-schedule-matmul": "schedule_matmul",
-    "euler-pack-constant-weights": "pack_constant_weights",
-    "euler-lower-matmul-microkernel": "lower_matmul_microkernel",
-    "euler-expand-math": "expand_math",
-    "euler-tile-and-fuse": "tile_and_fuse",
-    "euler-vectorize": "vectorize",
-    "euler-dedup-kernels": "dedup_kernels",
-    "euler-simplify": "simplify",
-    "euler-fold-constants": "fold_constants",
-    "euler-cse": "cse",
-    "euler-dce": "dce",
-    "euler-conv-layout": "conv_layout",
-    "euler-conv-to-matmul": "conv_to_matmul",
-    "euler-vectorize-depthwise": "vectorize_depthwise",
-    "euler-gpu-device-buffers": "gpu_device_buffers",
-    "euler-gpu-tile-parallel-loops": "gpu_tile_parallel_loops",
-    "euler-gpu-form-groups": "gpu_form_groups",
-    "euler-gpu-lower-groups": "gpu_lower_groups",
-    "euler-gpu-schedule-matmul": "gpu_schedule_matmul",
-    "euler-collapse-contractions": "collapse_contractions",
-    "euler-gpu-conv-to-matmul": "gpu_conv_to_matmul",
-    "euler-gpu-sink-constants": "gpu_sink_constants",
-    "euler-split-reductions": "split_reductions",
-    "euler-limit-unroll": "limit_unroll",
+    "euler-verify": "graph.verify",
+    "euler-distinct-results": "linalg.distinct_results",
+    "euler-clone-fills": "linalg.clone_fills",
+    "convert-euler-to-linalg": "conversion.convert_euler_to_linalg",
+    "euler-mangle-symbols": "transforms.mangle_symbols",
+    "euler-flatten-constant-globals": "transforms.flatten_constant_globals",
+    "euler-schedule-matmul": "cpu.schedule_matmul",
+    "euler-pack-constant-weights": "cpu.pack_constant_weights",
+    "euler-lower-matmul-microkernel": "cpu.lower_matmul_microkernel",
+    "euler-expand-math": "cpu.expand_math",
+    "euler-tile-and-fuse": "linalg.tile_and_fuse",
+    "euler-vectorize": "cpu.vectorize",
+    "euler-dedup-kernels": "transforms.dedup_kernels",
+    "euler-simplify": "graph.simplify",
+    "euler-fold-constants": "graph.fold_constants",
+    "euler-cse": "graph.cse",
+    "euler-dce": "graph.dce",
+    "euler-conv-layout": "linalg.conv_layout",
+    "euler-conv-to-matmul": "cpu.conv_to_matmul",
+    "euler-vectorize-depthwise": "cpu.vectorize_depthwise",
+    "euler-gpu-device-buffers": "gpu.device_buffers",
+    "euler-gpu-tile-parallel-loops": "gpu.tile_parallel_loops",
+    "euler-gpu-form-groups": "gpu.form_groups",
+    "euler-gpu-lower-groups": "gpu.lower_groups",
+    "euler-gpu-schedule-matmul": "gpu.schedule_matmul",
+    "euler-collapse-contractions": "linalg.collapse_contractions",
+    "euler-gpu-conv-to-matmul": "gpu.conv_to_matmul",
+    "euler-gpu-sink-constants": "gpu.sink_constants",
+    "euler-split-reductions": "linalg.split_reductions",
+    "euler-limit-unroll": "cpu.limit_unroll",
 }
 
 

@@ -27,8 +27,8 @@ from mlir import ir
 
 from .. import passes
 from ..options import Options
-from ..passes.gpu_form_groups import GROUP as GPU_GROUP
-from ..passes.gpu_schedule_matmul import wgmma_chip
+from ..passes.gpu.form_groups import GROUP as GPU_GROUP
+from ..passes.gpu.schedule_matmul import wgmma_chip
 from . import cpu
 
 # Without a GPU to ask (`Options.chip` unset): Hopper (H100/H200). PTX ISA

@@ -23,7 +23,7 @@ from mlir.execution_engine import ExecutionEngine
 from ..dialects import ops
 from ..dialects.shapes import DTYPE_BYTES, MAX_TENSOR_BYTES, ShapeError, TensorType
 from ..errors import CompileError, InputError, InternalError, format_diagnostic
-from ..passes.mangle_symbols import symbol_name
+from ..passes.transforms.mangle_symbols import symbol_name
 
 _LIB_DIR = os.path.join(os.path.dirname(ir.__file__), "lib")
 # memrefCopy and friends, and the async runtime for -O3 parallel loops.

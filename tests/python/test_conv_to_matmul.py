@@ -110,7 +110,7 @@ def test_conv_o3(name):
 def test_conv_o3_batch_forms(name, per_image, monkeypatch):
     # Batches run either as one matmul per image or with all images' pixels
     # as columns (then transposed): both must agree with the reference.
-    from euler.passes import conv_to_matmul
+    from euler.passes.cpu import conv_to_matmul
     monkeypatch.setattr(conv_to_matmul, "per_image", lambda *_: per_image)
     x_shape, w_shape, attrs = CASES[name]
     _run((3,) + x_shape[1:], w_shape, **attrs)
@@ -157,7 +157,7 @@ func.func @main(%x: {t(x_shape)}, %w: {t(w_shape)}, %init: {t(y_shape)}) -> {t(y
 def test_conv_accumulates_into_init(per_image, monkeypatch):
     # linalg convs accumulate into their init; euler's lowering always passes a
     # zero fill, but linalg IR from elsewhere may not (here: a function argument).
-    from euler.passes import conv_to_matmul
+    from euler.passes.cpu import conv_to_matmul
     monkeypatch.setattr(conv_to_matmul, "per_image", lambda *_: per_image)
     _conv_into_init("linalg.conv_2d_nchw_fchw", (2, 3, 6, 5), (4, 3, 3, 2), (2, 4, 4, 4),
                     conv_ref, seed=1)

@@ -5,7 +5,7 @@ import pytest
 from mlir import ir
 
 from euler import dialects, passes
-from euler.passes import convert_euler_to_linalg as pass_
+from euler.passes.conversion import convert_euler_to_linalg as pass_
 
 SOURCE = """
 func.func @main(%x: tensor<2x8x64xf32>, %w: tensor<64x32xf32>) -> tensor<2x8x32xf32> {

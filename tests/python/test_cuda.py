@@ -325,7 +325,7 @@ def test_collapse_contractions_never_reads_an_op_it_erased(monkeypatch):
     from mlir import ir
 
     from euler import dialects
-    from euler.passes import collapse_contractions as cc
+    from euler.passes.linalg import collapse_contractions as cc
     base = ir.Operation.__mro__[1]  # _OperationBase, which OpView shares
     erased, read = set(), []
     erase, groups = base.erase, cc._matmul_groups
@@ -745,7 +745,7 @@ def test_short_rows_are_loaded_past_l1():
 def test_gamma_and_beta_are_loaded_ahead_of_the_stores():
     # layer_norm's last pass: a chunk's gamma and beta are loaded STORE_AHEAD
     # chunks before its store (a load after a store would wait for it).
-    from euler.passes import gpu_lower_groups
+    from euler.passes.gpu import lower_groups as gpu_lower_groups
     (ptx,) = _ptx(layer_norm_src(4096, 32768)).values()  # 8 chunks a thread
     last = ptx[ptx.rindex("bar.sync"):]
     accesses = re.findall(r"(ld|st)\.global", last)
@@ -785,6 +785,14 @@ def test_cache_key_names_ir_options_and_chip():
     assert a != cache.key("ir", Options(target="cuda", opt_level=1), "sm_90")
     assert a != cache.key("ir", Options(target="cuda"), "sm_80")
     assert a != cache.key("ir", Options(target="cuda", tile_sizes={"gpu_row": (128, 1)}), "sm_90")
+
+
+def test_cache_key_names_every_source_of_euler():
+    # A pass edited in a subpackage (passes/gpu/) must change the key too.
+    names = [p.replace(os.sep, "/") for p in cache.source_files()]
+    for module in ("passes/gpu/lower_groups.py", "passes/cpu/schedule_matmul.py",
+                   "passes/__init__.py", "dialects/euler.irdl.mlir", "pipelines/cuda.py"):
+        assert any(n.endswith("/" + module) for n in names), names
 
 
 def test_cache_stores_and_finds_entries_on_disk(tmp_path):

@@ -368,7 +368,7 @@ def compiled(family, opt_level):
 
 
 def test_every_op_is_covered():
-    from euler.passes import convert_euler_to_linalg
+    from euler.passes.conversion import convert_euler_to_linalg
     built = build_module([case for _, case in CASES])
     missing = [n for n in convert_euler_to_linalg.LOWERINGS if f'"euler.{n}"' not in built]
     assert not missing

@@ -2,7 +2,7 @@
 // vectorized every generic whose result type is a register tile's, and the
 // gather's generic (tensor.extract, 4x4 like the 4x4 matmul's single tile)
 // failed to vectorize, aborting the schedule: "Attempted to vectorize, but
-// failed". Fixed in passes/schedule_matmul.py: such a generic is left as it
+// failed". Fixed in passes/cpu/schedule_matmul.py: such a generic is left as it
 // is. Reduced by fuzz/reduce.py.
 // RUN: euler compare %s -O 3 | FileCheck %s
 // CHECK: @main -O3: match

@@ -31,7 +31,7 @@ import math
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
-from . import ops_named
+from .. import ops_named
 
 NAME = "euler-collapse-contractions"
 SUMMARY = "Rewrite N-D linalg.generic contractions (matmuls with reshaped operands) as linalg.matmul"

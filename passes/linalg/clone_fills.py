@@ -10,7 +10,7 @@ folds it into the matmul (its accumulators start at zero).
 """
 
 from mlir import ir
-from . import ops_named
+from .. import ops_named
 
 NAME = "euler-clone-fills"
 SUMMARY = "Clone a linalg.fill shared by several destination-passing ops, one per writer"

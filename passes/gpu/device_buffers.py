@@ -21,7 +21,7 @@ on one stream.
 from mlir import ir
 from mlir.dialects import gpu, linalg
 
-from . import PassFailure
+from .. import PassFailure
 
 NAME = "euler-gpu-device-buffers"
 SUMMARY = "Allocate a function's buffers on the GPU, with copies in and out at its boundary"

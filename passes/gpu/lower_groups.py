@@ -44,8 +44,8 @@ import math
 from mlir import ir
 from mlir.dialects import arith, gpu, llvm, memref, scf, vector
 
-from . import clone_body
-from .gpu_form_groups import (COMBINERS, GROUP, SCHEDULE, combiner, kind, maps, num_inputs,
+from .. import clone_body
+from .form_groups import (COMBINERS, GROUP, SCHEDULE, combiner, kind, maps, num_inputs,
                               row_group)
 
 NAME = "euler-gpu-lower-groups"

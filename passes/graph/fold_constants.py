@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 from mlir import ir
 
-from ..dialects import ops
-from ..dialects.shapes import DTYPE_BYTES, ShapeError
-from ..errors import InputError
-from ..runtime.interpreter import evaluate_op
-from . import dce, euler_ops
+from ...dialects import ops
+from ...dialects.shapes import DTYPE_BYTES, ShapeError
+from ...errors import InputError
+from ...runtime.interpreter import evaluate_op
+from .. import euler_ops
+from . import dce
 
 NAME = "euler-fold-constants"
 SUMMARY = "Evaluate euler ops on constant operands at compile time"

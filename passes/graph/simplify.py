@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 from mlir import ir, rewrite
 
-from ..dialects import ops
-from ..dialects.shapes import FLOAT_DTYPES, REDUCE_OPS, normalize_axes
+from ...dialects import ops
+from ...dialects.shapes import FLOAT_DTYPES, REDUCE_OPS, normalize_axes
 from . import dce
 
 NAME = "euler-simplify"

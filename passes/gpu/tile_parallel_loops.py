@@ -24,7 +24,7 @@ cannot touch device memory.
 from mlir import ir
 from mlir.dialects import arith, memref, scf
 
-from . import PassFailure
+from .. import PassFailure
 
 NAME = "euler-gpu-tile-parallel-loops"
 SUMMARY = "Tile top-level scf.parallel loops into GPU blocks and threads"

@@ -37,9 +37,9 @@ import math
 
 from mlir import ir
 
-from ..pipelines.heuristics import gpu_column_schedule, gpu_row_schedule
-from . import OptionError
-from .tile_and_fuse import fusion_groups, generalize
+from ...pipelines.heuristics import gpu_column_schedule, gpu_row_schedule
+from .. import OptionError
+from ..linalg.tile_and_fuse import fusion_groups, generalize
 
 NAME = "euler-gpu-form-groups"
 SUMMARY = "Group linalg ops into fused GPU kernels and plan their blocks and threads"

@@ -5,9 +5,9 @@ IRDL only checks operand counts and tensor-ness; this pass runs the rules of
 It runs first in every pipeline.
 """
 
-from ..dialects import ops
-from ..dialects.shapes import ShapeError
-from . import PassFailure, euler_ops
+from ...dialects import ops
+from ...dialects.shapes import ShapeError
+from .. import PassFailure, euler_ops
 
 NAME = "euler-verify"
 SUMMARY = "Verify euler ops against their shape and attribute rules"

@@ -32,8 +32,8 @@ import math
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
-from ..pipelines.heuristics import reduction_block
-from . import clone_body
+from ...pipelines.heuristics import reduction_block
+from .. import clone_body
 
 NAME = "euler-split-reductions"
 SUMMARY = "Split long float sums into blocks summed in a cascade (accurate at any length)"

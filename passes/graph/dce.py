@@ -10,7 +10,7 @@ leave behind.
 
 from mlir import ir
 
-from . import euler_ops
+from .. import euler_ops
 
 NAME = "euler-dce"
 SUMMARY = "Erase euler ops whose results have no uses"

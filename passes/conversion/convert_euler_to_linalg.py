@@ -22,9 +22,9 @@ from mlir import ir, rewrite
 from mlir.dialects import arith, linalg, tensor
 from mlir.dialects import math as mmath
 
-from ..dialects import ops
-from ..dialects.shapes import ShapeError, normalize_axes, normalize_axis
-from . import PassFailure, euler_ops
+from ...dialects import ops
+from ...dialects.shapes import ShapeError, normalize_axes, normalize_axis
+from .. import PassFailure, euler_ops
 
 NAME = "convert-euler-to-linalg"
 SUMMARY = "Lower euler ops to linalg, tensor, arith and math on tensors"

@@ -31,9 +31,9 @@ import math
 
 from mlir import ir
 
-from ..pipelines import heuristics
-from ..pipelines.heuristics import fusion_tile
-from . import transform_script
+from ...pipelines import heuristics
+from ...pipelines.heuristics import fusion_tile
+from .. import transform_script
 
 NAME = "euler-tile-and-fuse"
 SUMMARY = "Tile chains of linalg ops along one dimension and fuse producers into the tiles"

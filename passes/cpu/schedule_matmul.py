@@ -32,9 +32,9 @@ import itertools
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
-from ..pipelines import heuristics
-from ..pipelines.heuristics import matmul_tiles, vectorize_fill
-from . import OptionError, transform_script
+from ...pipelines import heuristics
+from ...pipelines.heuristics import matmul_tiles, vectorize_fill
+from .. import OptionError, transform_script
 
 NAME = "euler-schedule-matmul"
 SUMMARY = "Pack, tile, thread and vectorize linalg.matmul/batch_matmul on tensors"

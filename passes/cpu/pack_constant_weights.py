@@ -19,10 +19,10 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
-from ..dialects.ops import elements_to_numpy
-from ..dialects.shapes import ShapeError
-from ..pipelines.heuristics import matmul_tiles
-from . import OptionError, ops_named
+from ...dialects.ops import elements_to_numpy
+from ...dialects.shapes import ShapeError
+from ...pipelines.heuristics import matmul_tiles
+from .. import OptionError, ops_named
 from .schedule_matmul import PACKED_LAYOUT, ZERO_PADDED, _problem, _schedulable
 
 NAME = "euler-pack-constant-weights"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import arith, tensor, vector
 
-from ..pipelines import heuristics
+from ...pipelines import heuristics
 from .conv_to_matmul import (_Builder, _erase_if_unused, _ints, _padded_planes, _read,
                              _reshape, _write)
 

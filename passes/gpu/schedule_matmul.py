@@ -59,8 +59,8 @@ import itertools
 
 from mlir import ir
 
-from ..pipelines.heuristics import gpu_matmul_split, gpu_matmul_tiles
-from . import OptionError, clone_body, ops_named
+from ...pipelines.heuristics import gpu_matmul_split, gpu_matmul_tiles
+from .. import OptionError, clone_body, ops_named
 
 NAME = "euler-gpu-schedule-matmul"
 SUMMARY = ("Tensor-core kernels for linalg matmuls: mma.sync with cp.async pipelines, "

@@ -35,7 +35,7 @@ import re
 from mlir import ir
 from mlir.dialects import func
 
-from . import transform_script
+from .. import transform_script
 
 NAME = "euler-dedup-kernels"
 SUMMARY = "Outline each kernel into a private function, one per distinct kernel IR"

@@ -36,8 +36,8 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
-from . import ops_named
-from .collapse_contractions import _is_multiply_add
+from .. import ops_named
+from ..linalg.collapse_contractions import _is_multiply_add
 
 NAME = "euler-gpu-conv-to-matmul"
 SUMMARY = "Rewrite NCHW convolution generics as an im2col gather and a matmul, for the GPU"

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from mlir import ir
 
-from ..pipelines.heuristics import vector_width
-from . import transform_script
+from ...pipelines.heuristics import vector_width
+from .. import transform_script
 
 NAME = "euler-vectorize"
 SUMMARY = "Tile elementwise and row-reduction linalg ops to vector width and vectorize them"

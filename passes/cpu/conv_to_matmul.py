@@ -35,9 +35,9 @@ from mlir.dialects import arith, linalg, scf, tensor, vector
 # The element types euler-schedule-matmul packs: a conv of another type would
 # become a matmul no schedule touches, i.e. naive loops plus an im2col copy.
 from .schedule_matmul import _FLOAT_TYPES, ZERO_PADDED
-from .convert_euler_to_linalg import _reassociation
-from ..pipelines import heuristics
-from ..pipelines.heuristics import matmul_tiles
+from ..conversion.convert_euler_to_linalg import _reassociation
+from ...pipelines import heuristics
+from ...pipelines.heuristics import matmul_tiles
 
 NAME = "euler-conv-to-matmul"
 SUMMARY = "Lower linalg NCHW convolutions to (batch) matmuls over an im2col patch matrix"
