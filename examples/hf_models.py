@@ -195,13 +195,13 @@ def gpt_neo(size="small"):
     return reinit(T.GPTNeoModel(cfg)), _ids(size)
 
 
-def gptj(size="small"):
+def gptj(size="small", cls=T.GPTJModel, config=T.GPTJConfig):
     # Interleaved rotary embeddings from a gathered sin/cos table.
     d, heads, layers, _ = _text(size, 256)
-    cfg = T.GPTJConfig(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads,
-                       rotary_dim=d // heads // 2, n_positions=512, use_cache=False,
-                       bos_token_id=0, eos_token_id=0)
-    return reinit(T.GPTJModel(cfg)), _ids(size)
+    cfg = config(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads,
+                 rotary_dim=d // heads // 2, n_positions=512, use_cache=False,
+                 bos_token_id=0, eos_token_id=0)
+    return reinit(cls(cfg)), _ids(size)
 
 
 def bloom(size="small"):
@@ -351,11 +351,7 @@ def stablelm(size="small"):
 
 def codegen(size="small"):
     # Rotary embeddings on part of each head, a fused qkv projection.
-    d, heads, layers, _ = _text(size, 256)
-    cfg = T.CodeGenConfig(vocab_size=VOCAB, n_embd=d, n_layer=layers, n_head=heads,
-                          rotary_dim=d // heads // 2, n_positions=512, use_cache=False,
-                          bos_token_id=0, eos_token_id=0)
-    return reinit(T.CodeGenModel(cfg)), _ids(size)
+    return gptj(size, T.CodeGenModel, T.CodeGenConfig)
 
 
 def biogpt(size="small"):

@@ -391,17 +391,24 @@ def _tile_kernel(kid, t, m1, batch):
     return "\n".join(lines)
 
 
+def _split_over_threads(lines, target, tiled, forall, nb, threads):
+    """The handle to schedule further: `target` itself on one thread, else its
+    tile of an scf.forall (named `forall`, which _script fuses with the other
+    copies' loops) over `threads` workers along its first non-batch dim."""
+    if threads <= 1:
+        return target
+    lines.append(f"  {tiled}, {forall} = transform.structured.tile_using_forall {target}"
+                 f" num_threads [{'0, ' * nb}{threads}, 0] : ({_ANY}) -> ({_ANY}, {_ANY})")
+    return tiled
+
+
 def _pack_schedule(pid, block, nb, threads):
     """Tile a pack over the threads, then to one kr x mr (kr x nr) block per
     iteration, and vectorize it; masked reads supply the zero padding of K."""
     ones = "1, " * nb
     loops = ", ".join([_ANY] * (2 + nb))
     lines = [_match(PACK_ATTR, pid, f"pk{pid}")]
-    target = f"%pk{pid}"
-    if threads > 1:
-        lines.append(f"  %pf{pid}, %pforall{pid} = transform.structured.tile_using_forall {target}"
-                     f" num_threads [{'0, ' * nb}{threads}, 0] : ({_ANY}) -> ({_ANY}, {_ANY})")
-        target = f"%pf{pid}"
+    target = _split_over_threads(lines, f"%pk{pid}", f"%pf{pid}", f"%pforall{pid}", nb, threads)
     lines.append(f"""  %pt{pid}, %pl{pid}:{2 + nb} = transform.structured.tile_using_for {target}
       tile_sizes [{ones}1, 1] : ({_ANY}) -> ({_ANY}, {loops})
   transform.structured.vectorize %pt{pid} vector_sizes [{ones}1, 1, {block[0]}, {block[1]}]
@@ -415,11 +422,7 @@ def _fill_schedule(fid, nb, threads, vectorize=True):
     ones = "1, " * nb
     loops = ", ".join([_ANY] * (1 + nb))
     lines = [_match(FILL_ATTR, fid, f"fill{fid}")]
-    target = f"%fill{fid}"
-    if threads > 1:
-        lines.append(f"  %ff{fid}, %fforall = transform.structured.tile_using_forall {target}"
-                     f" num_threads [{'0, ' * nb}{threads}, 0] : ({_ANY}) -> ({_ANY}, {_ANY})")
-        target = f"%ff{fid}"
+    target = _split_over_threads(lines, f"%fill{fid}", f"%ff{fid}", "%fforall", nb, threads)
     lines.append(f"""  %ft{fid}, %fl{fid}:{1 + nb} = transform.structured.tile_using_for {target}
       tile_sizes [{ones}1, 0] : ({_ANY}) -> ({_ANY}, {loops})""")
     if vectorize:

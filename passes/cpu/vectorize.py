@@ -26,7 +26,7 @@ from __future__ import annotations
 from mlir import ir
 
 from ...pipelines.heuristics import vector_width
-from .. import transform_script
+from .. import ops_named, transform_script
 
 NAME = "euler-vectorize"
 SUMMARY = "Tile elementwise and row-reduction linalg ops to vector width and vectorize them"
@@ -60,15 +60,7 @@ def run(module, width=None):
 
 
 def _candidates(module):
-    found = []
-
-    def visit(op):
-        if op.name == "linalg.generic":
-            found.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module.walk(visit)
-    return found
+    return ops_named(module, "linalg.generic")
 
 
 def _plan(op, width):

@@ -11,20 +11,14 @@ buffer. Found by `euler fuzz`; regression test in tests/lit/regressions/.
 from mlir import ir
 from mlir.dialects import bufferization
 
+from .. import ops_named
+
 NAME = "euler-distinct-results"
 SUMMARY = "Copy function results that repeat a value, so each result has its own buffer"
 
 
 def run(module):
-    returns = []
-
-    def visit(op):
-        if op.name == "func.return":
-            returns.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module.walk(visit)
-    for ret in returns:
+    for ret in ops_named(module, "func.return"):
         seen = set()
         for i, value in enumerate(list(ret.operands)):
             if not isinstance(value.type, ir.RankedTensorType):
