@@ -187,8 +187,18 @@ def cluster_chip(chip):
 def _plan(ops, shape, tiles, clusters=False):
     rows, cols = math.prod(shape[:-1]), shape[-1]
     reduces = any(kind(op, len(shape)) != "full" for op in ops)
-    widths = [_bits(v.type.element_type) for op in ops for v in op.operands
-              if isinstance(v.type, ir.ShapedType)]
+    # The vector follows what the kernel loads and stores, not the f32 its
+    # 16-bit rows compute in (intermediates stay in registers): an f16
+    # layer_norm loads 8 halves, 16 bytes, a thread at once, not 4. H200,
+    # benchmarks/cuda.py (3 rounds), x torch.compile: layer_norm 4096 x 1024
+    # f16 0.99 -> 1.02, bf16 0.99 -> 1.01; no 16-bit row below 1.01.
+    def member(op):  # by equality: equal ir.Operations do not always hash alike
+        return not isinstance(op, ir.Block) and any(op == m for m in ops)
+    loaded = [v for op in ops for v in list(op.operands)[:num_inputs(op)]
+              if not member(v.owner)]
+    stored = [r for op in ops for r in op.results if any(not member(u.owner) for u in r.uses)]
+    widths = [_bits(v.type.element_type) for v in loaded + stored
+              if isinstance(v.type, ir.ShapedType)] or [32]
     stores_rows = any(kind(op, len(shape)) == "full" for op in ops)
     with _user_option(ops[0]):
         s = gpu_row_schedule(rows, cols, max(1, max(widths) // 8), reduces, tiles, clusters,

@@ -53,7 +53,7 @@ func.func @softmax(%arg0: tensor<16x256xf32>) -> tensor<16x256xf32> {
 // CHECK:      linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} attrs = {euler.gpu_group = "g0"}
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.maximumf {{.*}} : f16
-// CHECK:      euler.gpu_schedule = {chunks = 8 : i64, col_tiles = 1 : i64, rows_per_block = 8 : i64, threads = 32 : i64, vector = 4 : i64}
+// CHECK:      euler.gpu_schedule = {chunks = 4 : i64, col_tiles = 1 : i64, rows_per_block = 8 : i64, threads = 32 : i64, vector = 8 : i64}
 // CHECK-NOT:  linalg.generic
 // CHECK:      return
 func.func @softmax_f16(%arg0: tensor<16x1024xf16>) -> tensor<16x1024xf16> {
