@@ -536,7 +536,8 @@ def main():
 
 
 def _ratio(a, b):
-    return f"{a / b:.2f}" if b else "-"
+    """a / b; infinite where only b is 0 (every kernel of euler's is a matmul's)."""
+    return f"{a / b:.2f}" if b else ("inf" if a else "-")
 
 
 def _markdown(s):

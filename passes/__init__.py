@@ -49,6 +49,7 @@ REGISTRY = {
     "euler-gpu-form-groups": "gpu.form_groups",
     "euler-gpu-lower-groups": "gpu.lower_groups",
     "euler-gpu-schedule-matmul": "gpu.schedule_matmul",
+    "euler-gpu-fold-transposes": "gpu.fold_transposes",
     "euler-collapse-contractions": "linalg.collapse_contractions",
     "euler-gpu-conv-to-matmul": "gpu.conv_to_matmul",
     "euler-gpu-sink-constants": "gpu.sink_constants",

@@ -8,7 +8,9 @@ The same story as the CPU's (`pipelines/cpu.py`), with a GPU at the end:
               level) the other long sums split into blocks, as on the CPU;
   bufferized  one-shot bufferization on the host; results become
               caller-allocated out-params, which are device buffers;
-  gpu         every buffer on the device; matmul groups get the matmul
+  gpu         every buffer on the device; matmuls read their operands
+              through the transposes that made them (torch's weight.T,
+              attention's heads); matmul groups get the matmul
               schedule, planned groups one kernel each
               (`euler-gpu-lower-groups`), everything else one kernel per
               linalg op (one thread per output element); constants that
@@ -80,6 +82,9 @@ def bufferized(pm, opts: Options):
 def gpu(pm, opts: Options):
     passes.add(pm, "euler-gpu-device-buffers")
     if opts.opt_level >= 2:
+        # Matmuls read their operands through the transposes that made them
+        # (torch's weight.T, attention's heads): no copy kernels.
+        passes.add(pm, "euler-gpu-fold-transposes", allow_tf32=opts.allow_tf32)
         # Matmul groups: tensor-core kernels, first, so that they see the
         # matmuls whole.
         passes.add(pm, "euler-gpu-schedule-matmul", tiles=opts.tile_sizes.get("matmul"),

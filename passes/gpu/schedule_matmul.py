@@ -3,15 +3,19 @@ linalg.batch_matmul on the GPU (CUDA pipeline, `gpu` stage).
 
 Runs after `euler-gpu-device-buffers` (operands are device buffers) and
 before the loop-nest lowering of the other linalg ops. Each matmul
-C[M,N] += A[M,K] @ B[K,N] (static shapes, unit innermost strides; a batch is
-the grid's z) becomes one `gpu.launch`:
+C[M,N] += A[M,K] @ B[K,N] (static shapes, unit innermost strides, or for
+exact f32 a B whose K stride is 1 instead: a linear layer's N x K weight,
+`euler-gpu-fold-transposes`; a batch is the grid's z) becomes one
+`gpu.launch`:
 
   * a block computes a BM x BN tile of C; blocks are ordered in groups of
     tile rows so that the ones running together share operands in L2;
   * A and B tiles of BK columns (rows) are staged through shared memory in a
     ring of `stages` buffers filled by `cp.async` (`nvgpu.device_async_copy`),
     stages - 1 tiles ahead of the tile being multiplied, so that global loads
-    overlap the arithmetic;
+    overlap the arithmetic; a transposed B's tiles are loaded into registers
+    instead and stored transposed after the multiplication of the tile
+    before them;
   * shared memory is XOR-swizzled in 16-byte chunks, so that the 8 rows one
     `ldmatrix` phase reads (and the rows `cp.async` writes) fall in distinct
     banks;
@@ -98,6 +102,8 @@ def run(module, tiles=None, allow_tf32=False, chip=None, wgmma=None, split=None)
         except ValueError as exc:  # the `tiles` option's
             op.location.emit_error(f"'{op.name}' op {NAME}: {exc}")
             raise OptionError() from exc
+        if problem["transposed_b"] and not reads_transposed_b(problem["dtype"], allow_tf32):
+            continue  # the loop nests read any layout
         fill = _zero_fill_of(op)
         epilogue = _epilogue_of(op, fill)
         if slices > 1 and fill is not None and not problem["batched"]:
@@ -138,7 +144,7 @@ def _split_k(op, p, slices, fill, epilogue):
         t = ir.MemRefType.get(shape, elem, layout=ir.StridedLayoutAttr.get(offset, strides))
         return memref.reinterpret_cast(t, v, [], [], [], [offset], shape, strides)
     a_s = view(a, [slices, M, kc], [kc, strides_a[0], 1], offset_a)
-    b_s = view(b, [slices, kc, N], [kc * strides_b[0], strides_b[0], 1], offset_b)
+    b_s = view(b, [slices, kc, N], [kc * strides_b[0], strides_b[0], strides_b[1]], offset_b)
     out_t = ir.MemRefType(c.type).element_type
     partial = gpu.AllocOp(ir.MemRefType.get([slices, M, N], out_t), None, [], [], []).memref
     # Zero-filled, as C was: the kernel folds the fill.
@@ -194,16 +200,22 @@ def _split_k(op, p, slices, fill, epilogue):
 # Ops that only make buffers (or views of them) and may move up to the
 # matmul when they sit between it and its epilogue (the epilogue's output).
 _ALLOCATIONS = ("memref.alloc", "gpu.alloc", "memref.collapse_shape", "memref.expand_shape",
-                "arith.constant")
+                "memref.reinterpret_cast", "arith.constant")
+
+
+def default_maps(op):
+    """Whether matmul `op` has linalg's default indexing maps (no transposed
+    or broadcast operands), the only ones its kernels read."""
+    if "indexing_maps" not in op.attributes:
+        return True
+    maps = [str(m) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    return maps == _DEFAULT_MAPS[op.name]
 
 
 def _problem(op):
     """Shapes and element type of `op`, or None when this pass cannot take it."""
-    # Only the default (non-transposed, non-broadcast) indexing maps.
-    if "indexing_maps" in op.attributes:
-        maps = [str(m) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
-        if maps != _DEFAULT_MAPS[op.name]:
-            return None
+    if not default_maps(op):
+        return None
     if len(op.operands) != 3 or len(op.results):
         return None  # on tensors: not bufferized yet
     types = [v.type for v in op.operands]
@@ -215,9 +227,9 @@ def _problem(op):
     if str(a.element_type) == "f32" and str(c.element_type) != "f32":
         return None
     layouts = []
-    for t in (a, b, c):
+    for n, t in enumerate((a, b, c)):
         strides, offset = t.get_strides_and_offset()
-        if strides[-1] != 1 or t.memory_space is not None:
+        if t.memory_space is not None or (strides[-1] != 1 and (n != 1 or strides[-2] != 1)):
             return None
         layouts.append((list(strides), offset))
     batch = op.name == "linalg.batch_matmul"
@@ -225,10 +237,40 @@ def _problem(op):
     N = b.shape[-1]
     if min(bs + [M, N, K]) == 0:
         return None  # nothing to compute, or only C's fill: the generic lowering
+    # B with K contiguous instead of N (a linear layer's N x K weight read
+    # through its transpose, euler-gpu-fold-transposes): the kernel reads
+    # it as the N x K view it is (`_transposed_view`).
+    transposed = layouts[1][0][-1] != 1
+    types = [str(t) for t in (a, _transposed_type(b) if transposed else b, c)]
     return {"batch": bs[0] if batch else 1, "M": M, "N": N, "K": K,
             "dtype": str(a.element_type), "out": str(c.element_type),
-            "types": [str(t) for t in (a, b, c)], "batched": batch,
+            "types": types, "batched": batch, "transposed_b": transposed,
             "shapes": [list(a.shape), list(b.shape)], "layouts": layouts[:2]}
+
+
+def reads_transposed_b(dtype, allow_tf32=False):
+    """Whether matmuls of `dtype` operands read a B whose K dimension is
+    contiguous: only the exact-f32 kernel, which transposes B's tiles on
+    their way into shared memory (the tensor-core kernels' fragments want
+    N contiguous there, and their copies cannot transpose)."""
+    return dtype == "f32" and not allow_tf32
+
+
+def _transposed_type(t):
+    """The N x K view of K x N memref type `t` (its last two dimensions swapped)."""
+    strides, offset = t.get_strides_and_offset()
+    shape = list(t.shape)
+    shape[-2:], strides[-2:] = shape[-2:][::-1], strides[-2:][::-1]
+    return ir.MemRefType.get(shape, t.element_type,
+                             layout=ir.StridedLayoutAttr.get(offset, strides))
+
+
+def _transposed_view(b):
+    """B as its N x K view (`_transposed_type`), built before the matmul."""
+    from mlir.dialects import memref
+    t = _transposed_type(ir.MemRefType(b.type))
+    strides, offset = t.get_strides_and_offset()
+    return memref.reinterpret_cast(t, b, [], [], [], [offset], list(t.shape), strides)
 
 
 def _zero_fill_of(op):
@@ -259,7 +301,11 @@ def _replace(op, problem, tiles, zero_init, kernel_id):
         raise RuntimeError(f"{NAME}: generated kernel does not parse: {exc}\n{text}") from exc
     func = parsed.body.operations[0]
     body = func.regions[0].blocks[0]
-    for arg, value in zip(body.arguments, op.operands):
+    operands = list(op.operands)
+    if problem["transposed_b"]:
+        with ir.InsertionPoint(op), op.location:
+            operands[1] = _transposed_view(operands[1])
+    for arg, value in zip(body.arguments, operands):
         arg.replace_all_uses_with(value)
     moved = [o.operation for o in body.operations][:-1]  # all but func.return
     for inner in moved:
@@ -362,14 +408,14 @@ def _overwritten_before(c, user, matmul, generic, ops):
     later = sorted(((at(u.owner), u.owner) for u in c.uses if at(u.owner) > position[generic]),
                    key=lambda t: t[0])
     for pos, o in later:
-        if _writes_whole(o, c):
+        if writes_whole(o, c):
             return at(user) >= pos
         if o.name != "gpu.dealloc":
             return False
     return False
 
 
-def _writes_whole(op, c):
+def writes_whole(op, c):
     """Whether `op` writes every element of `c` without reading it: a fill,
     or an elementwise generic into `c` that leaves its old values unread."""
     if op.name == "linalg.fill":
@@ -641,9 +687,15 @@ def _kernel_text(p, t, zero_init, kernel_id):
     smem_bytes = S * (BM * BK + BK * BN) * elem_bytes
     # The widest copy (16, 8 or 4 bytes) that keeps every copy inside one row
     # and aligned: it must divide the row length.
+    # Strides and offsets too: a view's rows (euler-gpu-fold-transposes')
+    # need not start 16 bytes apart.
     widths = (chunk, chunk // 2, chunk // 4, 1)
-    width_a = next(w for w in widths if w and K % w == 0)
-    width_b = next(w for w in widths if w and N % w == 0)
+    transposed = p["transposed_b"]
+    (strides_a, offset_a), (strides_b, offset_b) = p["layouts"]
+    if transposed:  # B's N x K view: its rows are N's
+        strides_b = strides_b[:-2] + strides_b[-2:][::-1]
+    width_a = _copy_width(widths, K, strides_a, offset_a)
+    width_b = _copy_width(widths, K if transposed else N, strides_b, offset_b)
     batch_idx = ["%bz"] if p["batched"] else []
     k = {"tx": tx, "t": t, "p": p, "sa": sa, "sb": sb, "chunk": chunk, "tc": tc,
          "zero_init": zero_init, "batch_idx": batch_idx}
@@ -676,14 +728,15 @@ def _kernel_text(p, t, zero_init, kernel_id):
         return plans
 
     plan_a = copy_plan(BM, BK, width_a)
-    plan_b = copy_plan(BK, BN, width_b)
+    # A transposed B's tile is copied as A's is, rows of N (`_transposed_b_copies`).
+    plan_b = copy_plan(BN, BK, width_b) if transposed else copy_plan(BK, BN, width_b)
     for pl in plan_a:  # the global row of A is fixed for the block
         pl["grow"] = tx.add(m0, pl["r"])
         pl["grow_ok"] = tx.lt(pl["grow"], M) if M % BM else None
         pl["grow_c"] = (tx.op(f"arith.minui {pl['grow']}, {tx.idx(M - 1)} : index")
                         if M % BM else pl["grow"])
     for pl in plan_b:  # the global column of B is fixed for the block
-        pl["gcol"] = tx.add(n0, pl["col"])
+        pl["gcol"] = tx.add(n0, pl["r"] if transposed else pl["col"])
         pl["gcol_ok"] = tx.lt(pl["gcol"], N) if N % BN else None
         pl["gcol_c"] = (tx.select(pl["gcol_ok"], pl["gcol"], tx.idx(0))
                         if N % BN else pl["gcol"])
@@ -697,7 +750,9 @@ def _kernel_text(p, t, zero_init, kernel_id):
         """Copies of the A and B tiles at K offset `k0` into `stage`; with
         `bounded`, copies past K zero-fill (the last tile of a ragged K, and
         the tiles past the end that the pipeline's tail issues). Returns the
-        cp.async tokens."""
+        cp.async tokens, and a function that emits the shared-memory stores
+        of a transposed B's tile (loaded into registers here), for the
+        caller to call once the loads have had time to land."""
         tokens = []
         for pl in plan_a:
             gcol = tx.add(k0, pl["col"])
@@ -707,6 +762,9 @@ def _kernel_text(p, t, zero_init, kernel_id):
             tokens.append(_async_copy(tx, "%A", batch_idx + [pl["grow_c"]], gcol, "%sA",
                                       [stage, pl["r"], pl["sc"]], width_a, conds, ta, sa,
                                       elem_bytes, col_of_k=True))
+        if transposed:
+            return ([t for t in tokens if t],
+                    _transposed_b_copies(k, plan_b, k0, stage, width_b, bounded))
         for pl in plan_b:
             grow = tx.add(k0, pl["r"])
             conds = [pl["gcol_ok"]] if pl["gcol_ok"] else []
@@ -715,7 +773,7 @@ def _kernel_text(p, t, zero_init, kernel_id):
             tokens.append(_async_copy(tx, "%B", batch_idx, (grow, pl["gcol_c"]), "%sB",
                                       [stage, pl["r"], pl["sc"]], width_b, conds, tb, sb,
                                       elem_bytes, col_of_k=False))
-        return [t for t in tokens if t]
+        return [t for t in tokens if t], lambda: None
 
     def commit(name, tokens):
         # A group holds the tile's cp.asyncs; with none (both operands copied
@@ -728,8 +786,9 @@ def _kernel_text(p, t, zero_init, kernel_id):
     tx.indent = 2
     asynchronous = False
     for s_ in range(S - 1):
-        tokens = load_tile(s_ * BK, s_, bounded=bool(K % BK) or s_ >= ktiles)
+        tokens, store_b = load_tile(s_ * BK, s_, bounded=bool(K % BK) or s_ >= ktiles)
         asynchronous = commit(f"%tok{s_}", tokens)
+        store_b()
     prologue = tx.lines
     tx.lines = []
 
@@ -745,11 +804,15 @@ def _kernel_text(p, t, zero_init, kernel_id):
     nxt = tx.add("%kt", S - 1)
     lstage = tx.rem(nxt, S) if S & (S - 1) == 0 else tx.op(
         f"arith.remui {nxt}, {tx.idx(S)} : index")
-    commit("%tokl", load_tile(tx.mul(nxt, BK), lstage, bounded=True))
+    tokens, store_b = load_tile(tx.mul(nxt, BK), lstage, bounded=True)
+    commit("%tokl", tokens)
     stage = tx.rem("%kt", S) if S & (S - 1) == 0 else tx.op(
         f"arith.remui %kt, {tx.idx(S)} : index")
     values = {key: f"%acc{i}" for i, (key, _) in enumerate(accs)}
     values = math.compute(k, state, stage, values)
+    # After this tile's arithmetic, which the next tile's B loads overlapped;
+    # the stage they fill was last read in iteration kt - 1.
+    store_b()
     tx.emit(f"scf.yield {', '.join(values[key] for key, _ in accs)} : "
             f"{', '.join(ty for _, ty in accs)}")
     loop_body = tx.lines
@@ -1196,6 +1259,55 @@ class _RegisterTiles:
 
 
 _MATH = {"mma": _TensorCores, "tf32": _TensorCores, "ffma": _RegisterTiles}
+
+
+def _copy_width(widths, extent, strides, offset):
+    """The widest of `widths` (elements) whose copies stay inside one row of
+    `extent` elements and aligned, in an operand of `strides` and `offset`."""
+    return next(w for w in widths if w and extent % w == 0 and offset % w == 0
+                and all(s % w == 0 for s in strides[:-1]))
+
+
+def _transposed_b_copies(k, plan, k0, stage, width, bounded):
+    """Loads of a transposed B's tile at K offset `k0` (its N x K view, rows
+    of N, `width` elements of K a load, zero past N and, `bounded`, past K)
+    into registers; returns the function that stores them into `stage` of
+    the K x N shared tile, transposed, which cp.async cannot do. A warp's
+    loads cover whole rows' runs of K (as A's copies do), its stores
+    distinct banks but for pairs."""
+    tx, p, t, chunk = k["tx"], k["p"], k["t"], k["chunk"]
+    dt, tb, sb = p["dtype"], p["types"][1], k["sb"]
+    vt = f"vector<{width}x{dt}>"
+    zero = f"%zb{width}"
+    if f"{zero} = arith.constant dense<0.0> : {vt}" not in tx.const_lines:
+        tx.const_lines.append(f"{zero} = arith.constant dense<0.0> : {vt}")
+    loads = []
+    for pl in plan:
+        gk = tx.add(k0, pl["col"])
+        conds = [pl["gcol_ok"]] if pl["gcol_ok"] else []
+        if bounded:
+            conds.append(tx.lt(gk, p["K"]))
+        ok = _all(tx, conds) if conds else None
+        if ok:
+            gk = tx.select(ok, tx.idx(gk), tx.idx(0))
+        idx = ", ".join(tx.idx(v) for v in k["batch_idx"] + [pl["gcol_c"], gk])
+        align = f" {{alignment = {width * _BYTES[dt]} : i64}}" if width > 1 else ""
+        v = tx.op(f"vector.load %B[{idx}]{align} : {tb}, {vt}")
+        if ok:
+            v = tx.select(ok, v, zero, vt)
+        loads.append((v, pl))
+
+    def store():
+        for v, pl in loads:
+            n = pl["r"]
+            for j in range(width):
+                kk = tx.add(pl["col"], j)
+                col = tx.add(tx.mul(_swizzle(tx, kk, tx.div(n, chunk), t.bn // chunk), chunk),
+                             tx.rem(n, chunk))
+                e = tx.op(f"vector.extract {v}[{j}] : {dt} from {vt}")
+                tx.emit(f"memref.store {e}, %sB[{tx.idx(stage)}, {tx.idx(kk)}, {tx.idx(col)}] "
+                        f": {sb}")
+    return store
 
 
 def _async_copy(tx, src, lead, gidx, dst, didx, width, conds, src_t, dst_t, elem_bytes,

@@ -1,5 +1,5 @@
-// RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{tiles=32,32,16,4,4,2})' | FileCheck %s
-// RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{tiles=32,32,16,16,16,2 allow-tf32=true})' | FileCheck %s --check-prefix=TF32
+// RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{tiles=32,32,16,4,4,2})' --split-input-file | FileCheck %s
+// RUN: euler-opt %s --pass-pipeline='builtin.module(euler-gpu-schedule-matmul{tiles=32,32,16,16,16,2 allow-tf32=true})' --split-input-file | FileCheck %s --check-prefix=TF32
 
 // f32 matmuls of euler-gpu-schedule-matmul (its f16/bf16 cases are in
 // euler-gpu-schedule-matmul.mlir).
@@ -32,5 +32,39 @@
 // TF32:         nvgpu.mma.sync(%{{.*}}, %[[B]], %{{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
 func.func @f32(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32xf32>) {
   linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>)
+  return
+}
+
+// -----
+
+// A B whose K dimension is contiguous (a linear layer's N x K weight read
+// through its transpose, euler-gpu-fold-transposes) is read as the N x K view
+// it is: 16-byte loads along K into registers (zero past N: 48 is a ragged
+// N), stored transposed into the K x N shared tile after the tile's FMAs,
+// since cp.async cannot transpose. TF32's kernel does not read it.
+// CHECK-LABEL: func.func @transposed_b
+// CHECK:         %[[BT:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [48, 32], strides: [32, 1]
+// CHECK:         gpu.launch
+// CHECK:           nvgpu.device_async_copy %arg0
+// CHECK:           %[[B0:.*]] = vector.load %[[BT]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<48x32xf32, strided<[32, 1]>>, vector<4xf32>
+// CHECK-NEXT:      arith.select %{{.*}}, %[[B0]], %{{.*}} : vector<4xf32>
+// CHECK:           vector.extract
+// CHECK-NEXT:      memref.store %{{.*}}, %{{.*}}[%c0{{.*}}, %{{.*}}, %{{.*}}] : memref<2x16x32xf32, #gpu.address_space<workgroup>>
+// CHECK:           scf.for
+// CHECK:             nvgpu.device_async_copy %arg0
+// CHECK:             %[[BL:.*]] = vector.load %[[BT]]
+// CHECK-NEXT:        %[[BS:.*]] = arith.select %{{.*}}, %[[BL]], %{{.*}} : vector<4xf32>
+// CHECK:             vector.fma
+// CHECK:             vector.extract %[[BS]][0]
+// CHECK-NEXT:        memref.store
+// CHECK-NOT:         vector.fma
+// CHECK:             scf.yield
+// TF32-LABEL: func.func @transposed_b
+// TF32:         linalg.matmul
+func.func @transposed_b(%a: memref<32x32xf32>, %w: memref<48x32xf32>, %c: memref<32x48xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %b = memref.reinterpret_cast %w to offset: [0], sizes: [32, 48], strides: [1, 32] : memref<48x32xf32> to memref<32x48xf32, strided<[1, 32]>>
+  linalg.fill ins(%cst : f32) outs(%c : memref<32x48xf32>)
+  linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x48xf32, strided<[1, 32]>>) outs(%c : memref<32x48xf32>)
   return
 }
