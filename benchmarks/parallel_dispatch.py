@@ -1,4 +1,4 @@
-"""What one parallel loop costs on this machine: the async runtime's dispatch.
+"""What one parallel loop costs on this machine: the OpenMP runtime's dispatch.
 
     python benchmarks/parallel_dispatch.py [--rows 1,4,16,64,256,1024] [--repeat 15]
 

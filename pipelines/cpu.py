@@ -111,11 +111,9 @@ def bufferized(pm, opts: Options):
 def loops(pm, opts: Options):
     pm.add("func.func(convert-linalg-to-loops)")
     if opts.opt_level >= 3 and opts.num_threads > 1:
-        # scf.forall -> worker threads of MLIR's async runtime (loaded by the
-        # JIT); min-task-size=1, or a 2-way forall would run serially.
-        pm.add(f"scf-forall-to-parallel,async-parallel-for{{num-workers={opts.num_threads} "
-               "min-task-size=1},async-to-async-runtime,async-runtime-ref-counting,"
-               "async-runtime-ref-counting-opt,convert-async-to-llvm")
+        # scf.forall -> an OpenMP parallel loop over the threads of libgomp,
+        # whose workers spin a while before they sleep (runtime/openmp.py).
+        pm.add(f"scf-forall-to-parallel,convert-scf-to-openmp{{num-threads={opts.num_threads}}}")
     pm.add("lower-affine,canonicalize")
     # LLVM would fully unroll nests of short loops into blocks its schedulers
     # take seconds over (quadratic in a block's length).
@@ -130,7 +128,7 @@ def llvm(pm, opts: Options):
     pm.add("convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,lower-affine")
     # The rest (memref, arith, index, func, cf, ub) in one conversion: one
     # walk over the module instead of six, 0.3 s of MobileNetV2's 1.6 s here.
-    pm.add("convert-to-llvm,reconcile-unrealized-casts")
+    pm.add("convert-openmp-to-llvm,convert-to-llvm,reconcile-unrealized-casts")
     # Weights as byte arrays, which LLVM emits in one piece, not element by element.
     passes.add(pm, "euler-flatten-constant-globals")
 

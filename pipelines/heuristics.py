@@ -70,13 +70,16 @@ def host_description() -> str:
 # --- threads: when a parallel loop pays for itself (euler-schedule-matmul,
 # euler-tile-and-fuse, euler-conv-to-matmul) ----------------------------------
 
-# An scf.forall on MLIR's async runtime costs about this much however little
-# it does: waking the workers, handing out the tasks, waiting for the last.
-# benchmarks/parallel_dispatch.py on the 2-core machine (load average 10):
-# t2 - t1/2 = 61-63 us for 256-4096 elements, 91-150 us above, and two
-# threads lost up to 64K elements of a fused GELU (1.46x slower there) and
-# won at 256K (0.73x).
-DISPATCH_S = 60e-6
+# An scf.forall costs about this much however little it does: handing the
+# team its work (runtime/openmp.py: libgomp's workers spin a while before
+# they sleep) and waiting at the end for the last thread.
+# benchmarks/parallel_dispatch.py on the 2-core KVM Xeon (AVX-512) of
+# 2026-12-02: t2 - t1/2 = 7-14 us from 256 to 1M elements of a fused GELU;
+# two threads lost up to 4K elements (1.11x slower) and won from 16K (0.88x;
+# 0.59x at 256K). MLIR's async runtime, before, cost 100-160 us there (its
+# workers sleep at once, and waking a core of a VM is slow) and 61-63 us on
+# a 2-core AMD Zen 3 box.
+DISPATCH_S = 10e-6
 # One core's throughput the work estimates assume: multiply-adds of the packed
 # f32 matmul micro-kernel (an estimate, not measured here), and arith/math ops
 # of vectorized elementwise code, one op on one element (the same benchmark:

@@ -24,17 +24,19 @@ from ..dialects import ops
 from ..dialects.shapes import DTYPE_BYTES, MAX_TENSOR_BYTES, ShapeError, TensorType
 from ..errors import CompileError, InputError, InternalError, format_diagnostic
 from ..passes.transforms.mangle_symbols import symbol_name
+from . import openmp
 
 _LIB_DIR = os.path.join(os.path.dirname(ir.__file__), "lib")
-# memrefCopy and friends, and the async runtime for -O3 parallel loops.
-RUNTIME_LIBS = ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so", "libmlir_async_runtime.so")
+# memrefCopy and friends (-O3's parallel loops call runtime/openmp.py).
+RUNTIME_LIBS = ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so")
 
 
 @functools.lru_cache(maxsize=None)
 def _load_runtime_libs(names=RUNTIME_LIBS):
     # Loaded once into the process, where the JIT finds their symbols, rather
-    # than through ExecutionEngine(shared_libs=...): an engine that loaded the
-    # async runtime tears it down when freed, crashing the next engine.
+    # than through ExecutionEngine(shared_libs=...): an engine that loaded a
+    # runtime with state (MLIR's async runtime) tore it down when freed,
+    # crashing the next engine.
     for name in names:
         ctypes.CDLL(os.path.join(_LIB_DIR, name), mode=ctypes.RTLD_GLOBAL)
 
@@ -57,9 +59,9 @@ def _keep_freed_blocks():
 
 
 # Freed engines wait here a moment before their code is unmapped: after a
-# parallel call returns, an async-runtime worker can still be executing the
-# last instructions of a task inside that code (seen: 2 crashes in 5 runs
-# when freeing at once, none with a 0.2 s delay).
+# parallel call returns, a worker thread can still be executing the last
+# instructions of a task inside that code (seen with MLIR's async runtime: 2
+# crashes in 5 runs when freeing at once, none with a 0.2 s delay).
 _GRACE_S = 1.0
 _retired = collections.deque()
 
@@ -69,6 +71,20 @@ def _retire(ee):
     _retired.append((now, ee))
     while _retired and now - _retired[0][0] > _GRACE_S:
         _retired.popleft()
+
+
+def _uses_openmp(module: ir.Module) -> bool:
+    found = []
+
+    def visit(op):
+        if op.name == "omp.parallel":
+            found.append(op)
+            return ir.WalkResult.INTERRUPT
+        return ir.WalkResult.ADVANCE
+
+    with module.context:
+        module.operation.walk(visit)
+    return bool(found)
 
 
 def prepare_abi(module: ir.Module) -> dict:
@@ -114,6 +130,8 @@ class Engine:
         self._entry = {}
         _load_runtime_libs(tuple(runtime_libs))
         _keep_freed_blocks()
+        if _uses_openmp(module):
+            symbols = {**openmp.symbols(), **(symbols or {})}
         try:
             self._ee = ExecutionEngine(module, opt_level=opt_level)
             # {name: address}: definitions the JIT takes ahead of the runtime

@@ -64,7 +64,7 @@ def test_threads(threads, small_parallel):
     # The forall splits m1 (17 rows: 2 panels + a peeled row) or n1.
     mod = _check((17, 70), (70, 100), num_threads=threads)
     assert "scf.forall" in mod.stages["tiled"]
-    assert "async" in mod.stages["loops"]
+    assert "omp.parallel" in mod.stages["loops"]
 
 
 @pytest.mark.parametrize("m, n, k, threads", [(64, 64, 64, 1), (41, 70, 37, 1), (41, 70, 37, 2)])

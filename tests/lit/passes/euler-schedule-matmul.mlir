@@ -85,9 +85,9 @@ func.func @bmm(%a: tensor<2x512x512xf32>, %b: tensor<2x512x512xf32>, %c: tensor<
 
 // -----
 
-// Each parallel loop pays for its own wake-up: the 128 full rows (33M
-// multiply-adds) split over the threads, but the packs (295K elements) and
-// the two peeled rows (0.5M multiply-adds) stay on one.
+// Each parallel loop pays for its own dispatch: the 128 full rows (8.4M
+// multiply-adds) split over the threads, but the packs (74K elements) and
+// the two peeled rows (131K multiply-adds) stay on one.
 // MT-LABEL: func.func @peeled
 // MT-NOT: scf.forall
 // MT: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}}) -> (tensor<128x1024xf32>)
@@ -97,14 +97,14 @@ func.func @bmm(%a: tensor<2x512x512xf32>, %b: tensor<2x512x512xf32>, %c: tensor<
 // MT: vector.contract {{.*}} : vector<4x2xf32>, vector<4x32xf32> into vector<2x32xf32>
 // MT-NOT: scf.forall
 // MT: return
-func.func @peeled(%a: tensor<130x256xf32>, %b: tensor<256x1024xf32>, %c: tensor<130x1024xf32>) -> tensor<130x1024xf32> {
-  %r = linalg.matmul ins(%a, %b : tensor<130x256xf32>, tensor<256x1024xf32>) outs(%c : tensor<130x1024xf32>) -> tensor<130x1024xf32>
+func.func @peeled(%a: tensor<130x64xf32>, %b: tensor<64x1024xf32>, %c: tensor<130x1024xf32>) -> tensor<130x1024xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<130x64xf32>, tensor<64x1024xf32>) outs(%c : tensor<130x1024xf32>) -> tensor<130x1024xf32>
   return %r : tensor<130x1024xf32>
 }
 
 // -----
 
-// Below 2^25 multiply-adds the runtime's wake-ups cost more than a second
+// Below about 2.4M multiply-adds (2^21) a dispatch costs more than a second
 // thread gains: no forall.
 // MT-LABEL: func.func @small
 // MT-NOT: scf.forall
