@@ -600,6 +600,26 @@ def mobilenet_v1(size="small"):
     return reinit(T.MobileNetV1Model(cfg)), _image(size)
 
 
+# --- more families (session 7): mixture of experts ------------------------------------
+
+def mixtral(size="small"):
+    # A sparse mixture of experts: a top-2 router (topk) over 4 experts. transformers'
+    # default experts code (grouped_mm) sorts the tokens by expert and loops over
+    # data-dependent groups in a custom op; "batched_mm" gathers each token's
+    # expert weights instead, which torch.export captures with static shapes.
+    return llama(size, T.MixtralModel, T.MixtralConfig, num_local_experts=4,
+                 num_experts_per_tok=2, experts_implementation="batched_mm")
+
+
+def persimmon(size="small"):
+    # Layer norms of queries and keys, squared ReLU, partial rotary embeddings.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.PersimmonConfig(vocab_size=VOCAB, hidden_size=d, intermediate_size=ffn,
+                            num_hidden_layers=layers, num_attention_heads=heads,
+                            max_position_embeddings=512, use_cache=False)
+    return reinit(T.PersimmonModel(cfg)), _ids(size)
+
+
 OTHER_FAMILIES = {
     # vision
     "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
@@ -625,6 +645,8 @@ OTHER_FAMILIES = {
     "data2vec_text": data2vec_text, "esm": esm, "clip_text": clip_text, "clip_vision": clip_vision,
     "siglip_vision": siglip_vision, "dpt": dpt, "yolos": yolos, "focalnet": focalnet,
     "pvt": pvt, "glpn": glpn, "mobilenet_v1": mobilenet_v1,
+    # mixture of experts
+    "mixtral": mixtral, "persimmon": persimmon,
 }
 
 

@@ -1199,6 +1199,64 @@ def _argmax(imp, node, x, dim=None, keepdim=False):
     return ops.reshape(y, imp.out_type().shape)
 
 
+# Ranking compares every pair along the dim: (n, n) booleans a row.
+RANK_MAX = 4096
+
+
+def _ranked(imp, x, axis, k, descending):
+    """(values, indices) of the first `k` elements of x sorted along `axis`,
+    stably (equal elements in index order, as torch.sort(stable=True)).
+
+    Each element's place is the count of elements that go before it (greater,
+    for descending, or equal at a lower index): a fixed number of ops for any
+    k, where k rounds of argmax would unroll k reductions (topk's k=2 over a
+    Mixtral router's experts, and sort's k=n alike). NaNs are not ordered.
+    """
+    rank, n = _rank(x), _shape(x)[axis]
+    if n > RANK_MAX:
+        raise ImportUnsupported(f"sorting {n} elements along a dim is not supported "
+                                f"(euler ranks them by all pairs, up to {RANK_MAX})")
+    perm = [d for d in range(rank) if d != axis] + [axis]
+    inverse = list(np.argsort(perm))
+    x = ops.transpose(x, perm) if axis != rank - 1 else x
+    lead = _shape(x)[:-1]
+    xi = ops.reshape(x, lead + (n, 1))   # the element placed
+    xj = ops.reshape(x, lead + (1, n))   # each element it is compared with
+    before = ops.compare(xj, xi, "gt" if descending else "lt")
+    lower = np.tril(np.ones((n, n), np.int8), -1)  # j < i
+    ties = ops.minimum(ops.compare(xj, xi, "eq"), ops.constant(lower))
+    place = ops.reduce_sum(ops.cast(ops.maximum(before, ties), "i64"), (rank,))
+    # idx[r] = the i whose place is r: one match per r, summed out.
+    hit = ops.compare(ops.reshape(place, lead + (1, n)),
+                      ops.constant(np.arange(k, dtype=np.int64).reshape(k, 1)), "eq")
+    iota = ops.constant(np.arange(n, dtype=np.int64).reshape(1, n))
+    idx = ops.reduce_sum(ops.select(hit, iota, ops.constant(np.zeros((1, 1), np.int64))), (rank,))
+    values = _gather_along(x, rank - 1, idx)
+    if axis != rank - 1:
+        values, idx = ops.transpose(values, inverse), ops.transpose(idx, inverse)
+    return values, idx
+
+
+@handles("topk")
+def _topk(imp, node, x, k, dim=-1, largest=True, sorted=True):
+    """The k largest (smallest) along `dim`, in order: a stable ranking, so
+    equal elements come in index order (torch leaves their order open)."""
+    x = imp.value(x)
+    return _ranked(imp, x, _axis(dim, _rank(x)), k, bool(largest))
+
+
+@handles("sort.default", "sort.stable")
+def _sort(imp, node, x, *args, **kwargs):
+    if node.target._overloadname == "stable":  # sort(x, *, stable, dim=-1, descending=False)
+        dim, descending = kwargs.get("dim", -1), kwargs.get("descending", False)
+    else:
+        dim, descending = (list(args) + [-1, False][len(args):])[:2]
+        dim, descending = kwargs.get("dim", dim), kwargs.get("descending", descending)
+    x = imp.value(x)
+    axis = _axis(dim, _rank(x))
+    return _ranked(imp, x, axis, _shape(x)[axis], bool(descending))
+
+
 @handles("index.Tensor")
 def _index(imp, node, x, indices):
     """x[..., i0, i1, ...] with index tensors at adjacent dims (advanced indexing)."""

@@ -92,6 +92,7 @@ OTHERS = {
     "ctrl": [],                               # a buffer updated in place
     "canine": ["remainder", "conv1d"],        # integer hashing, a padded conv1d
     "qwen3": [],                              # returns its KV cache (a DynamicCache pytree)
+    "mixtral": ["topk"],                      # a top-2 router over experts (batched_mm experts)
 }
 
 
