@@ -600,7 +600,7 @@ def mobilenet_v1(size="small"):
     return reinit(T.MobileNetV1Model(cfg)), _image(size)
 
 
-# --- more families (session 7): mixture of experts ------------------------------------
+# --- more families (session 7): mixture of experts, axial positions, random masking -------
 
 def mixtral(size="small"):
     # A sparse mixture of experts: a top-2 router (topk) over 4 experts. transformers'
@@ -618,6 +618,29 @@ def persimmon(size="small"):
                             num_hidden_layers=layers, num_attention_heads=heads,
                             max_position_embeddings=512, use_cache=False)
     return reinit(T.PersimmonModel(cfg)), _ids(size)
+
+
+def reformer(size="small"):
+    # Chunked local attention, reversible residuals, axial position encodings
+    # sliced by `position_ids.max().item()`. Its LSH attention layers are left
+    # out: they hash with random rotations drawn at every call (torch.randn).
+    d, heads, _, ffn = _text(size, 256)
+    tokens = TOKENS[size]
+    cfg = T.ReformerConfig(vocab_size=VOCAB, hidden_size=d, num_attention_heads=heads,
+                           attention_head_size=d // heads, feed_forward_size=ffn,
+                           attn_layers=["local", "local"], axial_pos_shape=[2, tokens // 2],
+                           axial_pos_embds_dim=[d // 2, d // 2], local_attn_chunk_length=4,
+                           is_decoder=False, max_position_embeddings=tokens, use_cache=False)
+    return reinit(T.ReformerModel(cfg)), _ids(size)
+
+
+def vit_mae(size="small"):
+    # Random masking of 75% of the patches (argsort of the noise, gathers):
+    # the noise is an input, as ViTMAEModel's `noise` argument allows, since
+    # euler compiles no random ops (torch.rand otherwise).
+    model, image = _vit_like(size, T.ViTMAEModel, T.ViTMAEConfig)
+    patches = (IMAGE[size] // (8 if size == "small" else 16)) ** 2
+    return model, image + (torch.rand(1, patches, generator=torch.Generator().manual_seed(1)),)
 
 
 OTHER_FAMILIES = {
@@ -645,8 +668,8 @@ OTHER_FAMILIES = {
     "data2vec_text": data2vec_text, "esm": esm, "clip_text": clip_text, "clip_vision": clip_vision,
     "siglip_vision": siglip_vision, "dpt": dpt, "yolos": yolos, "focalnet": focalnet,
     "pvt": pvt, "glpn": glpn, "mobilenet_v1": mobilenet_v1,
-    # mixture of experts
-    "mixtral": mixtral, "persimmon": persimmon,
+    # mixture of experts, axial positions, random masking with the noise an input
+    "mixtral": mixtral, "persimmon": persimmon, "reformer": reformer, "vit_mae": vit_mae,
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import traceback
 import warnings
 
 import numpy as np
@@ -28,11 +29,12 @@ try:
     import torch
 except ImportError as _exc:  # pragma: no cover - the extra is optional
     raise ImportError("euler.torch needs PyTorch: pip install 'euler[torch]'") from _exc
+from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 
 from .aten import aten_name, handler_for
 from .decompose import decompose as _decompose
 from .decompose import decomposition_table, extra_decompositions
-from .importer import SUPPORTED_OPS, ImportedProgram, _location_text, import_program
+from .importer import _LIBRARY_DIRS, SUPPORTED_OPS, ImportedProgram, _location_text, import_program
 
 __all__ = ["compile", "coverage", "import_model", "import_exported", "export", "CompiledModel", "CoverageReport",
            "EulerFallbackWarning", "SUPPORTED_OPS", "backend"]
@@ -48,9 +50,22 @@ def export(model, example_inputs):
     try:
         return torch.export.export(model, tuple(example_inputs))
     except Exception as exc:  # torch reports capture failures with many exception types
-        raise CompileError(f"<torch.export>: error: cannot capture the model: "
-                           f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                           ) from exc
+        raise CompileError(_capture_error(exc)) from exc
+
+
+def _capture_error(exc) -> str:
+    """A diagnostic for a failed torch.export, at the model's line where the
+    capture stopped (torch.export runs the model's Python: the innermost frame
+    outside torch and euler), else at `<torch.export>`."""
+    where = "<torch.export>"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if not frame.filename.startswith(("<",) + _LIBRARY_DIRS):
+            where = f"{frame.filename}:{frame.lineno}:{(frame.colno or 0) + 1}"
+    text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if isinstance(exc, GuardOnDataDependentSymNode):
+        text += ("; torch.export cannot follow Python control flow on tensor values: "
+                 "torch.compile(model, backend=\"euler\") compiles the graphs around it")
+    return f"{where}: error: cannot capture the model: {text}"
 
 
 def _register_output_pytrees():

@@ -216,6 +216,40 @@ def _functional_form(node):
     return functional
 
 
+def _restore_stack_traces(out, ep):
+    """Give nodes that decomposition took out of a higher-order op (a
+    `torch.no_grad()` region of the model) the stack trace they had inside
+    it: decomposing inlines the region with traces that name only the
+    generated code (`<eval_with_key>`), which leaves diagnostics no model
+    line to point at. The node of the same name in the region's submodule
+    has it; else the region's first traced node says where the region is."""
+    regions = {}
+    for node in ep.graph.nodes:
+        sub = next((a for a in node.args if isinstance(a, torch.fx.Node) and a.op == "get_attr"),
+                   None) if node.op == "call_function" else None
+        if sub is not None and isinstance(getattr(ep.graph_module, sub.target, None),
+                                          torch.fx.GraphModule):
+            traced = {n.name: n.meta["stack_trace"]
+                      for n in getattr(ep.graph_module, sub.target).graph.nodes
+                      if n.meta.get("stack_trace")}
+            regions[node.name] = traced
+    if not regions:
+        return
+    from .importer import _LIBRARY_DIRS, user_frame  # the importer imports this module
+    for node in out.graph.nodes:
+        frame = user_frame(node.meta.get("stack_trace"))
+        if node.op != "call_function" or frame and not frame[0].startswith(_LIBRARY_DIRS):
+            continue
+        sources = list(node.meta.get("from_node") or ())
+        while sources:
+            src = sources.pop(0)
+            traced = regions.get(src.name)
+            if traced:
+                node.meta["stack_trace"] = traced.get(node.name) or next(iter(traced.values()))
+                break
+            sources.extend(src.from_node)
+
+
 def decompose(ep, table, force=False) -> Decomposed:
     """Functionalize and decompose `ep` with `table`.
 
@@ -236,6 +270,7 @@ def decompose(ep, table, force=False) -> Decomposed:
     before = [n for n in ep.graph.nodes if n.op == "call_function"]
     with _torch_warnings_ignored():
         out = ep.run_decompositions({} if table is None else table)
+    _restore_stack_traces(out, ep)
     after = _call_targets(out)
     decomposed = collections.defaultdict(list)
     for node in before:

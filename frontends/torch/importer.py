@@ -163,8 +163,29 @@ def _location_text(node) -> str:
 def _foldable(target) -> bool:
     if target is operator.getitem:
         return True
+    # Python arithmetic on sizes read from constants (Reformer's
+    # `position_ids.max().item() // w`, with position ids from an arange):
+    # the result is a compile-time number, and so is the shape it sets.
+    if getattr(target, "__module__", None) in ("_operator", "math") or target in _SYM_FUNCTIONS:
+        return True
     return (isinstance(target, torch._ops.OpOverload)
             and torch.Tag.nondeterministic_seeded not in target.tags)
+
+
+_SYM_FUNCTIONS = {torch.sym_max, torch.sym_min, torch.sym_not, torch.sym_float, torch.sym_int,
+                  torch.sym_ite, torch.sym_sum}
+
+
+def _no_lowering(target) -> str:
+    """Why an op without a handler cannot be imported, as the user can act on it."""
+    if isinstance(target, torch._ops.OpOverload):
+        if torch.Tag.nondeterministic_seeded in target.tags:
+            return ("a random op: euler compiles deterministic programs; pass the random "
+                    "tensor to the model as an input instead")
+        if target in (aten._local_scalar_dense.default, aten.item.default):
+            return ("a Python number read from a tensor computed at run time: euler "
+                    "compiles static shapes")
+    return "euler has no lowering for this op"
 
 
 class _Importer:
@@ -396,8 +417,7 @@ class _Importer:
         if any(isinstance(a, _Poison) for a in leaves):
             # Downstream of a failure: report it only if it would fail by itself.
             if handler_for(node.target) is None:
-                self.unsupported.append(Unsupported(name, loc_text,
-                                                    "euler has no lowering for this op"))
+                self.unsupported.append(Unsupported(name, loc_text, _no_lowering(node.target)))
             elif name != "getitem":
                 self.ops[name].append(loc_text)
             self.env[node] = _Poison()
@@ -412,7 +432,7 @@ class _Importer:
                 else:
                     handler = handler_for(node.target)
                     if handler is None:
-                        raise ImportUnsupported("euler has no lowering for this op")
+                        raise ImportUnsupported(_no_lowering(node.target))
                     result = handler(self, node, *args, **kwargs)
                     self.check_result(node, name, result)
         except ImportUnsupported as err:

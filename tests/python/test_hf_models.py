@@ -93,6 +93,8 @@ OTHERS = {
     "canine": ["remainder", "conv1d"],        # integer hashing, a padded conv1d
     "qwen3": [],                              # returns its KV cache (a DynamicCache pytree)
     "mixtral": ["topk"],                      # a top-2 router over experts (batched_mm experts)
+    "reformer": [],                           # slice sizes from .item() of folded position ids
+    "vit_mae": ["sort"],                      # random masking: argsort of noise given as input
 }
 
 

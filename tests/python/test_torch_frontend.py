@@ -433,6 +433,60 @@ def test_unsupported_op_is_a_compile_error_with_source_lines():
     assert len(info.value.diagnostics) == 2  # relu depends on cummax: not reported again
 
 
+class SizeFromBuffer(nn.Module):
+    """A slice whose size is Python arithmetic on `.item()` of a buffer (Reformer's
+    axial position encodings): a compile-time number once the buffer is folded."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("pos", torch.arange(4))
+        self.register_buffer("table", r(2, 4, 8))
+
+    def forward(self, x):
+        n = self.pos.max().item()
+        torch._check(n >= 0)
+        torch._check(n < 4)
+        table = self.table[:, :(n + 2) // 2].reshape(-1, 8)
+        return x + torch.index_select(table, 0, self.pos)
+
+
+def test_python_arithmetic_on_folded_sizes():
+    check(SizeFromBuffer(), r(1, 4, 8), expect=["index_select"])
+
+
+class Noisy(nn.Module):
+    def forward(self, x):
+        with torch.no_grad():  # a region torch.export keeps as a higher-order op
+            noise = torch.rand_like(x)
+        return x + noise
+
+
+def test_random_ops_are_named_with_their_model_line():
+    with pytest.raises(euler.CompileError) as info:
+        et.compile(Noisy(), (r(4, 8),))
+    (msg,) = info.value.diagnostics
+    src, start = inspect.getsourcelines(Noisy)
+    line = start + next(i for i, text in enumerate(src) if "rand_like" in text)
+    assert msg.startswith(f"{HERE}:{line}:") and "'aten.rand_like.default': a random op" in msg, msg
+
+
+class Branchy(nn.Module):
+    def forward(self, x):
+        if (x > 0).any():  # Longformer's `if is_global_attn:` from the attention mask
+            return x * 2
+        return x
+
+
+def test_capture_failure_names_the_model_line():
+    with pytest.raises(euler.CompileError) as info:
+        et.compile(Branchy(), (r(3),))
+    (msg,) = info.value.diagnostics
+    src, start = inspect.getsourcelines(Branchy)
+    line = start + next(i for i, text in enumerate(src) if "if (x > 0)" in text)
+    assert msg.startswith(f"{HERE}:{line}:9: error: cannot capture the model: "), msg
+    assert 'torch.compile(model, backend="euler")' in msg
+
+
 def test_ir_locations_point_at_the_model_source():
     program = et.import_model(GPTBlock().eval(), (r(1, 4, 32),))
     asm = program.module.operation.get_asm(enable_debug_info=True)
