@@ -304,6 +304,10 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
     return t
 
 
+# The shortest slice of K that split-K gives a matmul of very few tiles.
+GPU_SPLIT_MIN_K = 256
+
+
 def gpu_matmul_split(M, N, K, t, batch=1, override=None) -> int:
     """Slices of K for an exact-f32 matmul `t` leaves with too few blocks to
     fill the GPU: with so few outputs that only tiles of fewer than 128
@@ -320,7 +324,21 @@ def gpu_matmul_split(M, N, K, t, batch=1, override=None) -> int:
             raise ValueError(f"split_k {override}: K = {K} must split into slices of a "
                              "multiple of 16")
         return split
-    if t.math != "ffma" or batch > 1 or t.threads >= 128:
+    if t.math != "ffma" or batch > 1:
+        return 1
+    tiles = _ceil(M, t.bm) * _ceil(N, t.bn)
+    if tiles * 4 <= GPU_MULTIPROCESSORS:
+        # Fewer tiles than a quarter of the multiprocessors, whatever their
+        # threads (thin M: the MLP's 64 x 1024 x 1024, 32 tiles; the small
+        # CNN's classifier, 8 x 10 x 4096, one): slices of at least
+        # GPU_SPLIT_MIN_K, up to a block per multiprocessor.
+        split = 1
+        while (K % (2 * split) == 0 and (K // (2 * split)) % 16 == 0
+               and K // (2 * split) >= GPU_SPLIT_MIN_K
+               and tiles * 2 * split <= GPU_MULTIPROCESSORS):
+            split *= 2
+        return split
+    if t.threads >= 128:
         return 1
     split = 1
     while (split < 8 and K % (2 * split) == 0 and K // (2 * split) >= 512

@@ -593,6 +593,15 @@ def lower_gather(op, attrs):
     rank, ni = rt.rank, len(ishape)
     index = ir.IndexType.get()
     size = tshape[axis]
+    run = _constant_run(idx, size) if ni <= 1 else None
+    if run is not None:
+        # Constant indices i0, i0 + step, ...: a slice (q, k and v out of one
+        # projection), which bufferizes to a view instead of a copy.
+        start, step = run
+        n = ishape[0] if ni else 1
+        offsets, sizes, strides = [0] * len(tshape), list(tshape), [1] * len(tshape)
+        offsets[axis], sizes[axis], strides[axis] = start, n, step
+        return tensor.ExtractSliceOp(rt, table, [], [], [], offsets, sizes, strides).result
 
     def body(i, _):
         # numpy.take: negative indices count from the end. Out-of-range
@@ -606,6 +615,26 @@ def lower_gather(op, attrs):
         return tensor.extract(table, coords)
     return _generic([idx], [_dims(rank, range(axis, axis + ni)), ir.AffineMap.get_identity(rank)],
                     tensor.empty(list(rt.shape), rt.element_type), ["parallel"] * rank, body)
+
+
+def _constant_run(idx, size):
+    """(first, step) if `idx` is a constant of indices into an axis of `size`
+    that run first, first + step, ... (step >= 1), else None."""
+    owner = idx.owner
+    if isinstance(owner, ir.Block) or owner.name not in ("euler.constant", "arith.constant"):
+        return None
+    attr = owner.attributes["value"]
+    if not isinstance(attr, ir.DenseIntElementsAttr):
+        return None
+    n = math.prod(_shape(idx))
+    values = [attr.get_splat_value().value] * n if attr.is_splat else list(attr)
+    values = [v + size if v < 0 else v for v in values]  # numpy.take's negative indices
+    if not values or not all(0 <= v < size for v in values):
+        return None
+    step = values[1] - values[0] if n > 1 else 1
+    if step < 1 or any(b - a != step for a, b in zip(values, values[1:])):
+        return None
+    return values[0], step
 
 
 LOWERINGS = {

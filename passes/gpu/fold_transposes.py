@@ -30,7 +30,7 @@ from mlir import ir
 from mlir.dialects import memref
 
 from .. import ops_named
-from .schedule_matmul import default_maps, reads_transposed_b, writes_whole
+from .schedule_matmul import default_maps, reads_transposed_b, root_buffer, writes_whole
 
 NAME = "euler-gpu-fold-transposes"
 SUMMARY = "Matmuls read their operands through the transposes that produce them"
@@ -200,23 +200,15 @@ def _is_or_reshapes(value, buf):
     return value == buf
 
 
-def _root(value):
-    """The buffer under a chain of views."""
-    while _owner_named(value, _RESHAPES + ("memref.reinterpret_cast", "memref.subview",
-                                           "memref.cast", "memref.transpose")):
-        value = value.owner.operands[0]
-    return value
-
-
 def _unwritten_between(source, ops):
     """Whether no op in `ops` (or nested in them) may write `source`'s buffer."""
-    root = _root(source)
+    root = root_buffer(source)
     safe = True
 
     def visit(o):
         nonlocal safe
         for k, v in enumerate(o.operands):
-            if not isinstance(v.type, ir.MemRefType) or _root(v) != root:
+            if not isinstance(v.type, ir.MemRefType) or root_buffer(v) != root:
                 continue
             reads = (o.name in ("memref.load", "vector.load")
                      or o.name in _RESHAPES + ("memref.reinterpret_cast", "memref.subview")

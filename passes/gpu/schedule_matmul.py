@@ -274,22 +274,49 @@ def _transposed_view(b):
 
 
 def _zero_fill_of(op):
-    """The `linalg.fill` of 0 into `op`'s C right before it, if there is one."""
+    """The `linalg.fill` of 0 into `op`'s C before it, if there is one with
+    nothing between the two that touches C (the classifier's factor,
+    euler-collapse-contractions', between its C's fill and its matmul)."""
     prev = op.operation
     block_ops = list(prev.block.operations) if hasattr(prev, "block") else []
     ops = [o.operation for o in block_ops]
     i = ops.index(prev)
+    c = op.operands[2]
     for cand in reversed(ops[:i]):
-        if cand.name == "arith.constant":
+        if cand.name != "linalg.fill" or cand.operands[1] != c:
+            if _touches(cand, c):
+                return None
             continue
-        if cand.name != "linalg.fill" or cand.operands[1] != op.operands[2]:
-            return None
         value = cand.operands[0].owner
         if isinstance(value, ir.Block) or value.name != "arith.constant":
             return None
         attr = value.attributes["value"]
         return cand if isinstance(attr, ir.FloatAttr) and attr.value == 0.0 else None
     return None
+
+
+_VIEW_OPS = ("memref.collapse_shape", "memref.expand_shape", "memref.reinterpret_cast",
+             "memref.subview", "memref.cast", "memref.transpose")
+
+
+def root_buffer(value):
+    """The buffer under a chain of views."""
+    while not isinstance(value.owner, ir.Block) and value.owner.name in _VIEW_OPS:
+        value = value.owner.operands[0]
+    return value
+
+
+def _touches(op, buf):
+    """Whether `op` or an op nested in it uses `buf` or a view of its buffer."""
+    root, found = root_buffer(buf), []
+
+    def visit(o):
+        if any(isinstance(v.type, ir.MemRefType) and root_buffer(v) == root for v in o.operands):
+            found.append(o)
+            return ir.WalkResult.INTERRUPT
+        return ir.WalkResult.ADVANCE
+    op.walk(visit)
+    return bool(found)
 
 
 def _replace(op, problem, tiles, zero_init, kernel_id):

@@ -26,8 +26,6 @@ what remains is a matmul.
 
 from __future__ import annotations
 
-import math
-
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
@@ -82,16 +80,6 @@ def _materialize_factors(op):
     maps = [_dims(ir.AffineMapAttr(m).value) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
     if any(m is None for m in maps) or any(
             o.name == "linalg.index" or len(o.regions) for o in body):
-        return
-    # Fewer outputs than terms in each sum (the small CNN's classifier: 8 x 10
-    # outputs of 4096 terms): the loop path splits each sum over blocks
-    # (euler-split-reductions), where a tiled matmul would run one block.
-    iters = [str(t) for t in ir.ArrayAttr(op.attributes["iterator_types"])]
-    sizes = {}
-    for v, m in zip(op.operands, maps):
-        sizes.update(zip(m, ir.RankedTensorType(v.type).shape))
-    terms = math.prod(sizes.get(d, 1) for d, t in enumerate(iters) if "reduction" in t)
-    if math.prod(ir.RankedTensorType(op.results[0].type).shape) < terms:
         return
     producer = {r: o for o in body[:-3] for r in o.results}
 

@@ -542,9 +542,21 @@ def test_split_k_for_few_outputs_and_long_k():
                       tile_sizes={"split_k": 3})
 
 
+@pytest.mark.parametrize("M,N,K,slices", [(8, 10, 4096, 16), (64, 1024, 1024, 4),
+                                          (64, 10, 1024, 4)])
+def test_split_k_for_very_few_tiles(M, N, K, slices):
+    # Fewer tiles than a quarter of the multiprocessors, whatever their threads
+    # (the small CNN's classifier, one tile; the MLP's thin layers): slices of
+    # 256 of K, a block per multiprocessor at most.
+    m = euler.compile(_bias_residual_src(M, N, K), target="cuda", emit="gpu")
+    assert m.stages["gpu"].count("gpu.launch_func") == 2
+    assert f"memref<{slices}x{M}x{N}xf32>" in m.stages["gpu"]
+
+
 @needs_gpu
 @pytest.mark.parametrize("M,N,K,split", [(128, 512, 2048, None), (128, 512, 2048, 8),
-                                         (100, 300, 1024, 2), (128, 512, 512, 1)])
+                                         (100, 300, 1024, 2), (128, 512, 512, 1),
+                                         (8, 10, 4096, None), (64, 1024, 1024, None)])
 def test_split_k_on_gpu(M, N, K, split):
     rng = np.random.default_rng(K)
     x, w = _rand(rng, (M, K), np.float32), _rand(rng, (K, N), np.float32)

@@ -321,6 +321,13 @@ FAMILIES = {
         Case("gather_axis1", lambda t, i: ops.gather(t, i, axis=1),
              (rand(2, 5, 3), np.array([[1, 4], [0, -2]], np.int32)),
              lambda t, i: np.take(t, i, axis=1)),
+        # Constant indices in a run: slices (tensor.extract_slice), a scalar
+        # index dropping its axis.
+        Case("gather_run", lambda t: ops.gather(t, ops.constant(np.array([1, 3], np.int64)),
+                                                axis=1),
+             (rand(2, 5, 3),), lambda t: np.take(t, [1, 3], axis=1)),
+        Case("gather_scalar", lambda t: ops.gather(t, ops.constant(np.array(-1, np.int64))),
+             (rand(5, 3),), lambda t: np.take(t, -1, axis=0)),
     ],
     # constant.
     "constant": [

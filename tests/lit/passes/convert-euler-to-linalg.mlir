@@ -577,3 +577,17 @@ func.func @gather(%t: tensor<5x3xf32>, %i: tensor<4xi64>) -> tensor<4x3xf32> {
   %0 = "euler.gather"(%t, %i) : (tensor<5x3xf32>, tensor<4xi64>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+// Constant indices that run first, first + step, ...: a slice, which
+// bufferizes to a view (q, k and v out of one projection).
+// CHECK-LABEL: func.func @gather_run
+// CHECK-NOT:   linalg.generic
+// CHECK:       %[[S:.*]] = tensor.extract_slice %arg0[0, 1, 0] [2, 2, 3] [1, 2, 1] : tensor<2x5x3xf32> to tensor<2x2x3xf32>
+// CHECK-NEXT:  return %[[S]]
+func.func @gather_run(%t: tensor<2x5x3xf32>) -> tensor<2x2x3xf32> {
+  %i = "euler.constant"() {value = dense<[1, 3]> : tensor<2xi64>} : () -> tensor<2xi64>
+  %0 = "euler.gather"(%t, %i) {axis = 1 : i64} : (tensor<2x5x3xf32>, tensor<2xi64>) -> tensor<2x2x3xf32>
+  return %0 : tensor<2x2x3xf32>
+}

@@ -68,3 +68,29 @@ func.func @transposed_b(%a: memref<32x32xf32>, %w: memref<48x32xf32>, %c: memref
   linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x48xf32, strided<[1, 32]>>) outs(%c : memref<32x48xf32>)
   return
 }
+
+// -----
+
+// C's zero fill is folded past ops that touch neither C nor its buffer (the
+// small CNN's classifier: the pool's division, materialized between the
+// fill and the matmul by euler-collapse-contractions): the kernel starts
+// from zero and never reads C; the generic stays.
+// CHECK-LABEL: func.func @fill_past_other_ops
+// CHECK-NOT:     linalg.fill
+// CHECK:         linalg.generic
+// CHECK:         gpu.launch
+// CHECK-NOT:       vector.load %arg2
+// CHECK:           vector.store %{{.*}}, %arg2
+// TF32-LABEL: func.func @fill_past_other_ops
+func.func @fill_past_other_ops(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32xf32>, %x: memref<32x32xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  linalg.fill ins(%cst : f32) outs(%c : memref<32x32xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%x : memref<32x32xf32>) {
+  ^bb0(%out: f32):
+    %0 = arith.mulf %out, %half : f32
+    linalg.yield %0 : f32
+  }
+  linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>)
+  return
+}
