@@ -305,7 +305,7 @@ def gpu_matmul_tiles(M, N, K, dtype="f16", override=None, batch=1,
 
 
 # The shortest slice of K that split-K gives a matmul of very few tiles.
-GPU_SPLIT_MIN_K = 256
+GPU_SPLIT_MIN_K = 64
 
 
 def gpu_matmul_split(M, N, K, t, batch=1, override=None) -> int:
@@ -329,13 +329,19 @@ def gpu_matmul_split(M, N, K, t, batch=1, override=None) -> int:
     tiles = _ceil(M, t.bm) * _ceil(N, t.bn)
     if tiles * 4 <= GPU_MULTIPROCESSORS:
         # Fewer tiles than a quarter of the multiprocessors, whatever their
-        # threads (thin M: the MLP's 64 x 1024 x 1024, 32 tiles; the small
+        # threads (thin M: the MLP's 64 x 1024 layers, 32 tiles; the small
         # CNN's classifier, 8 x 10 x 4096, one): slices of at least
-        # GPU_SPLIT_MIN_K, up to a block per multiprocessor.
+        # GPU_SPLIT_MIN_K, up to two blocks a multiprocessor and 32 slices.
+        # H200, benchmarks/cuda.py --gemm f32 --split N (whole call, the
+        # slices' sum included, us) for N = 1/2/4/8/16/32: 8x10x4096
+        # 78.0/41.7/23.7/14.7/9.9/7.6 (cuBLAS 11.6), 64x10x1024
+        # 27.9/17.4/11.3/8.4/7.0/6.5 (10.0), 64x1024x1024
+        # 31.3/19.1/15.5/11.5/11.5/12.8 (13.8), 64x1024x512
+        # 17.7/12.2/10.6/8.8/9.5/10.5 (10.8): this picks 32, 16, 8, 8.
         split = 1
-        while (K % (2 * split) == 0 and (K // (2 * split)) % 16 == 0
+        while (2 * split <= 32 and K % (2 * split) == 0 and (K // (2 * split)) % 16 == 0
                and K // (2 * split) >= GPU_SPLIT_MIN_K
-               and tiles * 2 * split <= GPU_MULTIPROCESSORS):
+               and tiles * 2 * split <= 2 * GPU_MULTIPROCESSORS):
             split *= 2
         return split
     if t.threads >= 128:

@@ -477,7 +477,7 @@ def _linear_src(M, N, K, dtype="f32", batch=None):
 def test_transposed_weights_are_read_in_place(dtype, tf32, kernels):
     # euler-gpu-fold-transposes: the exact-f32 kernel reads w (N x K) as the
     # K x N B it stands for; the tensor-core kernels keep the transpose kernel.
-    m = euler.compile(_linear_src(64, 96, 128, dtype), target="cuda", emit="gpu",
+    m = euler.compile(_linear_src(64, 96, 64, dtype), target="cuda", emit="gpu",
                       allow_tf32=tf32)
     assert m.stages["gpu"].count("gpu.launch_func") == kernels
     assert ("memref.reinterpret_cast %arg1" in m.stages["gpu"]) == (kernels == 1)
@@ -542,12 +542,12 @@ def test_split_k_for_few_outputs_and_long_k():
                       tile_sizes={"split_k": 3})
 
 
-@pytest.mark.parametrize("M,N,K,slices", [(8, 10, 4096, 16), (64, 1024, 1024, 4),
-                                          (64, 10, 1024, 4)])
+@pytest.mark.parametrize("M,N,K,slices", [(8, 10, 4096, 32), (64, 1024, 1024, 8),
+                                          (64, 1024, 512, 8), (64, 10, 1024, 16)])
 def test_split_k_for_very_few_tiles(M, N, K, slices):
     # Fewer tiles than a quarter of the multiprocessors, whatever their threads
     # (the small CNN's classifier, one tile; the MLP's thin layers): slices of
-    # 256 of K, a block per multiprocessor at most.
+    # 64 of K or more, up to 32 slices and two blocks a multiprocessor.
     m = euler.compile(_bias_residual_src(M, N, K), target="cuda", emit="gpu")
     assert m.stages["gpu"].count("gpu.launch_func") == 2
     assert f"memref<{slices}x{M}x{N}xf32>" in m.stages["gpu"]
