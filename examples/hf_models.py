@@ -643,6 +643,21 @@ def vit_mae(size="small"):
     return model, image + (torch.rand(1, patches, generator=torch.Generator().manual_seed(1)),)
 
 
+# --- more families (session 7, continued): complex numbers, scans, hybrids -------------
+
+def fnet(size="small"):
+    # Token mixing by a 2-D Fourier transform (fftn(...).real): complex tensors.
+    return bert(size, T.FNetModel, T.FNetConfig)
+
+
+def llama4(size="small"):
+    # Rotary embeddings as a complex product (view_as_complex / view_as_real),
+    # chunked and no-rope layers, a mixture of experts with a shared expert.
+    return llama(size, T.Llama4TextModel, T.Llama4TextConfig, num_local_experts=2,
+                 num_experts_per_tok=1, intermediate_size_mlp=_text(size, 256)[3],
+                 head_dim=_head_dim(size), pad_token_id=0, bos_token_id=0, eos_token_id=0)
+
+
 OTHER_FAMILIES = {
     # vision
     "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
@@ -670,6 +685,8 @@ OTHER_FAMILIES = {
     "pvt": pvt, "glpn": glpn, "mobilenet_v1": mobilenet_v1,
     # mixture of experts, axial positions, random masking with the noise an input
     "mixtral": mixtral, "persimmon": persimmon, "reformer": reformer, "vit_mae": vit_mae,
+    # complex numbers
+    "fnet": fnet, "llama4": llama4,
 }
 
 

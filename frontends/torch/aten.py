@@ -22,7 +22,7 @@ from mlir import ir
 
 from ..dialects import ops, shapes
 
-__all__ = ["Const", "ImportUnsupported", "SUPPORTED_OPS", "aten_name", "handler_for", "handles"]
+__all__ = ["Complex", "Const", "ImportUnsupported", "SUPPORTED_OPS", "aten_name", "handler_for", "handles"]
 
 
 class ImportUnsupported(Exception):
@@ -35,6 +35,15 @@ class Const:
     tensor: torch.Tensor
 
 
+@dataclasses.dataclass
+class Complex:
+    """A complex tensor as its real and imaginary parts, real tensors of its
+    shape: euler has no complex dtype (FNet's FFT, Llama 4's complex rotary
+    embeddings)."""
+    re: ir.Value
+    im: ir.Value
+
+
 def aten_name(target) -> str:
     """'aten.linear.default' for torch.ops.aten.linear.default; else the callable's name."""
     if isinstance(target, torch._ops.OpOverload):
@@ -43,24 +52,34 @@ def aten_name(target) -> str:
 
 
 HANDLERS = {}
+# Handlers for ops on complex tensors (`Complex` operands or results).
+COMPLEX_HANDLERS = {}
 
 
-def handles(*names):
+def handles(*names, table=HANDLERS):
     """Register a handler for ATen ops by packet name ("linear") or full name ("add.Tensor")."""
     def register(fn):
         for name in names:
-            HANDLERS[name] = fn
+            table[name] = fn
         return fn
     return register
+
+
+def _lookup(table, target):
+    if isinstance(target, torch._ops.OpOverload) and target.namespace == "aten":
+        return (table.get(f"{target._opname}.{target._overloadname}")
+                or table.get(target._opname))
+    return None
+
+
+def complex_handler_for(target):
+    return _lookup(COMPLEX_HANDLERS, target)
 
 
 def handler_for(target):
     if target is operator.getitem:
         return _getitem
-    if isinstance(target, torch._ops.OpOverload) and target.namespace == "aten":
-        return (HANDLERS.get(f"{target._opname}.{target._overloadname}")
-                or HANDLERS.get(target._opname))
-    return None
+    return _lookup(HANDLERS, target)
 
 
 # --- helpers shared by handlers ------------------------------------------------
@@ -1790,3 +1809,152 @@ def _torch_dtype(arg):
 
 
 SUPPORTED_OPS = tuple(sorted(HANDLERS))
+
+
+# --- complex tensors ----------------------------------------------------------------
+# A `Complex` pair of real parts flows between these handlers; the model's own
+# view_as_real (or .real) turns it back into one real tensor.
+
+def _parts(imp, x, like):
+    """(re, im) of an operand of a complex op, im None for a real one: a
+    Complex, a complex or real constant, a real runtime tensor, or a Python
+    number (shaped to broadcast against `like`, a part of the other operand)."""
+    if isinstance(x, Complex):
+        return x.re, x.im
+    if isinstance(x, Const) and x.tensor.is_complex():
+        t = x.tensor.resolve_conj()
+        return imp.value(Const(t.real.contiguous())), imp.value(Const(t.imag.contiguous()))
+    if isinstance(x, complex):
+        return imp.scalar(x.real, like), imp.scalar(x.imag, like)
+    if isinstance(x, (bool, int, float)):
+        return imp.scalar(x, like), None
+    return imp.value(x, _dtype(like)), None
+
+
+_complex_handles = functools.partial(handles, table=COMPLEX_HANDLERS)
+
+
+@_complex_handles("view_as_complex")
+def _view_as_complex(imp, node, x):
+    x = imp.value(x)
+    shape = _shape(x)[:-1]
+    return Complex(*(ops.reshape(_take(imp, x, _rank(x) - 1, [i]), shape) for i in (0, 1)))
+
+
+@_complex_handles("view_as_real")
+def _view_as_real(imp, node, z):
+    shape = _shape(z.re) + (1,)
+    return ops.concat([ops.reshape(z.re, shape), ops.reshape(z.im, shape)], axis=len(shape) - 1)
+
+
+@_complex_handles("_to_copy")
+def _to_complex(imp, node, x, *args, **kwargs):
+    """A real tensor as a complex one (FNet's fftn of real hidden states)."""
+    if isinstance(x, Complex):
+        return x
+    with imp.complex_part():
+        return _real_as_complex(imp, imp.value(x, imp.out_type().dtype))
+
+
+def _real_as_complex(imp, x):
+    return Complex(x, ops.broadcast_to(imp.scalar(0.0, x), _shape(x)))
+
+
+def _complex_ref(a, b):
+    """A runtime part to shape Python-number operands after."""
+    for v in (a, b):
+        if isinstance(v, Complex):
+            return v.re
+    return next(v for v in (a, b) if isinstance(v, ir.Value))
+
+
+def _complex(re, im):
+    """Complex(re, im) with both parts of the shape of the result."""
+    shape = tuple(np.broadcast_shapes(_shape(re), _shape(im)))
+    return Complex(*(v if _shape(v) == shape else ops.broadcast_to(v, shape) for v in (re, im)))
+
+
+def _sum(a, b, build=ops.add):
+    """a + b (or a - b) of parts where None is zero."""
+    if b is None:
+        return a
+    if a is None:
+        return b if build is ops.add else ops.neg(b)
+    return build(a, b)
+
+
+@_complex_handles("mul.Tensor", "mul.Scalar")
+def _complex_mul(imp, node, a, b):
+    ref = _complex_ref(a, b)
+    (ar, ai), (br, bi) = _parts(imp, a, ref), _parts(imp, b, ref)
+    mul = lambda x, y: None if x is None or y is None else ops.mul(x, y)  # noqa: E731
+    re = _sum(mul(ar, br), mul(ai, bi), ops.sub)
+    return _complex(re, _sum(mul(ar, bi), mul(ai, br)))
+
+
+@_complex_handles("add.Tensor", "sub.Tensor")
+def _complex_add(imp, node, a, b, alpha=1):
+    ref = _complex_ref(a, b)
+    (ar, ai), (br, bi) = _parts(imp, a, ref), _parts(imp, b, ref)
+    if alpha != 1:
+        br, bi = (None if v is None else ops.mul(v, imp.scalar(alpha, v)) for v in (br, bi))
+    build = ops.add if node.target._opname == "add" else ops.sub
+    return _complex(build(ar, br), _sum(ai, bi, build))
+
+
+@_complex_handles("_fft_r2c")
+def _fft_r2c(imp, node, x, dims, normalization, onesided):
+    """The transform of a real tensor; onesided keeps the first n // 2 + 1
+    frequencies of the last dim (the rest are their conjugates)."""
+    x = imp.value(x)
+    z = _fft_c2c(imp, node, _real_as_complex(imp, x), dims, normalization, True)
+    if not onesided:
+        return z
+    axis = _axis(dims[-1], _rank(x))
+    keep = _shape(x)[axis] // 2 + 1
+    return Complex(*(_slice(imp, v, axis, 0, keep) for v in (z.re, z.im)))
+
+
+@_complex_handles("_fft_c2c")
+def _fft_c2c(imp, node, z, dims, normalization, forward):
+    """The discrete Fourier transform over `dims`, one dim at a time: a complex
+    matmul with the (n, n) DFT matrix exp(-+2 pi i jk / n) along the dim.
+    normalization 0: none, 1: 1/sqrt(n), 2: 1/n (of the product of the sizes)."""
+    re, im = z.re, z.im
+    rank, count = _rank(re), 1
+    sign = -1.0 if forward else 1.0
+    for d in dims:
+        axis = _axis(d, rank)
+        n = _shape(re)[axis]
+        count *= n
+        k = np.arange(n)
+        angle = 2 * np.pi * np.outer(k, k) / n
+        dtype = ops.NUMPY_DTYPES[_dtype(re)]
+        c = ops.constant(np.cos(angle).astype(dtype))
+        s = ops.constant((sign * np.sin(angle)).astype(dtype))
+        perm = [i for i in range(rank) if i != axis] + [axis]
+        inverse = list(np.argsort(perm))
+        xr, xi = ops.transpose(re, perm), ops.transpose(im, perm)
+        # (xr + i xi)(c + i s), with c and s symmetric: x @ F along the last dim.
+        yr = ops.sub(ops.matmul(xr, c), ops.matmul(xi, s))
+        yi = ops.add(ops.matmul(xr, s), ops.matmul(xi, c))
+        re, im = ops.transpose(yr, inverse), ops.transpose(yi, inverse)
+    if normalization:
+        scale = 1 / math.sqrt(count) if normalization == 1 else 1 / count
+        re, im = ops.mul(re, imp.scalar(scale, re)), ops.mul(im, imp.scalar(scale, im))
+    return Complex(re, im)
+
+
+# Ops that move or copy elements act on each part alike: the real handler,
+# once per part.
+_PER_PART = ("unsqueeze", "squeeze", "view", "reshape", "_unsafe_view", "permute", "transpose",
+             "expand", "slice", "select", "flatten", "unflatten", "clone", "alias")
+
+
+def _per_part(imp, node, z, *args, **kwargs):
+    handler = handler_for(node.target)
+    with imp.complex_part():
+        return Complex(*(handler(imp, node, part, *args, **kwargs) for part in (z.re, z.im)))
+
+
+_complex_handles(*_PER_PART)(_per_part)

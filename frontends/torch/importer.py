@@ -28,6 +28,7 @@ What it does beyond a one-to-one translation:
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import linecache
 import operator
@@ -43,7 +44,8 @@ from ..dialects import context as euler_context
 from ..dialects import ops
 from ..dialects.shapes import ShapeError, TensorType
 from ..errors import CompileError, InternalError
-from .aten import SUPPORTED_OPS, Const, ImportUnsupported, aten_name, handler_for
+from .aten import (SUPPORTED_OPS, Complex, Const, ImportUnsupported, aten_name,
+                   complex_handler_for, handler_for)
 from .decompose import passthrough
 
 __all__ = ["import_program", "ImportedProgram", "Unsupported", "SUPPORTED_OPS", "aten_name"]
@@ -176,6 +178,12 @@ _SYM_FUNCTIONS = {torch.sym_max, torch.sym_min, torch.sym_not, torch.sym_float, 
                   torch.sym_ite, torch.sym_sum}
 
 
+def _complex_node(node) -> bool:
+    """Whether `node` takes or makes a complex tensor."""
+    vals = [node.meta.get("val")] + [a.meta.get("val") for a in node.all_input_nodes]
+    return any(isinstance(v, torch.Tensor) and v.is_complex() for v in vals)
+
+
 def _no_lowering(target) -> str:
     """Why an op without a handler cannot be imported, as the user can act on it."""
     if isinstance(target, torch._ops.OpOverload):
@@ -204,6 +212,7 @@ class _Importer:
         self.mutations = []        # ("input", i) or ("param", fqn) per leading result
         self.returns_written = {}  # flat output index -> index into mutations
         self.node = None
+        self._complex_part = False
 
     # -- values --------------------------------------------------------------
 
@@ -252,10 +261,22 @@ class _Importer:
         t = ops.tensor_type(like.type)
         return self.operand(value, t.dtype, t.rank)
 
+    @contextlib.contextmanager
+    def complex_part(self):
+        """Within it, out_type() of a complex result is that of one real part."""
+        self._complex_part = True
+        try:
+            yield
+        finally:
+            self._complex_part = False
+
     def out_type(self, node=None) -> TensorType:
         val = (node or self.node).meta.get("val")
         if not isinstance(val, torch.Tensor):
             raise ImportUnsupported("the op does not produce a single tensor")
+        if val.is_complex() and self._complex_part:
+            part = torch.empty((), dtype=val.dtype).real.dtype
+            return TensorType(tuple(int(d) for d in val.shape), TORCH_DTYPES[part])
         if val.dtype not in TORCH_DTYPES:
             raise ImportUnsupported(f"results of dtype {val.dtype} are not supported")
         return TensorType(tuple(int(d) for d in val.shape), TORCH_DTYPES[val.dtype])
@@ -416,7 +437,7 @@ class _Importer:
         loc_text = _location_text(node)
         if any(isinstance(a, _Poison) for a in leaves):
             # Downstream of a failure: report it only if it would fail by itself.
-            if handler_for(node.target) is None:
+            if (complex_handler_for if _complex_node(node) else handler_for)(node.target) is None:
                 self.unsupported.append(Unsupported(name, loc_text, _no_lowering(node.target)))
             elif name != "getitem":
                 self.ops[name].append(loc_text)
@@ -424,14 +445,20 @@ class _Importer:
             return
         frame = _node_frame(node)
         loc = ir.Location.file(*frame) if frame else ir.Location.name(node.name)
-        runtime = any(isinstance(a, ir.Value) for a in leaves)
+        runtime = any(isinstance(a, (ir.Value, Complex)) for a in leaves)
         try:
             with loc:
                 if not runtime and _foldable(node.target):
                     result = self.fold(node, args, kwargs)
                 else:
                     handler = handler_for(node.target)
-                    if handler is None:
+                    if _complex_node(node):
+                        handler = complex_handler_for(node.target)
+                        if handler is None:
+                            raise ImportUnsupported("euler imports complex tensors through "
+                                                    "view_as_complex, view_as_real, mul, add, "
+                                                    "fft and views only")
+                    elif handler is None:
                         raise ImportUnsupported(_no_lowering(node.target))
                     result = handler(self, node, *args, **kwargs)
                     self.check_result(node, name, result)

@@ -244,6 +244,15 @@ OPS = {
                                    *torch.sort(y, dim=1, descending=True),
                                    *torch.sort(x, stable=True), torch.argsort(x, stable=True, dim=1)),
                   [torch.cat([torch.ones(2, 3, 3), r(2, 3, 4)], -1), r(2, 3, 7)], ["topk", "sort"]),
+    # Complex tensors as (re, im) pairs: FNet's fftn(...).real, normalized and
+    # inverse transforms, Llama 4's rotary embeddings (a complex product with a
+    # folded polar table, through view_as_complex / view_as_real).
+    "complex_fft_rotary": (lambda m, x: (
+        torch.fft.fftn(x, dim=(1, 2)).real, torch.view_as_real(torch.fft.fft(x, norm="ortho")),
+        torch.fft.ifft(torch.fft.fft(x, dim=1) * 2 + 1, dim=1, norm="forward").imag,
+        torch.view_as_real(torch.view_as_complex(x.reshape(2, 3, 3, 2)) * m.freqs.unsqueeze(1)
+                           - x[..., :3]).flatten(2)),
+        [r(2, 3, 6)], ["_fft_c2c", "view_as_complex", "view_as_real"]),
     "slice_select_scatter": (lambda m, x, s: (torch.slice_scatter(x, s[:, :3], 1, 0, 6, 2),
                                               torch.select_scatter(x, s[:, 0], 1, -1)),
                              [r(2, 6, 4), r(2, 3, 4)], ["slice_scatter", "select_scatter"]),
@@ -254,6 +263,7 @@ _BUFFERS = {
     "fold_view_of_transposed": {"table": r(3, 4)},
     "sdpa_bool_mask": {"keep": torch.rand(5, 6, generator=torch.Generator().manual_seed(1)) > 0.3},
     "masked_fill_where": {"keep": torch.tril(torch.ones(5, 6, dtype=torch.bool))},
+    "complex_fft_rotary": {"freqs": torch.polar(torch.ones(2, 3), r(2, 3))},
     "batch_norm_eval": {"mean": r(6), "var": r(6).abs() + 0.5, "gamma": r(6, seed=3),
                         "beta": r(6, seed=4)},
 }
