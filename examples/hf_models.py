@@ -612,11 +612,12 @@ def mixtral(size="small"):
 
 
 def persimmon(size="small"):
-    # Layer norms of queries and keys, squared ReLU, partial rotary embeddings.
+    # Layer norms of queries and keys, squared ReLU, partial rotary embeddings;
+    # its KV cache starts from tensor constants made inside the attention.
     d, heads, layers, ffn = _text(size, 256)
     cfg = T.PersimmonConfig(vocab_size=VOCAB, hidden_size=d, intermediate_size=ffn,
                             num_hidden_layers=layers, num_attention_heads=heads,
-                            max_position_embeddings=512, use_cache=False)
+                            max_position_embeddings=512)
     return reinit(T.PersimmonModel(cfg)), _ids(size)
 
 
@@ -653,7 +654,7 @@ def fnet(size="small"):
 def llama4(size="small"):
     # Rotary embeddings as a complex product (view_as_complex / view_as_real),
     # chunked and no-rope layers, a mixture of experts with a shared expert.
-    return llama(size, T.Llama4TextModel, T.Llama4TextConfig, num_local_experts=2,
+    return llama(size, T.Llama4TextModel, T.Llama4TextConfig, use_cache=True, num_local_experts=2,
                  num_experts_per_tok=1, intermediate_size_mlp=_text(size, 256)[3],
                  head_dim=_head_dim(size), pad_token_id=0, bos_token_id=0, eos_token_id=0)
 

@@ -22,6 +22,7 @@ import warnings
 
 import torch
 import torch._decomp
+from torch.export.graph_signature import InputKind
 
 from .aten import HANDLERS, aten_name, handler_for
 
@@ -216,6 +217,40 @@ def _functional_form(node):
     return functional
 
 
+def _run_decompositions(ep, table):
+    """ep.run_decompositions(table), around a torch 2.13 bug.
+
+    A tensor constant that the model made inside a submodule (a DynamicCache's
+    `torch.tensor([])` in Persimmon's or Llama 4's attention) is lifted as
+    `layers.0.self_attn.lifted_tensor_0`. Retracing recomputes it (fake mode
+    computes tensors of at most one element for real) and lifts the copy under
+    a fresh top-level name, `lifted_tensor_0`, while the new program keeps the
+    old constants: its verifier rejects it ("Constant tensor lifted_tensor_0
+    is not in the constants dictionary"). Stand-ins under the fresh names let
+    it through; each then takes the value the retrace computed.
+    """
+    nested = [s for s in ep.graph_signature.input_specs
+              if s.kind == InputKind.CONSTANT_TENSOR and "." in s.target]
+    if not nested:
+        return ep.run_decompositions(table)
+    constants = dict(ep.constants)
+    stand_ins = {f"lifted_tensor_{i}" for i in range(len(constants) + len(nested))} - set(constants)
+    constants.update((k, torch.empty(0)) for k in stand_ins)
+    out = ep._update(ep.graph_module, ep.graph_signature, constants=constants) \
+        .run_decompositions(table)
+    values = {n.name: n.meta.get("val") for n in out.graph.nodes if n.op == "placeholder"}
+    for spec in out.graph_signature.input_specs:
+        if spec.kind == InputKind.CONSTANT_TENSOR and spec.target in stand_ins:
+            value = getattr(values.get(spec.arg.name), "constant", None)
+            if value is None:
+                raise RuntimeError(f"torch.export lost the value of constant {spec.target}")
+            out.constants[spec.target] = value
+            stand_ins.discard(spec.target)
+    for k in stand_ins:
+        out.constants.pop(k, None)
+    return out
+
+
 def _restore_stack_traces(out, ep):
     """Give nodes that decomposition took out of a higher-order op (a
     `torch.no_grad()` region of the model) the stack trace they had inside
@@ -269,7 +304,7 @@ def decompose(ep, table, force=False) -> Decomposed:
             return Decomposed(ep, {}, as_is=True)
     before = [n for n in ep.graph.nodes if n.op == "call_function"]
     with _torch_warnings_ignored():
-        out = ep.run_decompositions({} if table is None else table)
+        out = _run_decompositions(ep, {} if table is None else table)
     _restore_stack_traces(out, ep)
     after = _call_targets(out)
     decomposed = collections.defaultdict(list)

@@ -95,6 +95,7 @@ OTHERS = {
     "mixtral": ["topk"],                      # a top-2 router over experts (batched_mm experts)
     "reformer": [],                           # slice sizes from .item() of folded position ids
     "vit_mae": ["sort"],                      # random masking: argsort of noise given as input
+    "persimmon": [],                          # KV cache from constants made in the attention
     "fnet": ["_fft_c2c"],                     # Fourier token mixing: complex tensors
 }
 
