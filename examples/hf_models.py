@@ -129,20 +129,20 @@ def roberta(size="small"):
     return bert(size, T.RobertaModel, T.RobertaConfig, positions=514)
 
 
-def t5_encoder(size="small"):
+def t5_encoder(size="small", cls=T.T5EncoderModel, config=T.T5Config):
     d, heads, layers, ffn = _text(size, 256)
-    cfg = T.T5Config(vocab_size=VOCAB, d_model=d, d_kv=d // heads, d_ff=ffn, num_layers=layers,
-                     num_heads=heads, use_cache=False)
-    return reinit(T.T5EncoderModel(cfg)), _ids(size)
+    cfg = config(vocab_size=VOCAB, d_model=d, d_kv=d // heads, d_ff=ffn, num_layers=layers,
+                 num_heads=heads, use_cache=False)
+    return reinit(cls(cfg)), _ids(size)
 
 
-def bart_encoder(size="small"):
+def bart_encoder(size="small", cls=T.BartModel, config=T.BartConfig):
     d, heads, layers, ffn = _text(size, 256)
-    cfg = T.BartConfig(vocab_size=VOCAB, d_model=d, encoder_layers=layers, decoder_layers=layers,
-                       encoder_attention_heads=heads, decoder_attention_heads=heads,
-                       encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
-                       use_cache=False)
-    return reinit(T.BartModel(cfg).get_encoder()), _ids(size)
+    cfg = config(vocab_size=VOCAB, d_model=d, encoder_layers=layers, decoder_layers=layers,
+                 encoder_attention_heads=heads, decoder_attention_heads=heads,
+                 encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512,
+                 use_cache=False)
+    return reinit(cls(cfg).get_encoder()), _ids(size)
 
 
 def mistral(size="small"):
@@ -412,11 +412,7 @@ def canine(size="small"):
 
 
 def mbart_encoder(size="small"):
-    d, heads, layers, ffn = _text(size, 256)
-    cfg = T.MBartConfig(vocab_size=VOCAB, d_model=d, encoder_layers=layers, decoder_layers=layers,
-                        encoder_attention_heads=heads, decoder_attention_heads=heads,
-                        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=512)
-    return reinit(T.MBartModel(cfg).get_encoder()), _ids(size)
+    return bart_encoder(size, T.MBartModel, T.MBartConfig)
 
 
 def deit(size="small"):
@@ -659,6 +655,173 @@ def llama4(size="small"):
                  head_dim=_head_dim(size), pad_token_id=0, bos_token_id=0, eos_token_id=0)
 
 
+def qwen2_moe(size="small"):
+    # Top-2 of 4 experts plus a sigmoid-gated shared expert.
+    ffn = _text(size, 256)[3]
+    return llama(size, T.Qwen2MoeModel, T.Qwen2MoeConfig, num_experts=4, num_experts_per_tok=2,
+                 moe_intermediate_size=ffn // 2, shared_expert_intermediate_size=ffn // 2,
+                 experts_implementation="batched_mm")
+
+
+def jamba(size="small"):
+    # A hybrid: a Mamba layer, then an attention layer with a mixture of experts.
+    d = _text(size, 256)[0]
+    return llama(size, T.JambaModel, T.JambaConfig, num_experts=2, num_experts_per_tok=1,
+                 mamba_d_state=8 if size == "small" else 16, mamba_dt_rank=d // 8,
+                 attn_layer_period=2, attn_layer_offset=1, expert_layer_period=2,
+                 expert_layer_offset=1, use_mamba_kernels=False, experts_implementation="batched_mm")
+
+
+def mamba2(size="small"):
+    # State-space duality: the scan in chunks (segment sums, exp of cumsums, tril masks).
+    d, _, layers, _ = _text(size, 256)
+    heads = 4 if size == "small" else 8
+    cfg = T.Mamba2Config(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=layers, num_heads=heads,
+                         head_dim=2 * d // heads, state_size=8 if size == "small" else 16,
+                         n_groups=1, chunk_size=4 if size == "small" else 32, use_cache=False)
+    return reinit(T.Mamba2Model(cfg)), _ids(size)
+
+
+def recurrent_gemma(size="small"):
+    # Griffin: RG-LRU recurrences (a scan of gated decays) and local attention.
+    d, heads, _, ffn = _text(size, 256)
+    cfg = T.RecurrentGemmaConfig(vocab_size=VOCAB, hidden_size=d, num_hidden_layers=3,
+                                 num_attention_heads=heads, num_key_value_heads=1,
+                                 intermediate_size=ffn, lru_width=d, attention_window_size=4 if size == "small" else 64,
+                                 use_cache=False)
+    return reinit(T.RecurrentGemmaModel(cfg)), _ids(size)
+
+
+def lfm2(size="small"):
+    # A short gated causal convolution layer beside attention.
+    return llama(size, T.Lfm2Model, T.Lfm2Config, pad_token_id=0, bos_token_id=0, eos_token_id=0,
+                 layer_types=["conv", "full_attention"])
+
+
+def phi3(size="small"):
+    # Fused qkv and gate-up projections.
+    return llama(size, T.Phi3Model, T.Phi3Config, use_cache=True, pad_token_id=0, bos_token_id=0,
+                 eos_token_id=0)
+
+
+def olmo2(size="small"):
+    # Norms after attention and MLP, RMSNorm of whole queries and keys.
+    return llama(size, T.Olmo2Model, T.Olmo2Config, use_cache=True, pad_token_id=0,
+                 bos_token_id=0, eos_token_id=0)
+
+
+def gemma3(size="small"):
+    # Local and global layers with their own rotary bases, query/key norms.
+    return llama(size, T.Gemma3TextModel, T.Gemma3TextConfig, use_cache=True,
+                 head_dim=_head_dim(size), pad_token_id=0, bos_token_id=0, eos_token_id=0)
+
+
+def cohere2(size="small"):
+    # Sliding-window layers without rotary embeddings on the global ones.
+    return llama(size, T.Cohere2Model, T.Cohere2Config, use_cache=True, pad_token_id=0,
+                 bos_token_id=0, eos_token_id=0)
+
+
+def nemotron(size="small"):
+    # Squared-ReLU MLPs, layer norms with a 1 + weight scale.
+    return llama(size, T.NemotronModel, T.NemotronConfig, pad_token_id=0, bos_token_id=0,
+                 eos_token_id=0)
+
+
+def mpt(size="small"):
+    # ALiBi biases, no positional embeddings, fused qkv.
+    d, heads, layers, _ = _text(size, 256)
+    cfg = T.MptConfig(vocab_size=VOCAB, d_model=d, n_heads=heads, n_layers=layers,
+                      expansion_ratio=2, max_seq_len=512, use_cache=False)
+    return reinit(T.MptModel(cfg)), _ids(size)
+
+
+def roformer(size="small"):
+    # Sinusoidal rotary position embeddings in a BERT encoder.
+    return bert(size, T.RoFormerModel, T.RoFormerConfig, embedding_size=_text(size, 256)[0])
+
+
+def rembert(size="small"):
+    # Decoupled input and output embedding sizes.
+    e = 16 if size == "small" else 128
+    return bert(size, T.RemBertModel, T.RemBertConfig, input_embedding_size=e,
+                output_embedding_size=e)
+
+
+def luke(size="small"):
+    # Entity-aware attention (entity embeddings beside the words).
+    return bert(size, T.LukeModel, T.LukeConfig, positions=514, entity_vocab_size=10,
+                entity_emb_size=16)
+
+
+def mra(size="small"):
+    # Multi-resolution attention: block averages, top blocks by score, block gathers.
+    return bert(size, T.MraModel, T.MraConfig, positions=514, block_per_row=2,
+                approx_mode="full")
+
+
+def umt5_encoder(size="small"):
+    # A relative position bias of its own in every layer.
+    return t5_encoder(size, T.UMT5EncoderModel, T.UMT5Config)
+
+
+def pegasus_encoder(size="small"):
+    # Sinusoidal position embeddings (a frozen table), pre-norm layers.
+    return bart_encoder(size, T.PegasusModel, T.PegasusConfig)
+
+
+def speech2text_encoder(size="small"):
+    # Strided conv1d subsampling with GLU over filter-bank features.
+    d, heads, layers, ffn = _text(size, 256)
+    mels, frames = (16, 16) if size == "small" else (80, 256)
+    cfg = T.Speech2TextConfig(vocab_size=VOCAB, d_model=d, encoder_layers=layers,
+                              decoder_layers=layers, encoder_attention_heads=heads,
+                              decoder_attention_heads=heads, encoder_ffn_dim=ffn,
+                              decoder_ffn_dim=ffn, input_feat_per_channel=mels,
+                              max_source_positions=frames, conv_channels=2 * d)
+    feats = torch.randn(1, frames, mels, generator=torch.Generator().manual_seed(0))
+    return reinit(T.Speech2TextModel(cfg).get_encoder()), (feats,)
+
+
+def hubert(size="small"):
+    # wav2vec2's feature extractor and positional conv, without quantization.
+    model, wave = wav2vec2(size)
+    cfg = T.HubertConfig(**{k: getattr(model.config, k) for k in (
+        "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "conv_dim",
+        "conv_stride", "conv_kernel", "num_conv_pos_embeddings", "num_conv_pos_embedding_groups")})
+    return reinit(T.HubertModel(cfg)), wave
+
+
+def swinv2(size="small"):
+    # Cosine attention with a learned logit scale, a continuous position-bias MLP.
+    cfg = T.Swinv2Config(image_size=IMAGE[size], patch_size=4, embed_dim=16, depths=[1, 1],
+                         num_heads=[2, 4], window_size=4) if size == "small" \
+        else T.Swinv2Config(image_size=IMAGE[size])
+    return reinit(T.Swinv2Model(cfg)), _image(size)
+
+
+def data2vec_vision(size="small"):
+    return _vit_like(size, T.Data2VecVisionModel, T.Data2VecVisionConfig,
+                     use_relative_position_bias=True)
+
+
+def dinov2_registers(size="small"):
+    # Register tokens beside the class token.
+    return _vit_like(size, T.Dinov2WithRegistersModel, T.Dinov2WithRegistersConfig,
+                     num_register_tokens=2)
+
+
+def timesformer(size="small"):
+    # Video: divided space-time attention over 2 frames.
+    d, heads, layers, ffn = _text(size, 256)
+    cfg = T.TimesformerConfig(image_size=IMAGE[size], patch_size=8 if size == "small" else 16,
+                              num_frames=2, hidden_size=d, num_hidden_layers=layers,
+                              num_attention_heads=heads, intermediate_size=ffn)
+    s = IMAGE[size]
+    return reinit(T.TimesformerModel(cfg)), (torch.randn(1, 2, 3, s, s,
+                                                         generator=torch.Generator().manual_seed(0)),)
+
+
 OTHER_FAMILIES = {
     # vision
     "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
@@ -686,8 +849,14 @@ OTHER_FAMILIES = {
     "pvt": pvt, "glpn": glpn, "mobilenet_v1": mobilenet_v1,
     # mixture of experts, axial positions, random masking with the noise an input
     "mixtral": mixtral, "persimmon": persimmon, "reformer": reformer, "vit_mae": vit_mae,
-    # complex numbers
-    "fnet": fnet, "llama4": llama4,
+    # complex numbers, scans and hybrids, more decoder LMs, encoders and vision models
+    "fnet": fnet, "llama4": llama4, "qwen2_moe": qwen2_moe, "jamba": jamba, "mamba2": mamba2,
+    "recurrent_gemma": recurrent_gemma, "lfm2": lfm2, "phi3": phi3, "olmo2": olmo2,
+    "gemma3": gemma3, "cohere2": cohere2, "nemotron": nemotron, "mpt": mpt, "roformer": roformer,
+    "rembert": rembert, "luke": luke, "mra": mra, "umt5_encoder": umt5_encoder,
+    "pegasus_encoder": pegasus_encoder, "speech2text_encoder": speech2text_encoder,
+    "hubert": hubert, "swinv2": swinv2, "data2vec_vision": data2vec_vision,
+    "dinov2_registers": dinov2_registers, "timesformer": timesformer,
 }
 
 
