@@ -137,7 +137,8 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> Mat
     # 1 broadcast of A: 6 of 16 (12 accumulators, BLIS's AVX2 kernel), and
     # 8 of 32 (16 accumulators; 16 rows spilled). AVX2, 1 thread, against
     # 8x32: 128x256x256 2.3x faster, 64x3136x576 1.8x, 256x196x2304 2.4x.
-    mr, nr, kr = min(8, (VECTOR_REGISTERS - 3) // 2), 2 * lanes, 4
+    # (One vector wide where two would leave a ragged remainder.)
+    mr, nr, kr = min(8, (VECTOR_REGISTERS - 3) // 2), _register_columns(N, lanes), 4
     # Cache tile: a kc x nc block of B (256 KiB f32) stays in L2 while mc
     # rows of A stream past it, one kc x mr panel (16 KiB) in L1 at a time;
     # packed B is swept once per mc rows, so mc is the larger. Measured at
@@ -163,6 +164,29 @@ def matmul_tiles(M, N, K, dtype="f32", threads=1, override=None, batch=1) -> Mat
     # Two parallel loops: the packs (merged) and the kernel.
     threads = parallel_threads(batch * M * N * K / MACS_PER_S / 2, threads)
     return MatmulTiles(mc, nc, kc, mr, nr, kr, parallel, max(1, threads))
+
+
+# Cost per column of C of a register tile one vector wide, and of a
+# remainder (or a whole N) between one and two vectors wide, against the
+# two-vector tile's: the micro-kernel of a width that is not a whole number
+# of vectors is slow (17 of 49 columns took most of the time). AVX-512 Xeon
+# of 2026-12-02, 1 thread, f32 3x3 convs as matmuls (M = 512 filters, K =
+# 4608, N = 7x7 pixels; K = 2304, N = 14x14), nr 32 -> 16: N = 49 8.45 ->
+# 3.34 ms (at stride 2 from 14x14: 4.39 -> 1.60), N = 196 (6 x 32 + 4) 2.00
+# -> 2.56. A 512x1024 @ 1024xN constant: N = 20 1.92 -> 0.65 ms, 24 2.42 ->
+# 0.51, 56 2.68 -> 0.74; 40 (32 + 8) 0.79 -> 0.91.
+_ONE_VECTOR_COST, _RAGGED_COST = 1.3, 7.0
+
+
+def _register_columns(N, lanes) -> int:
+    """Register-tile columns for a matmul N wide: two vectors, or one where
+    two would leave a ragged remainder (wider than one vector) that costs
+    more than the narrower tiles."""
+    def cost(nr):
+        rest = N % nr
+        return ((N - rest) * (1.0 if nr == 2 * lanes else _ONE_VECTOR_COST)
+                + rest * (_RAGGED_COST if rest > lanes else _ONE_VECTOR_COST))
+    return min((2 * lanes, lanes), key=cost)
 
 
 def _tile_override(override, what):

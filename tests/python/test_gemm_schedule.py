@@ -111,6 +111,19 @@ def test_register_tile_follows_the_vector_unit(unit, tile, monkeypatch):
     assert (t.mr, t.nr) == tile
 
 
+@pytest.mark.parametrize("vectors, nr_vectors", [(3.0625, 1), (6.25, 2), (1.25, 1), (2.5, 2)])
+def test_register_tile_avoids_ragged_remainders(vectors, nr_vectors):
+    # N = 49 on AVX-512 (3 vectors and a lane): two-vector tiles would leave
+    # 17 columns, wider than a vector, which run several times slower than
+    # whole tiles; one-vector tiles leave one. 14x14 = 196 (6.25 vectors)
+    # leaves 4 either way, and keeps the wider tile. Numerics of the narrow
+    # tile: a ragged N through the schedule, as chosen.
+    lanes = heuristics.VECTOR_BYTES // 4
+    n = int(vectors * lanes)
+    assert heuristics.matmul_tiles(64, n, 64).nr == nr_vectors * lanes
+    _check((9, 24), (24, n), num_threads=1)
+
+
 def test_tile_size_override():
     # (mc, nc, kc, mr, nr, kr): a 4x16 register tile, k-step 2.
     mod = _check((24, 40), (40, 48), num_threads=1,
