@@ -822,6 +822,25 @@ def timesformer(size="small"):
                                                          generator=torch.Generator().manual_seed(0)),)
 
 
+def mobilevit_v2(size="small"):
+    # Separable self-attention (softmax over a single context score per patch).
+    cfg = T.MobileViTV2Config(image_size=64, width_multiplier=0.25) if size == "small" \
+        else T.MobileViTV2Config(image_size=IMAGE[size])
+    image = torch.randn(1, 3, cfg.image_size, cfg.image_size,
+                        generator=torch.Generator().manual_seed(0))
+    return reinit(T.MobileViTV2Model(cfg)), (image,)
+
+
+def hiera(size="small"):
+    # Mask-unit attention, query pooling, unroll/reroll of the token order.
+    cfg = T.HieraConfig(image_size=[IMAGE[size]] * 2, patch_size=[3, 3], patch_stride=[2, 2],
+                        patch_padding=[1, 1], embed_dim=16, num_heads=[1, 2], depths=[1, 1],
+                        num_query_pool=1, query_stride=[2, 2], masked_unit_size=[4, 4],
+                        masked_unit_attention=[True, False]) if size == "small" \
+        else T.HieraConfig(image_size=[IMAGE[size]] * 2)
+    return reinit(T.HieraModel(cfg)), _image(size)
+
+
 OTHER_FAMILIES = {
     # vision
     "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
@@ -857,6 +876,7 @@ OTHER_FAMILIES = {
     "pegasus_encoder": pegasus_encoder, "speech2text_encoder": speech2text_encoder,
     "hubert": hubert, "swinv2": swinv2, "data2vec_vision": data2vec_vision,
     "dinov2_registers": dinov2_registers, "timesformer": timesformer,
+    "mobilevit_v2": mobilevit_v2, "hiera": hiera,
 }
 
 

@@ -110,9 +110,10 @@ def _reduce(name, x, attrs):
     axes = shapes.normalize_axes(attrs.get("axes", range(x.ndim)), x.ndim)
     keep = bool(attrs.get("keepdims", False))
     if name == "reduce_max":
-        # numpy refuses an empty max; euler returns max's identity, -inf, as
-        # the compiled reduction (initialized with -inf) does.
-        return np.max(x, axis=axes, keepdims=keep, initial=-np.inf)
+        # numpy refuses an empty max; euler returns max's identity, -inf (the
+        # lowest integer for integers), as the compiled reduction does.
+        lowest = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
+        return np.max(x, axis=axes, keepdims=keep, initial=lowest)
     # Float sums accumulate in float64 and round once: numpy's own f32 sum is
     # sequential along non-contiguous axes, not a reference for any order.
     acc = np.float64 if np.issubdtype(x.dtype, np.floating) else None

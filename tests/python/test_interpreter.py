@@ -120,6 +120,17 @@ def test_reductions(name, ref, axes, keepdims):
     close(y, ref(x, axis=axes, keepdims=keepdims), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_integer_max_and_its_identity(dtype):
+    # Integer maxima (argmax's candidate indices, booleans' any) start from the
+    # lowest integer: -inf has no integer value (MobileViTV2's folded masks).
+    x = RNG.integers(-50, 50, (3, 4)).astype(dtype)
+    (y,) = run(lambda v: ops.reduce_max(v, (1,)), x)
+    np.testing.assert_array_equal(y, x.max(axis=1))
+    (e,) = run(lambda v: ops.reduce_max(v, (1,)), np.zeros((3, 0), dtype))
+    np.testing.assert_array_equal(e, np.full(3, np.iinfo(dtype).min, dtype))
+
+
 @pytest.mark.parametrize("axis", [0, 1, 2, -1])
 def test_softmax_vs_torch(axis):
     x = rand(3, 4, 5, low=-50, high=50)
