@@ -841,6 +841,11 @@ def hiera(size="small"):
     return reinit(T.HieraModel(cfg)), _image(size)
 
 
+def yoso(size="small"):
+    # LSH attention in expectation: 1 - acos(cosine) / pi, raised to a power.
+    return bert(size, T.YosoModel, T.YosoConfig, use_expectation=True)
+
+
 OTHER_FAMILIES = {
     # vision
     "vit": vit, "beit": beit, "dinov2": dinov2, "swin": swin, "convnext": convnext,
@@ -876,7 +881,7 @@ OTHER_FAMILIES = {
     "pegasus_encoder": pegasus_encoder, "speech2text_encoder": speech2text_encoder,
     "hubert": hubert, "swinv2": swinv2, "data2vec_vision": data2vec_vision,
     "dinov2_registers": dinov2_registers, "timesformer": timesformer,
-    "mobilevit_v2": mobilevit_v2, "hiera": hiera,
+    "mobilevit_v2": mobilevit_v2, "hiera": hiera, "yoso": yoso,
 }
 
 

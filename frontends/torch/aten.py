@@ -293,6 +293,27 @@ def _sign(imp, node, x):
     return ops.select(ops.compare(x, zero, "gt"), one, negative)
 
 
+# acos(x) = sqrt(1 - x) * p(x) on [0, 1], |error| <= 2e-8 (Abramowitz and
+# Stegun 4.4.46), lowest power first.
+_ACOS = (1.5707963050, -0.2145988016, 0.0889789874, -0.0501743046, 0.0308918810,
+         -0.0170881256, 0.0066700901, -0.0012624911)
+
+
+@handles("acos", "asin")
+def _acos(imp, node, x):
+    """acos from the polynomial on |x| and acos(-x) = pi - acos(x); asin(x) =
+    pi/2 - acos(x). NaN outside [-1, 1] (the square root of a negative), as
+    torch gives (YOSO's 1 - acos(cosine) / pi)."""
+    x = imp.value(x, imp.out_type().dtype)
+    a = ops.abs(x)
+    poly = imp.scalar(_ACOS[-1], x)
+    for c in reversed(_ACOS[:-1]):
+        poly = ops.add(ops.mul(poly, a), imp.scalar(c, x))
+    y = ops.mul(ops.sqrt(ops.sub(imp.scalar(1.0, x), a)), poly)
+    y = ops.select(ops.compare(x, imp.scalar(0.0, x), "lt"), ops.sub(imp.scalar(math.pi, x), y), y)
+    return y if node.target._opname == "acos" else ops.sub(imp.scalar(math.pi / 2, x), y)
+
+
 @handles("gelu")
 def _gelu(imp, node, x, approximate="none"):
     return ops.gelu(imp.value(x), approximate=approximate)

@@ -113,6 +113,11 @@ OPS = {
     "log1p": (lambda m, x: (torch.log1p(x.abs() * 1e-6), torch.log1p(x.abs() * 3),
                             F.softplus(x * 4), torch.log1p(1 / (x - x))), [r(4, 33)], ["log1p"]),
     "rsqrt": (lambda m, x: torch.rsqrt(x.abs() + 0.1), [r(4, 33)], ["rsqrt"]),
+    # [-1, 1] and its ends, NaN outside.
+    "acos_asin": (lambda m, x: (torch.acos(torch.tanh(x)), torch.asin(torch.tanh(x * 3)),
+                                torch.acos(torch.clamp(x * 5, -1, 1)),
+                                torch.isnan(torch.acos(x * 2))),
+                  [r(4, 33)], ["acos", "asin"]),
     "log_sqrt_neg": (lambda m, x: -torch.log(x.abs() + 1) + torch.sqrt(x.abs()), [r(4, 33)],
                      ["log", "sqrt", "neg", "abs"]),
     "clamp_hardtanh": (lambda m, x: torch.clamp(x, -0.5, 0.7) + F.hardtanh(x) + F.relu6(x * 4),
