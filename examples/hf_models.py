@@ -599,12 +599,11 @@ def mobilenet_v1(size="small"):
 # --- more families (session 7): mixture of experts, axial positions, random masking -------
 
 def mixtral(size="small"):
-    # A sparse mixture of experts: a top-2 router (topk) over 4 experts. transformers'
-    # default experts code (grouped_mm) sorts the tokens by expert and loops over
-    # data-dependent groups in a custom op; "batched_mm" gathers each token's
-    # expert weights instead, which torch.export captures with static shapes.
+    # A sparse mixture of experts: a top-2 router (topk) over 4 experts, and
+    # transformers' default experts code: tokens sorted by expert, counted per
+    # expert (histc) and multiplied in one grouped matmul (its custom op).
     return llama(size, T.MixtralModel, T.MixtralConfig, num_local_experts=4,
-                 num_experts_per_tok=2, experts_implementation="batched_mm")
+                 num_experts_per_tok=2)
 
 
 def persimmon(size="small"):
@@ -656,7 +655,8 @@ def llama4(size="small"):
 
 
 def qwen2_moe(size="small"):
-    # Top-2 of 4 experts plus a sigmoid-gated shared expert.
+    # Top-2 of 4 experts plus a sigmoid-gated shared expert; the experts as
+    # batched matmuls of each token's gathered weights (experts_implementation).
     ffn = _text(size, 256)[3]
     return llama(size, T.Qwen2MoeModel, T.Qwen2MoeConfig, num_experts=4, num_experts_per_tok=2,
                  moe_intermediate_size=ffn // 2, shared_expert_intermediate_size=ffn // 2,

@@ -66,10 +66,12 @@ def handles(*names, table=HANDLERS):
 
 
 def _lookup(table, target):
-    if isinstance(target, torch._ops.OpOverload) and target.namespace == "aten":
-        return (table.get(f"{target._opname}.{target._overloadname}")
-                or table.get(target._opname))
-    return None
+    if not isinstance(target, torch._ops.OpOverload):
+        return None
+    if target.namespace != "aten":  # a library's custom op, by its qualified name
+        return table.get(f"{target.namespace}::{target._opname}")
+    return (table.get(f"{target._opname}.{target._overloadname}")
+            or table.get(target._opname))
 
 
 def complex_handler_for(target):
@@ -1295,6 +1297,46 @@ def _sort(imp, node, x, *args, **kwargs):
     x = imp.value(x)
     axis = _axis(dim, _rank(x))
     return _ranked(imp, x, axis, _shape(x)[axis], bool(descending))
+
+
+@handles("histc")
+def _histc(imp, node, x, bins=100, min=0, max=0):
+    """Counts of x in `bins` equal bins over [min, max] (x == max in the last),
+    as x's dtype; values outside are left out. The bins are the data's range
+    when min == max in PyTorch: not known at compile time."""
+    if min == max:
+        raise ImportUnsupported("histc over the data's own range (min == max) is not supported")
+    x = imp.value(x)
+    dtype = _dtype(x)
+    flat = ops.reshape(x, (math.prod(_shape(x)), 1))
+    scale = imp.scalar(bins / (max - min), flat)
+    idx = ops.cast(_round(imp, ops.mul(ops.sub(flat, imp.scalar(min, flat)), scale), "floor"), "i64")
+    idx = ops.select(ops.compare(flat, imp.scalar(max, flat), "eq"), imp.scalar(bins - 1, idx), idx)
+    inside = ops.minimum(ops.compare(flat, imp.scalar(min, flat), "ge"),
+                         ops.compare(flat, imp.scalar(max, flat), "le"))
+    hit = ops.minimum(ops.compare(idx, ops.constant(np.arange(bins, dtype=np.int64).reshape(1, bins)),
+                                  "eq"), inside)
+    return ops.cast(ops.reduce_sum(ops.cast(hit, "i64"), (0,)), dtype)
+
+
+@handles("transformers::grouped_mm_fallback")
+def _grouped_mm(imp, node, x, weight, offs):
+    """transformers' grouped matmul of its default mixture-of-experts code:
+    rows [offs[e-1], offs[e]) of x (sorted by expert) times weight[e], rows
+    past offs[-1] zero. Each row's expert is the count of offsets at or below
+    it; every expert's product is computed and each row takes its own (few
+    experts: E times the multiply-adds, no data-dependent shapes)."""
+    x, w = imp.value(x), imp.value(weight)
+    rows, experts, cols = _shape(x)[0], _shape(w)[0], _shape(w)[2]
+    offs = ops.reshape(imp.value(offs, "i64"), (1, experts))
+    row = ops.constant(np.arange(rows, dtype=np.int64).reshape(rows, 1))
+    group = ops.reduce_sum(ops.cast(ops.compare(offs, row, "le"), "i64"), (1,))  # (rows,)
+    every = ops.transpose(ops.matmul(ops.reshape(x, (1, rows, _shape(x)[1])), w), (1, 0, 2))
+    clamped = ops.minimum(group, imp.scalar(experts - 1, group))
+    idx = ops.broadcast_to(ops.reshape(clamped, (rows, 1, 1)), (rows, 1, cols))
+    y = ops.reshape(_gather_along(every, 1, idx), (rows, cols))
+    past = ops.reshape(ops.compare(group, imp.scalar(experts, group), "eq"), (rows, 1))
+    return ops.select(past, imp.scalar(0.0, y), y)
 
 
 @handles("index.Tensor")

@@ -92,7 +92,7 @@ OTHERS = {
     "ctrl": [],                               # a buffer updated in place
     "canine": ["remainder", "conv1d"],        # integer hashing, a padded conv1d
     "qwen3": [],                              # returns its KV cache (a DynamicCache pytree)
-    "mixtral": ["topk"],                      # a top-2 router over experts (batched_mm experts)
+    "mixtral": ["topk", "sort", "histc"],     # a top-2 router, tokens grouped by expert
     "reformer": [],                           # slice sizes from .item() of folded position ids
     "vit_mae": ["sort"],                      # random masking: argsort of noise given as input
     "persimmon": [],                          # KV cache from constants made in the attention

@@ -113,6 +113,10 @@ OPS = {
     "log1p": (lambda m, x: (torch.log1p(x.abs() * 1e-6), torch.log1p(x.abs() * 3),
                             F.softplus(x * 4), torch.log1p(1 / (x - x))), [r(4, 33)], ["log1p"]),
     "rsqrt": (lambda m, x: torch.rsqrt(x.abs() + 0.1), [r(4, 33)], ["rsqrt"]),
+    # Values outside [min, max] left out, max itself in the last bin.
+    "histc": (lambda m, x: (torch.histc(x, 5, -1, 1),
+                            torch.histc(torch.clamp(x, -1, 1).floor(), 3, -1, 1)),
+              [r(4, 33)], ["histc"]),
     # [-1, 1] and its ends, NaN outside.
     "acos_asin": (lambda m, x: (torch.acos(torch.tanh(x)), torch.asin(torch.tanh(x * 3)),
                                 torch.acos(torch.clamp(x * 5, -1, 1)),
