@@ -169,6 +169,24 @@ def _round_handler(imp, node, x):
     return x if _dtype(x) not in _EXACT_ABOVE else _round(imp, x, node.target._opname)
 
 
+@handles("round")
+def _round_half_even(imp, node, x, *, decimals=0):
+    """torch.round: to the nearest integer, halves to the even one (of x * 10^d
+    / 10^d for `decimals`): floor(x + 1/2), one less where that was a tie
+    going up to an odd integer."""
+    x = imp.value(x)
+    if _dtype(x) not in _EXACT_ABOVE:
+        return x
+    scale = 10.0 ** decimals
+    y = ops.mul(x, imp.scalar(scale, x)) if decimals else x
+    up = _round(imp, ops.add(y, imp.scalar(0.5, y)), "floor")
+    tie = ops.compare(ops.sub(up, y), imp.scalar(0.5, y), "eq")
+    half = ops.mul(up, imp.scalar(0.5, up))
+    odd = ops.compare(_round(imp, half, "floor"), half, "ne")
+    r = ops.select(ops.minimum(tie, odd), ops.sub(up, imp.scalar(1.0, up)), up)
+    return ops.div(r, imp.scalar(scale, r)) if decimals else r
+
+
 def _int_quotient(imp, a, b, mode):
     """a // b rounded down ("floor": euler.div of integers) or toward zero ("trunc")."""
     q = ops.div(a, b)

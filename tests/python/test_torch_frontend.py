@@ -113,6 +113,9 @@ OPS = {
     "log1p": (lambda m, x: (torch.log1p(x.abs() * 1e-6), torch.log1p(x.abs() * 3),
                             F.softplus(x * 4), torch.log1p(1 / (x - x))), [r(4, 33)], ["log1p"]),
     "rsqrt": (lambda m, x: torch.rsqrt(x.abs() + 0.1), [r(4, 33)], ["rsqrt"]),
+    # Halves to even (0.5, 1.5, 2.5, -0.5, -1.5), two decimals.
+    "round": (lambda m, x: (torch.round(x * 4), torch.round(torch.floor(x * 8) / 2 + 0.5),
+                            torch.round(x, decimals=2)), [r(4, 33)], ["round"]),
     # Values outside [min, max] left out, max itself in the last bin.
     "histc": (lambda m, x: (torch.histc(x, 5, -1, 1),
                             torch.histc(torch.clamp(x, -1, 1).floor(), 3, -1, 1)),
