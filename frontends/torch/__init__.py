@@ -354,23 +354,29 @@ class _BackendGraph:
         return tuple((tuple(a.shape), a.dtype) if isinstance(a, torch.Tensor) else a for a in args)
 
     def _get(self, args):
-        key = self._key(args)
+        # The weights passed, not those of the first call: dynamo hands one
+        # graph the parameters of every module that runs the same code (each
+        # expert of a mixture, two instances of one class), which are frozen
+        # into a compiled program of their own.
+        frozen = {i: args[i] for i in self.frozen}
+        key = (self._key(args), tuple(id(t) for t in frozen.values()))
         entry = self.cache.get(key)
         if entry is not None and entry[0] is not None and any(
-                t._version != entry[1][i] for i, t in self.frozen.items()):
+                t._version != entry[1][i] for i, t in frozen.items()):
             entry = None  # weights were updated in place: recompile with the new values
         if entry is None:
-            entry = self.cache[key] = (self._compile(args),
-                                       {i: t._version for i, t in self.frozen.items()})
+            # The entry holds the weights, so that their ids in the key stay theirs.
+            entry = self.cache[key] = (self._compile(args, frozen),
+                                       {i: t._version for i, t in frozen.items()}, frozen)
         return entry[0]
 
-    def _compile(self, example_inputs):
+    def _compile(self, example_inputs, frozen):
         try:
             # Exporting the dynamo graph (rather than tracing it ourselves)
             # gives the same ATen graph as euler.torch.compile, with the user's
             # stack traces, which dynamo recorded and export preserves.
             ep = torch.export.export(self.gm, tuple(example_inputs))
-            program = import_exported(ep, frozen_inputs=self.frozen)
+            program = import_exported(ep, frozen_inputs=frozen)
             if program.unsupported:
                 raise CompileError([u.diagnostic() for u in program.unsupported])
             return _compile_program(program, self.target, self.opt_level)

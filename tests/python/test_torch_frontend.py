@@ -571,3 +571,14 @@ def test_backend_new_shapes_and_updated_weights():
             assert_close(opt(x), model(x))
         model[0].weight += 1  # frozen weights are recompiled when updated in place
         assert_close(opt(x), model(x))
+
+
+def test_backend_graph_shared_by_modules_of_one_class():
+    # Dynamo hands both instances' weights to one graph of Linear.forward (as
+    # to every expert of Switch Transformers): each must get its own weights.
+    a, b = nn.Linear(8, 4).eval(), nn.Linear(8, 4).eval()
+    torch._dynamo.reset()
+    x = r(2, 8)
+    with torch.no_grad():
+        got = [torch.compile(m, backend="euler")(x) for m in (a, b)]
+        assert_close(got, [a(x), b(x)])
