@@ -1,7 +1,7 @@
 """Compile time against depth: GPT-2 (d=256, 64 tokens) with 1..12 layers.
 
     python benchmarks/compile_time.py [--layers 1,2,4,8,12] [--threads 1] [--model gpt2|gpt_block]
-                                      [--baseline] [--repeat N]
+                                      [--baseline | --against PYTHON] [--repeat N]
     python benchmarks/compile_time.py --model resnet,mobilenet_v2,bert,gpt2,llama --bench
 
 Identical layers should cost once (euler-dedup-kernels), so compile time
@@ -19,7 +19,10 @@ the compile's CPU time (`cpu s`, the process's, which a loaded machine
 inflates less) is printed too, with its ratio to the 2-layer one, and
 `--repeat N` keeps each depth's fastest of N runs (depths interleaved).
 `--baseline` also compiles every depth with euler-dedup-kernels replaced by
-a no-op (alternating with the real runs), and prints the ratio.
+a no-op (alternating with the real runs), and prints the ratio;
+`--against PYTHON` compiles every case with the euler that another
+interpreter imports instead (a venv on an earlier commit), alternating too,
+for before/after figures from one run.
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ def main(argv=None):
                    help="each --model family at benchmark size instead of depths")
     p.add_argument("--baseline", action="store_true",
                    help="also compile without euler-dedup-kernels")
+    p.add_argument("--against", metavar="PYTHON",
+                   help="also compile with another interpreter's euler (e.g. a venv of main)")
     p.add_argument("--repeat", type=int, default=1, help="best of N runs per depth")
     p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -115,12 +120,14 @@ def main(argv=None):
     else:  # each case a depth of one model
         cases = [(int(n), ["--worker", n, "--model", args.model]) for n in args.layers.split(",")]
     rows, baseline = {}, {}
+    other = "against" if args.against else "no dedup"
     for _ in range(args.repeat):
         for case, flags in cases:
             label = case if args.bench else f"{case} layers"
-            for without in [False, True] if args.baseline else [False]:
-                proc = subprocess.run([sys.executable, __file__, *flags, "--threads",
-                                       str(args.threads)] + ["--baseline"] * without,
+            for without in [False, True] if args.baseline or args.against else [False]:
+                python = args.against if without and args.against else sys.executable
+                proc = subprocess.run([python, __file__, *flags, "--threads", str(args.threads)]
+                                      + ["--baseline"] * (without and args.baseline),
                                       capture_output=True, text=True)
                 if proc.returncode:
                     print(f"  {label} failed: {proc.stderr.strip().splitlines()[-1:]}",
@@ -130,7 +137,7 @@ def main(argv=None):
                 table = baseline if without else rows
                 if case not in table or row["total"] < table[case]["total"]:
                     table[case] = row
-                print(f"  {label}{' (baseline)' * without}: {row['total']:.1f} s "
+                print(f"  {label}{f' ({other})' * without}: {row['total']:.1f} s "
                       f"({row['cpu']:.1f} s CPU)", file=sys.stderr, flush=True)
     if not rows:
         return 1
@@ -143,7 +150,7 @@ def main(argv=None):
     vs = "" if args.bench else " vs 2 layers |"
     print(f"| {'model' if args.bench else 'layers'} | export s | import s | "
           + " | ".join(f"{s} s" for s in stages)
-          + f" | total s |{vs} cpu s |{vs} kernels | max err | no dedup: total s | speedup |")
+          + f" | total s |{vs} cpu s |{vs} kernels | max err | {other}: total s | speedup |")
     print("|---:|---:|---:|" + "---:|" * len(stages) + "---:|" * (6 + 2 * (not args.bench)))
     for case, r in rows.items():
         b = baseline.get(case)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
 
@@ -63,6 +65,26 @@ class CompiledModule:
 
 
 def compile(source, target="cpu", opt_level=None, dump_dir=None, **options) -> CompiledModule:
+    with _gc_paused():
+        return _compile(source, target, opt_level, dump_dir, **options)
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    # A full collection scans every live object of the process, the caller's
+    # model and its exported graphs included (400k objects, 0.2 s a scan
+    # beside a 12-layer GPT-2), and a compile allocates enough to trigger one
+    # that finds next to nothing: the bindings' objects die by refcount.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(source, target, opt_level, dump_dir, **options) -> CompiledModule:
     opts = from_env(target=target, opt_level=opt_level, dump_dir=dump_dir, **options)
     if opts.target == "cuda":
         if opts.emit is None:

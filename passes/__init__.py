@@ -72,6 +72,16 @@ def ops_named(module, *names):
     return found
 
 
+def enclosing_function(op):
+    """The func.func holding `op` (or `op` itself), or None. Transform scripts
+    for one op run on it rather than on the module: their matches walk the
+    payload, and a model's module grows with its depth where a kernel's
+    function does not."""
+    while op is not None and op.name != "func.func":
+        op = op.parent
+    return op
+
+
 def clone_body(op, mapping, index=None, skip=None, rewrite=None):
     """Clone the body of linalg op `op` at the insertion point and return the
     values it yields. `mapping` gives its block arguments' values and gets

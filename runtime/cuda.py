@@ -304,7 +304,7 @@ class Engine(jit.Engine):
 
     def __init__(self, module, functions=(), opt_level=HOST_OPT_LEVEL, graphs=True):
         super().__init__(module, functions, opt_level, runtime_libs=RUNTIME_LIBS,
-                         symbols=runtime().symbols)
+                         symbols=runtime().symbols, weights_outside=False)
         self.graphs = graphs
         self.graph_error = None  # why capturing failed, if it did (then graphs are off)
         self._graphs = collections.OrderedDict()  # (name, pointers) -> graph

@@ -10,6 +10,7 @@ owned by it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import functools
 import math
@@ -126,17 +127,24 @@ class Engine:
     `runtime/cuda.py`, with its own `Engine` for calls on device arrays)."""
 
     def __init__(self, module: ir.Module, functions=(), opt_level: int = 3,
-                 runtime_libs=RUNTIME_LIBS, symbols=None):
+                 runtime_libs=RUNTIME_LIBS, symbols=None, weights_outside=True):
         self._entry = {}
         _load_runtime_libs(tuple(runtime_libs))
         _keep_freed_blocks()
         if _uses_openmp(module):
             symbols = {**openmp.symbols(), **(symbols or {})}
         try:
-            self._ee = ExecutionEngine(module, opt_level=opt_level)
+            # `weights_outside`: large constants are numpy arrays the code
+            # reads in place (see _weights_outside); the CUDA target's host
+            # code keeps them in (untried there).
+            with _weights_outside(module, weights_outside) as weights:
+                self._ee = ExecutionEngine(module, opt_level=opt_level)
+            self._weights = weights  # the code reads them for as long as it lives
             # {name: address}: definitions the JIT takes ahead of the runtime
             # libraries' (the CUDA target's stream and allocator hooks).
-            for name, address in (symbols or {}).items():
+            for name, address in {**(symbols or {}),
+                                  **{n: ctypes.c_void_p(a.ctypes.data)
+                                     for n, a in weights.items()}}.items():
                 self._ee.raw_register_runtime(name, address)
             self._ee.initialize()
             # Code is generated lazily on first lookup: do it now, so that it
@@ -181,6 +189,55 @@ class Engine:
                 raise InputError(f"no compiled function @{name}")
             self._entry[name] = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
         return self._entry[name]
+
+
+# Constant globals from this size up are kept out of the JIT's module.
+WEIGHT_BYTES = 1 << 16
+
+
+@contextlib.contextmanager
+def _weights_outside(module, enabled=True):
+    """Yields {global name: numpy copy of its bytes} for the module's large
+    constant byte arrays (euler-flatten-constant-globals' form of weights),
+    which are declarations, defined nowhere, until the block exits: the JIT
+    then links them to the copies. LLVM would otherwise translate, emit and
+    link every byte of them (a 12-layer GPT-2 has 38 MB, 0.15 s of its JIT);
+    the code reads them through pointers either way. The module is restored
+    on exit: it is the caller's, and printed it must carry its weights."""
+    moved = []
+    weights = {}
+    if enabled:
+        for op in module.body.operations:
+            op = op.operation
+            value = op.attributes["value"] if "value" in op.attributes else None
+            if (op.name != "llvm.mlir.global" or "constant" not in op.attributes
+                    or not isinstance(value, ir.DenseElementsAttr) or value.is_splat
+                    or ir.ShapedType(value.type).element_type != ir.IntegerType.get_signless(
+                        8, op.context)
+                    or math.prod(ir.ShapedType(value.type).shape) < WEIGHT_BYTES):
+                continue
+            name = ir.StringAttr(op.attributes["sym_name"]).value
+            align = ir.IntegerAttr(op.attributes["alignment"]).value \
+                if "alignment" in op.attributes else 1
+            weights[name] = _aligned_copy(np.array(value), align)
+            moved.append((op, value, op.attributes["linkage"]))
+            del op.attributes["value"]
+            op.attributes["linkage"] = ir.Attribute.parse("#llvm.linkage<external>", op.context)
+    try:
+        yield weights
+    finally:
+        for op, value, linkage in moved:
+            op.attributes["value"] = value
+            op.attributes["linkage"] = linkage
+
+
+def _aligned_copy(data: np.ndarray, align: int) -> np.ndarray:
+    """A copy of the bytes `data` whose first byte's address is a multiple of `align`."""
+    raw = np.empty(data.nbytes + align, dtype=np.uint8)
+    start = -raw.ctypes.data % align
+    copy = raw[start:start + data.nbytes]
+    copy[:] = data.view(np.uint8).reshape(-1)
+    return copy
 
 
 @functools.lru_cache(maxsize=None)

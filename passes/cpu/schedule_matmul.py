@@ -34,7 +34,7 @@ from mlir.dialects import arith, linalg, tensor
 
 from ...pipelines import heuristics
 from ...pipelines.heuristics import matmul_tiles, vectorize_fill
-from .. import OptionError, transform_script
+from .. import OptionError, enclosing_function, transform_script
 
 NAME = "euler-schedule-matmul"
 SUMMARY = "Pack, tile, thread and vectorize linalg.matmul/batch_matmul on tensors"
@@ -70,10 +70,11 @@ def run(module, tiles=None, num_threads=1, pack_only=False):
             except ValueError as exc:  # the `tiles` option's
                 op.location.emit_error(f"'{op.name}' op {exc}")
                 raise OptionError() from None
+            fn = enclosing_function(op) or module  # before the rewrite replaces `op`
             with ir.InsertionPoint(op), op.location:
                 plan = _rewrite(op, shapes, t, ids)
             if not pack_only:
-                transform_script.apply(module, _script(plan, shapes[0] > 0, str(etype)))
+                transform_script.apply(fn, _script(plan, shapes[0] > 0, str(etype)))
         _strip_tags(module)
 
 

@@ -2,8 +2,14 @@
 
 import numpy as np
 import pytest
+from mlir import ir
+from mlir.dialects import func
 
 import euler
+from euler import dialects
+from euler.dialects import ops
+from euler.dialects.shapes import TensorType
+from euler.runtime import jit
 
 ADD = """
 func.func @main(%x: tensor<3x4xf32>, %y: tensor<4xf32>) -> tensor<3x4xf32> {
@@ -82,3 +88,25 @@ def test_several_results_come_back_as_a_tuple():
     neg, same = euler.compile(src, opt_level=0).main(x)
     np.testing.assert_array_equal(neg, -x)
     np.testing.assert_array_equal(same, x)
+
+
+def test_large_constants_are_linked_from_numpy_and_the_module_keeps_them():
+    # From jit.WEIGHT_BYTES up, a constant is kept out of LLVM's module and
+    # linked to a copy of its bytes: the results must be the same, and the
+    # module (which the stages and the CUDA cache print) must get its data back.
+    w = np.random.default_rng(0).standard_normal((64, 512)).astype(np.float32)
+    assert w.nbytes >= jit.WEIGHT_BYTES
+    with dialects.context(), ir.Location.unknown():
+        module = ir.Module.create()
+        with ir.InsertionPoint(module.body):
+            func.FuncOp.from_py_func(ops.mlir_type(TensorType(w.shape, "f32")), name="main")(
+                lambda x: ops.add(x, ops.constant(w)))
+        text = str(module)
+    lowered = euler.compile(text, opt_level=0, emit="llvm").stages["llvm"]
+    llvm = ir.Module.parse(lowered, dialects.context())
+    signature = ([TensorType(w.shape, "f32")], [TensorType(w.shape, "f32")])
+    engine = jit.Engine(llvm, ["main"])
+    assert [a.nbytes for a in engine._weights.values()] == [w.nbytes]
+    assert str(llvm) == lowered
+    x = np.ones(w.shape, np.float32)
+    np.testing.assert_array_equal(engine.call("main", signature, [x])[0], x + w)
