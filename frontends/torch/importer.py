@@ -168,10 +168,14 @@ def _foldable(target) -> bool:
     # Python arithmetic on sizes read from constants (Reformer's
     # `position_ids.max().item() // w`, with position ids from an arange):
     # the result is a compile-time number, and so is the shape it sets.
-    if getattr(target, "__module__", None) in ("_operator", "math") or target in _SYM_FUNCTIONS:
+    if _python_arithmetic(target):
         return True
     return (isinstance(target, torch._ops.OpOverload)
             and torch.Tag.nondeterministic_seeded not in target.tags)
+
+
+def _python_arithmetic(target) -> bool:
+    return getattr(target, "__module__", None) in ("_operator", "math") or target in _SYM_FUNCTIONS
 
 
 _SYM_FUNCTIONS = {torch.sym_max, torch.sym_min, torch.sym_not, torch.sym_float, torch.sym_int,
@@ -437,7 +441,9 @@ class _Importer:
         loc_text = _location_text(node)
         if any(isinstance(a, _Poison) for a in leaves):
             # Downstream of a failure: report it only if it would fail by itself.
-            if (complex_handler_for if _complex_node(node) else handler_for)(node.target) is None:
+            # (Python arithmetic on a number the failure left unknown does not.)
+            lookup = complex_handler_for if _complex_node(node) else handler_for
+            if lookup(node.target) is None and not _python_arithmetic(node.target):
                 self.unsupported.append(Unsupported(name, loc_text, _no_lowering(node.target)))
             elif name != "getitem":
                 self.ops[name].append(loc_text)

@@ -476,6 +476,21 @@ def test_python_arithmetic_on_folded_sizes():
     check(SizeFromBuffer(), r(1, 4, 8), expect=["index_select"])
 
 
+class CountOfPositives(nn.Module):
+    def forward(self, x):
+        n = (x > 0).sum().item()  # a number only known at run time
+        torch._check(n >= 0)
+        torch._check(n <= x.numel())
+        return x * (n + 1)
+
+
+def test_run_time_numbers_are_reported_once():
+    report = et.coverage(CountOfPositives(), (r(3, 4),))
+    assert list(report.unsupported) == ["aten._local_scalar_dense.default"], report
+    ((loc, reason),) = report.unsupported["aten._local_scalar_dense.default"]
+    assert "read from a tensor computed at run time" in reason
+
+
 class Noisy(nn.Module):
     def forward(self, x):
         with torch.no_grad():  # a region torch.export keeps as a higher-order op
