@@ -327,12 +327,6 @@ def _frozen_inputs(gm, example_inputs):
     return frozen
 
 
-def _symbolic(a):
-    if isinstance(a, torch.Tensor):
-        return any(isinstance(d, torch.SymInt) for d in a.shape)
-    return isinstance(a, (torch.SymInt, torch.SymFloat, torch.SymBool))
-
-
 class _BackendGraph:
     """One dynamo graph, compiled by euler (or run eagerly if it cannot be).
 
@@ -346,8 +340,6 @@ class _BackendGraph:
         # On the GPU weights stay arguments (device tensors, no per-call copy).
         self.frozen = {} if target == "cuda" else _frozen_inputs(gm, example_inputs)
         self.cache = {}
-        if not any(_symbolic(a) for a in example_inputs):
-            self._get(example_inputs)
 
     @staticmethod
     def _key(args):
