@@ -11,6 +11,7 @@ import contextlib
 import gc
 import os
 import time
+import warnings
 
 from mlir import ir
 
@@ -20,7 +21,7 @@ from .errors import InputError
 from .options import from_env
 from .pipelines import cuda as cuda_pipeline
 from .pipelines import driver
-from .runtime import cuda, jit
+from .runtime import cuda, jit, openmp
 
 
 class CompiledFunction:
@@ -86,6 +87,15 @@ def _gc_paused():
 
 def _compile(source, target, opt_level, dump_dir, **options) -> CompiledModule:
     opts = from_env(target=target, opt_level=opt_level, dump_dir=dump_dir, **options)
+    if (opts.target == "cpu" and opts.opt_level >= 3 and opts.num_threads > 1
+            and opts.emit is None and not openmp.available()):
+        # -O3's parallel loops run on libgomp (runtime/openmp.py), a system
+        # library, not a dependency pip can install: without it the same
+        # code on one thread is slower, never wrong, and a default
+        # (num_threads = the machine's cores) must not stop a compile.
+        warnings.warn(f"{openmp.LIBGOMP} did not load: compiling for one thread "
+                      "(install libgomp1 for parallel loops)", RuntimeWarning, stacklevel=3)
+        opts.num_threads = 1
     if opts.target == "cuda":
         if opts.emit is None:
             cuda.require()  # fail before compiling what could not run

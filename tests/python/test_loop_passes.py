@@ -153,6 +153,18 @@ def test_threaded_tiles_at_O3():
     np.testing.assert_array_equal(mod.main(*w.inputs), serial.main(*w.inputs))
 
 
+def test_no_libgomp_compiles_for_one_thread(monkeypatch):
+    # libgomp is a system library: where it does not load, -O3 plans and runs
+    # one thread (with a warning) instead of failing every default compile.
+    from euler.runtime import openmp
+    monkeypatch.setattr(openmp, "available", lambda: False)
+    w = W.softmax(1024, 256, _rng)
+    with pytest.warns(RuntimeWarning, match="libgomp"):
+        mod = euler.compile(w.ir, opt_level=3, num_threads=2)
+    assert "scf.forall" not in mod.stages["tiled"]
+    np.testing.assert_allclose(mod.main(*w.inputs), w.numpy(*w.inputs), rtol=1e-5, atol=1e-7)
+
+
 def test_vector_width_override():
     w = WORKLOADS["softmax"]()
     mod = euler.compile(w.ir, opt_level=3, tile_sizes={"vector": 16})
