@@ -72,6 +72,18 @@ def ops_named(module, *names):
     return found
 
 
+# Ops whose result is a view of their first operand's buffer.
+MEMREF_VIEWS = frozenset({"memref.subview", "memref.expand_shape", "memref.collapse_shape",
+                          "memref.cast", "memref.reinterpret_cast", "memref.transpose"})
+
+
+def root_buffer(value):
+    """The buffer under a chain of memref views."""
+    while not isinstance(value.owner, ir.Block) and value.owner.name in MEMREF_VIEWS:
+        value = value.owner.operands[0]
+    return value
+
+
 def enclosing_function(op):
     """The func.func holding `op` (or `op` itself), or None. Transform scripts
     for one op run on it rather than on the module: their matches walk the

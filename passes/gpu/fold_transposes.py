@@ -29,8 +29,8 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import memref
 
-from .. import ops_named
-from .schedule_matmul import default_maps, reads_transposed_b, root_buffer, writes_whole
+from .. import ops_named, root_buffer
+from .schedule_matmul import default_maps, reads_transposed_b, writes_whole
 
 NAME = "euler-gpu-fold-transposes"
 SUMMARY = "Matmuls read their operands through the transposes that produce them"

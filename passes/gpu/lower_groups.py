@@ -44,15 +44,13 @@ import math
 from mlir import ir
 from mlir.dialects import arith, gpu, llvm, memref, scf, vector
 
-from .. import clone_body
+from .. import MEMREF_VIEWS, clone_body, root_buffer
 from .form_groups import (COMBINERS, GROUP, SCHEDULE, combiner, kind, maps, num_inputs,
                               row_group)
 
 NAME = "euler-gpu-lower-groups"
 SUMMARY = "Lower each planned fusion group to one GPU kernel (row-wise, vectorized, warp reductions)"
 
-_VIEWS = {"memref.subview", "memref.expand_shape", "memref.collapse_shape", "memref.cast",
-          "memref.reinterpret_cast", "memref.transpose"}
 _WORKGROUP = "#gpu.address_space<workgroup>"
 # A row a reduction reads once is loaded with the cache-streaming operator
 # (evict first in L1 and L2, CUDA's __ldcs; Inductor's evict_first), so that
@@ -123,12 +121,6 @@ def _strip(module):
     module.walk(visit)
 
 
-def _root_buffer(value):
-    while not isinstance(value.owner, ir.Block) and value.owner.name in _VIEWS:
-        value = value.owner.operands[0]
-    return value
-
-
 def _written_operands(op):
     """The memrefs `op` may write (all it touches, for ops not known here)."""
     memrefs = [v for v in op.operands if isinstance(v.type, ir.MemRefType)]
@@ -142,7 +134,7 @@ def _written_operands(op):
         return list(op.operands)[num_inputs(op):]
     if op.name in ("memref.copy", "gpu.memcpy"):
         return memrefs[:1] if op.name == "gpu.memcpy" else memrefs[1:]
-    if op.name in _VIEWS or op.name in ("gpu.alloc", "gpu.dealloc", "memref.get_global"):
+    if op.name in MEMREF_VIEWS or op.name in ("gpu.alloc", "gpu.dealloc", "memref.get_global"):
         return []
     return memrefs
 
@@ -278,10 +270,10 @@ def _placement_ok(ops, root, block, reads, outputs):
     ordered = [o.operation for o in block.operations]
     first_read = {}
     for op, value in reads:
-        buf = _root_buffer(value)
+        buf = root_buffer(value)
         first_read[buf] = min(first_read.get(buf, math.inf), position[op])
     for op in ordered[min(first_read.values(), default=0):position[root]]:
-        if op not in members and any(first_read.get(_root_buffer(v), math.inf) < position[op]
+        if op not in members and any(first_read.get(root_buffer(v), math.inf) < position[op]
                                      for v in _written_operands(op)):
             return False
     for buf in outputs:
@@ -351,14 +343,14 @@ class _Kernel:
             # each row's element before any thread writes it (see _reduce).
             for i, value in enumerate(list(op.operands)[:num_inputs(op)]):
                 if self.producer[(op, i)] is None and isinstance(value.type, ir.MemRefType):
-                    external_inputs.add(_root_buffer(value))
+                    external_inputs.add(root_buffer(value))
                     reads.append((op, i, value))
         # The kernel runs where the root was (a buffer may be reused in place).
         if not _placement_ok(ops, self.root, block, [(op, value) for op, _, value in reads],
                              [buf for _, buf in self.outputs]):
             raise _Unsupported()
         for op, buf in self.outputs:
-            if _root_buffer(buf) in external_inputs and not self._in_place(op, buf, reads):
+            if root_buffer(buf) in external_inputs and not self._in_place(op, buf, reads):
                 raise _Unsupported()  # written while other threads may read it
         self.memo = {}
 
@@ -373,7 +365,7 @@ class _Kernel:
             return False
         out_map = maps(writer)[len(writer.operands) - 1]
         for op, i, value in reads:
-            if _root_buffer(value) != _root_buffer(buf):
+            if root_buffer(value) != root_buffer(buf):
                 continue
             if value != buf or self.kinds[op] not in ("full", "reduce") or maps(op)[i] != out_map:
                 return False
@@ -894,8 +886,8 @@ class _ColumnKernel:
                 raise _Unsupported()
         reads = [(op, v) for op in ops for i, v in enumerate(list(op.operands)[:num_inputs(op)])
                  if self.producer[(op, i)] is None and isinstance(v.type, ir.MemRefType)]
-        inputs = {_root_buffer(v) for _, v in reads}
-        if _root_buffer(self.out) in inputs or not _placement_ok(ops, self.root, block, reads,
+        inputs = {root_buffer(v) for _, v in reads}
+        if root_buffer(self.out) in inputs or not _placement_ok(ops, self.root, block, reads,
                                                                  [self.out]):
             raise _Unsupported()
         shaped = [v for v in list(self.root.operands)[:num_inputs(self.root)]

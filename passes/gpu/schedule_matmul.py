@@ -64,7 +64,7 @@ import itertools
 from mlir import ir
 
 from ...pipelines.heuristics import gpu_matmul_split, gpu_matmul_tiles
-from .. import OptionError, clone_body, ops_named
+from .. import OptionError, clone_body, ops_named, root_buffer
 
 NAME = "euler-gpu-schedule-matmul"
 SUMMARY = ("Tensor-core kernels for linalg matmuls: mma.sync with cp.async pipelines, "
@@ -293,17 +293,6 @@ def _zero_fill_of(op):
         attr = value.attributes["value"]
         return cand if isinstance(attr, ir.FloatAttr) and attr.value == 0.0 else None
     return None
-
-
-_VIEW_OPS = ("memref.collapse_shape", "memref.expand_shape", "memref.reinterpret_cast",
-             "memref.subview", "memref.cast", "memref.transpose")
-
-
-def root_buffer(value):
-    """The buffer under a chain of views."""
-    while not isinstance(value.owner, ir.Block) and value.owner.name in _VIEW_OPS:
-        value = value.owner.operands[0]
-    return value
 
 
 def _touches(op, buf):
