@@ -179,7 +179,8 @@ def _group(error):
     if m:
         reason = re.sub(r"\b\d+\b", "N", (m.group(2) or "")[:80])
         return f"unsupported `{m.group(1)}`: {reason}"
-    error = re.sub(r"^[\w.]*(Error|Exception): ", "", re.sub(r"^\S+:\d+:\d+: ", "", error))
+    error = re.sub(r"^[\w.]*(Error|Exception): ", "", error)
+    error = re.sub(r"^\S+:\d+:\d+: (error: )?", "", error)  # the model's line: differs per test
     return re.sub(r"\b\d+\b", "N", error)[:120]
 
 
