@@ -274,10 +274,13 @@ for _name in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "rsqrt", "neg", "
 
 
 @handles("log1p")
-def _log1p(imp, node, x):
+def _log1p_handler(imp, node, x):
+    return _log1p(imp, imp.value(x, imp.out_type().dtype))
+
+
+def _log1p(imp, x):
     # log(1 + x) loses x's low bits where |x| << 1 (softplus in Mamba);
     # Kahan's correction log(u) * x / (u - 1), u = 1 + x, restores them.
-    x = imp.value(x, imp.out_type().dtype)
     u = ops.add(x, imp.scalar(1.0, x))
     d = ops.sub(u, imp.scalar(1.0, u))
     exact = ops.compare(d, imp.scalar(0.0, d), "eq")
@@ -332,6 +335,64 @@ def _acos(imp, node, x):
     y = ops.mul(ops.sqrt(ops.sub(imp.scalar(1.0, x), a)), poly)
     y = ops.select(ops.compare(x, imp.scalar(0.0, x), "lt"), ops.sub(imp.scalar(math.pi, x), y), y)
     return y if node.target._opname == "acos" else ops.sub(imp.scalar(math.pi / 2, x), y)
+
+
+# atan(x) = x * p(x^2) on [-1, 1], |error| <= 2e-8 (Abramowitz and Stegun
+# 4.4.49), lowest power first.
+_ATAN = (1.0, -0.3333314528, 0.1999355085, -0.1420889944, 0.1065626393, -0.0752896400,
+         0.0429096138, -0.0161657367, 0.0028662257)
+
+
+def _atan(imp, x):
+    """atan from the polynomial on [-1, 1] and atan(x) = sign(x) pi/2 - atan(1/x)
+    outside it (so +-inf give +-pi/2; NaN stays NaN)."""
+    one = imp.scalar(1.0, x)
+    outside = ops.compare(ops.abs(x), one, "gt")
+    t = ops.select(outside, ops.div(one, x), x)
+    t2 = ops.mul(t, t)
+    poly = imp.scalar(_ATAN[-1], x)
+    for c in reversed(_ATAN[:-1]):
+        poly = ops.add(ops.mul(poly, t2), imp.scalar(c, x))
+    y = ops.mul(t, poly)
+    half_pi = ops.select(ops.compare(x, imp.scalar(0.0, x), "lt"), imp.scalar(-math.pi / 2, x),
+                         imp.scalar(math.pi / 2, x))
+    return ops.select(outside, ops.sub(half_pi, y), y)
+
+
+@handles("atan")
+def _atan_handler(imp, node, x):
+    # In f32 and rounded once, as torch computes 16-bit atan: the polynomial's
+    # eight steps in bf16 would each round.
+    dtype = imp.out_type().dtype
+    if dtype in ("f16", "bf16"):
+        return ops.cast(_atan(imp, imp.value(x, "f32")), dtype)
+    return _atan(imp, imp.value(x, dtype))
+
+
+@handles("atan2")
+def _atan2(imp, node, y, x):
+    """atan(y / x) moved to the quadrant of (x, y), as torch gives: +-pi (y's
+    sign) where x is negative, +-pi/2 where x = 0 and y != 0. Signs are read
+    as 1/v < 0, so that -0 counts as negative: atan2(-0, -1) = -pi."""
+    out = imp.out_type()
+    y, x = (ops.broadcast_to(imp.operand(v, out.dtype, out.rank), out.shape) for v in (y, x))
+    zero, one = imp.scalar(0.0, x), imp.scalar(1.0, x)
+    x_zero = ops.compare(x, zero, "eq")
+    base = _atan(imp, ops.div(y, ops.select(x_zero, one, x)))
+    y_neg = ops.compare(ops.div(one, y), zero, "lt")
+    turn = ops.select(y_neg, imp.scalar(-math.pi, x), imp.scalar(math.pi, x))
+    result = ops.select(ops.compare(ops.div(one, x), zero, "lt"), ops.add(base, turn), base)
+    on_axis = ops.select(y_neg, imp.scalar(-math.pi / 2, x), imp.scalar(math.pi / 2, x))
+    y_zero = ops.compare(y, zero, "eq")
+    return ops.select(x_zero, ops.select(y_zero, result, on_axis), result)
+
+
+@handles("atanh")
+def _atanh(imp, node, x):
+    """atanh(x) = log1p(2x / (1 - x)) / 2: accurate near 0, +-inf at +-1, NaN outside."""
+    x = imp.value(x, imp.out_type().dtype)
+    ratio = ops.div(ops.add(x, x), ops.sub(imp.scalar(1.0, x), x))
+    return ops.mul(_log1p(imp, ratio), imp.scalar(0.5, x))
 
 
 @handles("gelu")

@@ -125,6 +125,14 @@ OPS = {
                                 torch.acos(torch.clamp(x * 5, -1, 1)),
                                 torch.isnan(torch.acos(x * 2))),
                   [r(4, 33)], ["acos", "asin"]),
+    # Every quadrant, the axes (x = 0, y = +-0), broadcasting, |x| > 1 for atan;
+    # atanh near 0, at +-1 and outside.
+    "atan_atan2_atanh": (lambda m, x, y: (torch.atan(x * 3), torch.atan2(y, x),
+                                          torch.atan2(y, torch.zeros_like(x)),
+                                          torch.atan2(y * 0, x), torch.atan2(y[:1], x),
+                                          torch.atanh(torch.tanh(x)), torch.atanh(x * 1e-3),
+                                          torch.atanh(torch.sign(x)), torch.isnan(torch.atanh(x * 3))),
+                         [r(4, 33), r(4, 33, seed=5)], ["atan", "atan2", "atanh"]),
     "log_sqrt_neg": (lambda m, x: -torch.log(x.abs() + 1) + torch.sqrt(x.abs()), [r(4, 33)],
                      ["log", "sqrt", "neg", "abs"]),
     "clamp_hardtanh": (lambda m, x: torch.clamp(x, -0.5, 0.7) + F.hardtanh(x) + F.relu6(x * 4),
