@@ -853,6 +853,11 @@ def _unbatched(node, y):
 def _max_pool(imp, node, x, kernel, stride=None, padding=0, dilation=1, ceil_mode=False):
     x = _nchw(imp.value(x))
     k, s, p, d = _pool_args(kernel, stride, padding, dilation)
+    indices = node.target._opname == "max_pool2d_with_indices" and any(
+        u.target is operator.getitem and u.args[1] == 1 for u in node.users)
+    if indices:
+        y, idx = _window_max(imp, x, k, s, p, d, ceil_mode, indices=True)
+        return _unbatched(node, y), _unbatched(node, idx)
     if d == (1, 1) and not ceil_mode:
         y = ops.max_pool2d(x, k, s, p)
     else:
@@ -861,10 +866,15 @@ def _max_pool(imp, node, x, kernel, stride=None, padding=0, dilation=1, ceil_mod
     return (y, None) if node.target._opname == "max_pool2d_with_indices" else y
 
 
-def _window_max(imp, x, k, s, p, d, ceil):
+def _window_max(imp, x, k, s, p, d, ceil, indices=False):
     """Dilated or ceil-mode max pooling: pad with -inf, pick each window tap
-    with a strided gather, and take the elementwise maximum of the taps."""
+    with a strided gather, and take the elementwise maximum of the taps.
+
+    With `indices`, also the flat index h * W + w (int64) of each window's
+    maximum in the unpadded input, as torch's max_pool2d_with_indices: the
+    first maximum of the window, or a NaN, wins."""
     n, c, h, w = _shape(x)
+    in_w = w
     np_dtype = ops.NUMPY_DTYPES[_dtype(x)]
     outs = [_pool_out(size, k[i], s[i], p[i], d[i], ceil) for i, size in enumerate((h, w))]
     for axis, size in ((2, h), (3, w)):
@@ -881,13 +891,23 @@ def _window_max(imp, x, k, s, p, d, ceil):
             parts.append(ops.constant(np.full(shape, -np.inf, np_dtype)))
         if len(parts) > 1:
             x = ops.concat(parts, axis=axis)
-    y = None
+    y = idx = None
     for a in range(k[0]):
         rows = _take(imp, x, 2, [o * s[0] + a * d[0] for o in range(outs[0])])
         for b in range(k[1]):
             tap = _take(imp, rows, 3, [o * s[1] + b * d[1] for o in range(outs[1])])
-            y = tap if y is None else ops.maximum(y, tap)
-    return y
+            if not indices:
+                y = tap if y is None else ops.maximum(y, tap)
+                continue
+            oh, ow = np.meshgrid(np.arange(outs[0]), np.arange(outs[1]), indexing="ij")
+            at = ops.constant(((oh * s[0] + a * d[0] - p[0]) * in_w
+                               + ow * s[1] + b * d[1] - p[1]).astype(np.int64)[None, None])
+            if y is None:
+                y, idx = tap, ops.broadcast_to(at, _shape(tap))
+                continue
+            better = ops.maximum(ops.compare(tap, y, "gt"), ops.compare(tap, tap, "ne"))
+            y, idx = ops.select(better, tap, y), ops.select(better, at, idx)
+    return (y, idx) if indices else y
 
 
 @handles("avg_pool2d")

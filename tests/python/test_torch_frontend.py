@@ -87,6 +87,15 @@ OPS = {
                             ["max_pool2d"]),
     "max_pool2d_ceil": (lambda m, x: F.max_pool2d(x, 2, 2, ceil_mode=True), [r(1, 2, 7, 9)],
                         ["max_pool2d"]),
+    # Indices of the first maximum: padding, stride, dilation, ceil mode, ties
+    # (the rounded input), 3-D input.
+    "max_pool2d_indices": (lambda m, x: sum((F.max_pool2d(x, 3, 2, 1, return_indices=True),
+                                             F.max_pool2d(x.round(), 2, return_indices=True),
+                                             F.max_pool2d(x, 3, 1, 1, dilation=2, ceil_mode=True,
+                                                          return_indices=True),
+                                             F.max_pool2d(x[0], 2, 2, ceil_mode=True,
+                                                          return_indices=True)), ()),
+                           [r(2, 3, 9, 11)], ["max_pool2d_with_indices"]),
     "avg_pool2d": (lambda m, x: F.avg_pool2d(x, 2), [r(2, 4, 8, 8)], ["avg_pool2d"]),
     "avg_pool2d_exclude_pad": (lambda m, x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
                                [r(1, 3, 9, 9)], ["avg_pool2d"]),
