@@ -296,7 +296,7 @@ def _im2col(x, pshape, strides, dilations, threads, images_outer=False) -> ir.Va
     # The work: one copied element per patch entry.
     copies = channels * taps * n * oh * ow
     if channels % threads == 0 and \
-            heuristics.parallel_threads(copies / heuristics.OPS_PER_S, threads) > 1:
+            heuristics.parallel_threads(copies / heuristics.PACK_ELEMENTS_PER_S, threads) > 1:
         chunk = channels // threads
         forall = scf.ForallOp([0], [threads], [1], [out])
         with ir.InsertionPoint(forall.body):
@@ -325,7 +325,9 @@ def _im2col_packed(x, pshape, strides, dilations, threads, kr, nr) -> ir.Value:
     nr columns ends. Where the cuts fall repeats every p = nr / gcd(ow, nr)
     rows, so rows are handled p at a time with the cuts known statically:
     each piece one read of x (and a shuffle for strides) and one write.
-    Split over `threads` by whole groups of p rows (whole panels)."""
+    Split over `threads` by whole groups of p rows (whole panels) where they
+    divide, else by channels (whole k-steps of rows of P): a small image
+    (14x14, 7x7: fewer rows than one group) is all one group's remainder."""
     n, c, kh, kw, oh, ow = pshape
     etype = x.type.element_type
     b = _Builder(x, etype)
@@ -347,14 +349,18 @@ def _im2col_packed(x, pshape, strides, dilations, threads, kr, nr) -> ir.Value:
             start += width
     panels_per_group = period * ow // nr
 
-    def group(g0, panel0, acc, count=period):
+    def group(g0, panel0, acc, count=period, ch0=None, channels=c):
         """Rows g0 .. g0 + count (g0: an index value) into panels from
-        `panel0` (an index value, relative to acc)."""
+        `panel0` (an index value, relative to acc), for the `channels`
+        channels from `ch0` (an index value; None: 0), whose first k-step
+        is acc's first."""
         def channel(ch, acc):
             return b.loop(taps, acc, lambda tap, acc: one_tap(ch, tap, acc))
 
         def one_tap(ch, tap, acc):
             kk = arith.addi(arith.muli(ch, b.c(taps)), tap) if taps > 1 else ch
+            if ch0 is not None:
+                ch = arith.addi(ch, ch0)
             kq, ks = (arith.divui(kk, b.c(kr)), arith.remui(kk, b.c(kr))) if kr > 1 \
                 else (kk, b.c(0))
             i = None if kh == 1 else tap if kw == 1 else arith.divui(tap, b.c(kw))
@@ -377,7 +383,7 @@ def _im2col_packed(x, pshape, strides, dilations, threads, kr, nr) -> ir.Value:
                     v = vector.shuffle(v, v, [q * strides[1] for q in range(width)])
                 acc = _write(v, acc, [b.add(panel0, panel), kq, ks, b.c(lane)])
             return acc
-        return b.loop(c, acc, channel)
+        return b.loop(channels, acc, channel)
 
     def group_loop(first, count, acc):
         """Groups first .. first + count into acc, whose panel 0 is group first's."""
@@ -387,9 +393,38 @@ def _im2col_packed(x, pshape, strides, dilations, threads, kr, nr) -> ir.Value:
         return b.loop(first + count, acc, body, start=first)
 
     out = tensor.empty([n1, k1, kr, nr], etype)
-    copies = k * cols  # one copied element per patch entry
-    if groups % threads == 0 and groups >= threads and \
-            heuristics.parallel_threads(copies / heuristics.OPS_PER_S, threads) > 1:
+    # One copied element per patch entry, at the speed of the schedule's packs.
+    copies = k * cols
+    parallel = heuristics.parallel_threads(copies / heuristics.PACK_ELEMENTS_PER_S, threads) > 1
+    by_rows = parallel and groups % threads == 0 and groups >= threads
+    by_channels = parallel and not by_rows and c % threads == 0 \
+        and (c // threads * taps) % kr == 0
+    if by_channels:
+        # Each thread all rows of its channels: a slice of whole k-steps.
+        chunk = c // threads
+        steps = chunk * taps // kr
+        forall = scf.ForallOp([0], [threads], [1], [out])
+        with ir.InsertionPoint(forall.body):
+            ch0 = arith.muli(forall.induction_variables[0], b.c(chunk))
+            step0 = arith.muli(forall.induction_variables[0], b.c(steps))
+            sizes = [n1, steps, kr, nr]
+            slice_ = dict(static_offsets=[0, ir.ShapedType.get_dynamic_size(), 0, 0],
+                          static_sizes=sizes, static_strides=[1] * 4)
+            part = tensor.extract_slice(_ttype(sizes, etype), forall.inner_iter_args[0],
+                                        [step0], [], [], **slice_)
+
+            def row_group(gi, acc):
+                return group(b.mul(gi, period), b.mul(gi, panels_per_group), acc,
+                             ch0=ch0, channels=chunk)
+            part = b.loop(groups, part, row_group)
+            if rows % period:
+                part = group(b.c(groups * period), b.c(groups * panels_per_group), part,
+                             count=rows % period, ch0=ch0, channels=chunk)
+            with ir.InsertionPoint(forall.terminator().region.blocks[0]):
+                tensor.parallel_insert_slice(part, forall.inner_iter_args[0], [step0], [], [],
+                                             **slice_)
+        acc = forall.results[0]
+    elif by_rows:
         chunk = groups // threads
         forall = scf.ForallOp([0], [threads], [1], [out])
         with ir.InsertionPoint(forall.body):
@@ -412,7 +447,7 @@ def _im2col_packed(x, pshape, strides, dilations, threads, kr, nr) -> ir.Value:
         acc = forall.results[0]
     else:
         acc = group_loop(0, groups, out)
-    if rows % period:
+    if rows % period and not by_channels:
         # The last rows, short of a group: their cuts are the group's first.
         g0 = groups * period
         acc = group(b.c(g0), b.c(groups * panels_per_group), acc, count=rows % period)

@@ -77,6 +77,8 @@ CASES = {
     # A ResNet-stem-like 7x7/2: 49 taps (unrolled, bufferization never ended).
     "7x7_stride2": ((1, 3, 20, 21), (4, 3, 7, 7), dict(strides=(2, 2), padding=(3, 3))),
     "odd": ((1, 3, 5, 3), (1, 3, 5, 3), {}),  # one output pixel, one filter
+    # Fewer rows (14) than the 16 whose panel cuts repeat: split by channels.
+    "small_image": ((1, 8, 14, 14), (16, 8, 3, 3), dict(padding=(1, 1))),
     # A row of P longer than one transfer chunk (64), with stride 2.
     "wide_row": ((1, 2, 3, 150), (3, 2, 3, 3), dict(strides=(1, 2), padding=(1, 1))),
 }
@@ -163,11 +165,13 @@ def test_conv_accumulates_into_init(per_image, monkeypatch):
                     conv_ref, seed=1)
 
 
-@pytest.mark.parametrize("name", ["3x3_pad", "batch", "7x7_stride2", "wide_row", "dilation"])
+@pytest.mark.parametrize("name", ["3x3_pad", "batch", "7x7_stride2", "wide_row", "dilation",
+                                  "small_image"])
 def test_patch_matrix_written_packed(name, monkeypatch):
     # The patch matrix is written in the schedule's packed layout of B and
     # read as it is (no unpack is left to run); with the threads' cost model
-    # forced, the rows are split over two threads where their groups divide.
+    # forced, the rows are split over two threads where their groups divide,
+    # else the channels (small_image).
     from euler.pipelines import heuristics
     monkeypatch.setattr(heuristics, "parallel_threads", lambda seconds, threads: threads)
     x_shape, w_shape, attrs = CASES[name]
