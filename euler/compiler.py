@@ -53,6 +53,25 @@ class CompiledModule:
     def __init__(self, stages, functions, options):
         self.stages, self.functions, self.options = stages, functions, options
 
+    def profile(self, reset: bool = False) -> list:
+        """Time spent in each kernel over the calls since compiling (or the
+        last reset), longest first: `runtime.profile.KernelTime` rows, one
+        per kernel function (`@__euler_kernel_N`, its ops and source lines)
+        and one per public function (`@main`, the whole call, host code
+        included). Needs `profile=True` (or EULER_PROFILE=1) at compile
+        time; `reset` zeroes the counters after reading them."""
+        engine = next((f._engine for f in self.functions.values()), None)
+        counters = getattr(engine, "counters", None)
+        if counters is None:
+            raise InputError("no profile: compile with profile=True (or EULER_PROFILE=1); "
+                             f"target {self.options.target!r} at -O{self.options.opt_level}"
+                             + ("" if self.options.target == "cpu" else
+                                " (only the CPU target times its kernels)"))
+        rows = sorted(counters.read(), key=lambda r: -r.seconds)
+        if reset:
+            counters.reset()
+        return rows
+
     def __getitem__(self, name) -> CompiledFunction:
         if name not in self.functions:
             raise InputError(f"no public function @{name}; have: "
@@ -60,7 +79,7 @@ class CompiledModule:
         return self.functions[name]
 
     def __getattr__(self, name) -> CompiledFunction:
-        if name.startswith("_") or name in ("stages", "functions", "options"):
+        if name.startswith("_") or name in ("stages", "functions", "options", "profile"):
             raise AttributeError(name)
         return self[name]
 

@@ -11,6 +11,7 @@ overrides it):
                      ~/.cache/euler)
   EULER_CACHE        0 turns the compile cache off
   EULER_CUDA_GRAPHS  0 turns CUDA graphs of repeated device calls off
+  EULER_PROFILE      1 times every kernel call (CompiledModule.profile())
   EULER_CPU          the CPU vector unit the tile heuristics plan for: avx512,
                      avx2, sse or neon (default: the host's; the lit tests
                      pin avx512, so that their tile shapes never vary)
@@ -45,6 +46,9 @@ class Options:
     # CUDA target: device calls that repeat their pointers replay a CUDA
     # graph of the call (see runtime/cuda.py).
     cuda_graphs: bool = True
+    # Time every kernel call into counters `CompiledModule.profile()` reads
+    # (CPU; the code is otherwise unchanged, and nothing is emitted when off).
+    profile: bool = False
     # Reuse compiled modules (in process, and from `cache_dir` across processes).
     cache: bool = True
     cache_dir: str | None = None
@@ -69,6 +73,8 @@ def from_env(**overrides) -> Options:
         env["cache_dir"] = os.environ["EULER_CACHE_DIR"]
     if os.environ.get("EULER_CACHE", "").strip().lower() in ("0", "off", "false", "no"):
         env["cache"] = False
+    if os.environ.get("EULER_PROFILE", "").strip().lower() in ("1", "on", "true", "yes"):
+        env["profile"] = True
     if os.environ.get("EULER_CUDA_GRAPHS", "").strip().lower() in ("0", "off", "false", "no"):
         env["cuda_graphs"] = False
     env["cache_dir"] = env.get("cache_dir") or os.path.join(

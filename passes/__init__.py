@@ -55,6 +55,7 @@ REGISTRY = {
     "euler-gpu-sink-constants": "gpu.sink_constants",
     "euler-split-reductions": "linalg.split_reductions",
     "euler-limit-unroll": "cpu.limit_unroll",
+    "euler-profile-kernels": "transforms.profile_kernels",
 }
 
 

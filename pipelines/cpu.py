@@ -74,6 +74,10 @@ def tiled(pm, opts: Options):
         # Last: what each kernel is is settled now, and every later stage
         # (LLVM most of all) then compiles each distinct kernel once.
         passes.add(pm, "euler-dedup-kernels")
+    if opts.profile:
+        # Once the kernels are functions, and while their linalg ops still
+        # say what each computes.
+        passes.add(pm, "euler-profile-kernels")
 
 
 def vectorized(pm, opts: Options):

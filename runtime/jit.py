@@ -25,7 +25,7 @@ from ..dialects import ops
 from ..dialects.shapes import DTYPE_BYTES, MAX_TENSOR_BYTES, ShapeError, TensorType
 from ..errors import CompileError, InputError, InternalError, format_diagnostic
 from ..passes.transforms.mangle_symbols import symbol_name
-from . import openmp
+from . import openmp, profile
 
 _LIB_DIR = os.path.join(os.path.dirname(ir.__file__), "lib")
 # memrefCopy and friends (-O3's parallel loops call runtime/openmp.py).
@@ -133,6 +133,10 @@ class Engine:
         _keep_freed_blocks()
         if _uses_openmp(module):
             symbols = {**openmp.symbols(), **(symbols or {})}
+        # profile=True: the counters the code adds to, read by `profile()`.
+        self.counters = profile.Counters(module) if profile.present(module) else None
+        if self.counters is not None:
+            symbols = {**self.counters.symbols(), **(symbols or {})}
         try:
             # `weights_outside`: large constants are numpy arrays the code
             # reads in place (see _weights_outside); the CUDA target's host

@@ -25,14 +25,12 @@ from __future__ import annotations
 import ctypes
 import functools
 
-from mlir import ir
-from mlir.execution_engine import ExecutionEngine
-
 from ..errors import InternalError
+from . import shim
 
 LIBGOMP = "libgomp.so.1"
 
-# What the outlined code calls, in the order `euler_omp_symbols` stores them.
+# What the outlined code calls.
 ENTRY_POINTS = ("__kmpc_global_thread_num", "__kmpc_push_num_threads", "__kmpc_fork_call",
                 "__kmpc_for_static_init_8u", "__kmpc_for_static_fini", "__kmpc_barrier")
 
@@ -147,23 +145,8 @@ module {
     llvm.call @GOMP_barrier() : () -> ()
     llvm.return
   }
-  // The raw addresses of the entry points (the engine's lookup finds only
-  // packed wrappers), stored into an array of ENTRY_POINTS' length.
-  llvm.func @euler_omp_symbols(%out: !llvm.ptr) {
-%STORES%
-    llvm.return
-  }
 }
 """
-
-
-def _shim_text():
-    stores = []
-    for i, name in enumerate(ENTRY_POINTS):
-        stores += [f"    %a{i} = llvm.mlir.addressof @{name} : !llvm.ptr",
-                   f"    %p{i} = llvm.getelementptr %out[{i}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr",
-                   f"    llvm.store %a{i}, %p{i} : !llvm.ptr, !llvm.ptr"]
-    return _SHIM.replace("%STORES%", "\n".join(stores))
 
 
 @functools.lru_cache(maxsize=None)
@@ -184,15 +167,6 @@ def symbols() -> dict:
         raise InternalError(f"parallel loops need GCC's OpenMP runtime ({LIBGOMP}, package "
                             "libgomp1 on Debian/Ubuntu), which did not load: install it, or "
                             "compile with num_threads=1 (EULER_NUM_THREADS=1)")
-    with ir.Context():
-        engine = ExecutionEngine(ir.Module.parse(_shim_text()), opt_level=3)
-        engine.initialize()
-        table = (ctypes.c_void_p * len(ENTRY_POINTS))()
-        out = ctypes.c_void_p(ctypes.addressof(table))
-        args = (ctypes.c_void_p * 1)(ctypes.addressof(out))
-        ctypes.CFUNCTYPE(None, ctypes.c_void_p)(engine.raw_lookup("euler_omp_symbols"))(args)
-    _keep.append(engine)
-    return {name: ctypes.c_void_p(table[i]) for i, name in enumerate(ENTRY_POINTS)}
+    return shim.symbols(_SHIM, ENTRY_POINTS)
 
 
-_keep = []
