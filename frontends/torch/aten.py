@@ -290,9 +290,12 @@ def _log1p(imp, x):
 
 @handles("expm1")
 def _expm1(imp, node, x):
+    return _expm1_of(imp, imp.value(x, imp.out_type().dtype))
+
+
+def _expm1_of(imp, x):
     """exp(x) - 1, accurate for |x| << 1: (u - 1) * x / log(u) with u = exp(x)
     (Kahan), x itself where u rounds to 1, u - 1 where log(u) is infinite."""
-    x = imp.value(x, imp.out_type().dtype)
     u = ops.exp(x)
     um1 = ops.sub(u, imp.scalar(1.0, u))
     y = ops.div(ops.mul(um1, x), ops.log(u))
@@ -393,6 +396,51 @@ def _atanh(imp, node, x):
     x = imp.value(x, imp.out_type().dtype)
     ratio = ops.div(ops.add(x, x), ops.sub(imp.scalar(1.0, x), x))
     return ops.mul(_log1p(imp, ratio), imp.scalar(0.5, x))
+
+
+@handles("sinh", "cosh")
+def _sinh_cosh(imp, node, x):
+    """sinh from expm1 (no cancellation near 0), cosh from exp: (e^x -+ e^-x) / 2."""
+    x = imp.value(x, imp.out_type().dtype)
+    if node.target._opname == "sinh":
+        return ops.mul(ops.sub(_expm1_of(imp, x), _expm1_of(imp, ops.neg(x))), imp.scalar(0.5, x))
+    return ops.mul(ops.add(ops.exp(x), ops.exp(ops.neg(x))), imp.scalar(0.5, x))
+
+
+@handles("tan")
+def _tan(imp, node, x):
+    x = imp.value(x, imp.out_type().dtype)
+    return ops.div(ops.sin(x), ops.cos(x))
+
+
+@handles("asinh", "arcsinh")
+def _asinh(imp, node, x):
+    """sign(x) log1p(|x| + x^2 / (1 + sqrt(x^2 + 1))): accurate near 0, and for
+    |x| > 2^12 log(2|x|), where x^2 would overflow f32."""
+    x = imp.value(x, imp.out_type().dtype)
+    a = ops.abs(x)
+    a2 = ops.mul(a, a)
+    small = _log1p(imp, ops.add(a, ops.div(a2, ops.add(imp.scalar(1.0, x),
+                                                       ops.sqrt(ops.add(a2, imp.scalar(1.0, x)))))))
+    big = ops.add(ops.log(a), imp.scalar(math.log(2.0), x))
+    y = ops.select(ops.compare(a, imp.scalar(2.0 ** 12, x), "gt"), big, small)
+    return ops.select(ops.compare(x, imp.scalar(0.0, x), "lt"), ops.neg(y), y)
+
+
+@handles("acosh", "arccosh")
+def _acosh(imp, node, x):
+    """log(x + sqrt(x^2 - 1)), log(2x) above 2^12; NaN below 1, as torch."""
+    x = imp.value(x, imp.out_type().dtype)
+    root = ops.sqrt(ops.mul(ops.sub(x, imp.scalar(1.0, x)), ops.add(x, imp.scalar(1.0, x))))
+    big = ops.add(ops.log(x), imp.scalar(math.log(2.0), x))
+    return ops.select(ops.compare(x, imp.scalar(2.0 ** 12, x), "gt"), big, ops.log(ops.add(x, root)))
+
+
+@handles("log2", "log10")
+def _log_base(imp, node, x):
+    x = imp.value(x, imp.out_type().dtype)
+    base = 2.0 if node.target._opname == "log2" else 10.0
+    return ops.mul(ops.log(x), imp.scalar(1.0 / math.log(base), x))
 
 
 @handles("gelu")
@@ -910,6 +958,24 @@ def _window_max(imp, x, k, s, p, d, ceil, indices=False):
     return (y, idx) if indices else y
 
 
+@handles("upsample_nearest2d.default")
+def _upsample_nearest(imp, node, x, output_size, scales_h=None, scales_w=None):
+    """Each output pixel takes input pixel min(floor(dst * scale), in - 1), with
+    scale = 1 / scales_h where given, else in / out, in float32 as ATen's
+    nearest_idx computes it: a constant-index gather per spatial axis.
+    (The .vec form is decomposed by PyTorch into this one.)"""
+    x = imp.value(x)
+    rank = _rank(x)
+    for axis, size, scale in ((rank - 2, output_size[0], scales_h), (rank - 1, output_size[1], scales_w)):
+        n = _shape(x)[axis]
+        if size == n:
+            continue
+        step = np.float32(1.0 / scale) if scale else np.float32(n) / np.float32(size)
+        src = np.minimum(np.floor(np.arange(size, dtype=np.float32) * step).astype(np.int64), n - 1)
+        x = _take(imp, x, axis, src.tolist())
+    return x
+
+
 @handles("avg_pool2d")
 def _avg_pool(imp, node, x, kernel, stride=None, padding=0, ceil_mode=False,
               count_include_pad=True, divisor_override=None):
@@ -1130,6 +1196,30 @@ def _min(imp, node, x, dim=None, keepdim=False):
         return ops.reduce_max(x, dims, keepdims=bool(keepdim))
     y = _negated(imp, ops.reduce_max(_negated(imp, x), dims, keepdims=bool(keepdim)))
     return (y, None) if node.target._overloadname == "dim" else y
+
+
+@handles("prod")
+def _prod(imp, node, x, dim=None, keepdim=False, *, dtype=None):
+    """The product over `dim` (over all of x without one) as a tree of
+    elementwise products, halving the axis each step (an odd length gets a 1):
+    log2(n) ops, exact for integers, rounded like a pairwise sum for floats."""
+    out = imp.out_type()
+    x = imp.value(x, out.dtype)
+    if dim is None:
+        x, axis = ops.reshape(x, (math.prod(_shape(x)),)), 0
+    else:
+        axis = _axis(dim, _rank(x))
+    if _shape(x)[axis] == 0:
+        return imp.constant(np.ones(out.shape), out.dtype)
+    while _shape(x)[axis] > 1:
+        n = _shape(x)[axis]
+        if n % 2:
+            shape = list(_shape(x))
+            shape[axis] = 1
+            x = ops.concat([x, imp.constant(np.ones(shape), out.dtype)], axis=axis)
+            n += 1
+        x = ops.mul(_slice(imp, x, axis, 0, n // 2), _slice(imp, x, axis, n // 2, n))
+    return ops.reshape(x, out.shape)
 
 
 @handles("any", "all")

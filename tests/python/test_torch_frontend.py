@@ -142,6 +142,22 @@ OPS = {
                                           torch.atanh(torch.tanh(x)), torch.atanh(x * 1e-3),
                                           torch.atanh(torch.sign(x)), torch.isnan(torch.atanh(x * 3))),
                          [r(4, 33), r(4, 33, seed=5)], ["atan", "atan2", "atanh"]),
+    # sinh near 0 (expm1), asinh/acosh past 2^12 (no x^2 overflow), acosh below 1.
+    "hyperbolic_tan_logs": (lambda m, x: (torch.sinh(x * 3), torch.sinh(x * 1e-4), torch.cosh(x * 3),
+                                          torch.tan(x), torch.asinh(x * 5), torch.asinh(x * 1e-4),
+                                          torch.asinh(x * 1e5), torch.acosh(x.abs() * 3 + 1),
+                                          torch.acosh(x.abs() * 1e5 + 1),
+                                          torch.isnan(torch.acosh(x.abs() * 0.5)),
+                                          torch.log2(x.abs() + 0.1), torch.log10(x.abs() + 0.1)),
+                            [r(4, 33)], ["sinh", "cosh", "tan", "asinh", "acosh", "log2", "log10"]),
+    # Over one axis (odd and even lengths), all axes, integers exactly.
+    "prod": (lambda m, x: (torch.prod(x, 1), torch.prod(x, -1, keepdim=True), torch.prod(x[:, :3]),
+                           torch.prod((x * 2).int(), 0)), [r(5, 7)], ["prod"]),
+    # Integer and fractional factors, an explicit size, one axis unchanged.
+    "upsample_nearest": (lambda m, x: (F.interpolate(x, scale_factor=2), F.interpolate(x, size=(7, 5)),
+                                       F.interpolate(x, scale_factor=(1.5, 1)),
+                                       torch.ops.aten.upsample_nearest2d(x, [8, 9], 2.0, 3.0)),
+                         [r(1, 2, 4, 3)], ["upsample_nearest2d"]),
     "log_sqrt_neg": (lambda m, x: -torch.log(x.abs() + 1) + torch.sqrt(x.abs()), [r(4, 33)],
                      ["log", "sqrt", "neg", "abs"]),
     "clamp_hardtanh": (lambda m, x: torch.clamp(x, -0.5, 0.7) + F.hardtanh(x) + F.relu6(x * 4),
