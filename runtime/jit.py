@@ -3,8 +3,9 @@
 The pipeline turns every function result into a caller-allocated out-param
 (`buffer-results-to-out-params`), so a call here checks the numpy arguments
 against the euler-level signature, allocates the outputs as numpy arrays and
-passes memref descriptors for both. Nothing returned by compiled code is
-owned by it.
+passes a pointer to each (the CPU pipeline's bare-pointer convention), or a
+memref descriptor for each where the function has a C interface instead.
+Nothing returned by compiled code is owned by it.
 """
 
 from __future__ import annotations
@@ -88,6 +89,21 @@ def _uses_openmp(module: ir.Module) -> bool:
     return bool(found)
 
 
+def _llvm_arity(module: ir.Module) -> dict:
+    """{name: argument count} of the public `llvm.func`s whose arguments are
+    all pointers (bare-pointer memrefs), for `Engine._entry_point`."""
+    arity = {}
+    with module.context:
+        for op in module.body.operations:
+            op = op.operation
+            if op.name != "llvm.func" or "sym_visibility" in op.attributes or not len(op.regions[0].blocks):
+                continue
+            args = op.regions[0].blocks[0].arguments
+            if all(str(a.type) == "!llvm.ptr" for a in args):
+                arity[ir.StringAttr(op.attributes["sym_name"]).value] = len(args)
+    return arity
+
+
 def prepare_abi(module: ir.Module) -> dict:
     """Mark public functions for the C interface and their arguments read-only
     (bufferization must never write into the caller's arrays). Returns each
@@ -128,7 +144,8 @@ class Engine:
 
     def __init__(self, module: ir.Module, functions=(), opt_level: int = 3,
                  runtime_libs=RUNTIME_LIBS, symbols=None, weights_outside=True):
-        self._entry = {}
+        self._entry, self._bare = {}, {}
+        self._arity = _llvm_arity(module)
         _load_runtime_libs(tuple(runtime_libs))
         _keep_freed_blocks()
         if _uses_openmp(module):
@@ -154,7 +171,8 @@ class Engine:
             # Code is generated lazily on first lookup: do it now, so that it
             # counts as compile time rather than as the first call's run time.
             for name in functions:
-                self._entry_point(name)
+                signature = functions[name] if isinstance(functions, dict) else None
+                self._entry_point(name, signature and len(signature[0]) + len(signature[1]))
         except Exception as exc:
             raise InternalError(f"JIT compilation failed: {exc}") from None
 
@@ -175,20 +193,33 @@ class Engine:
             results = [_allocate(t) for t in result_types]
         else:
             results = [_check_out(name, i, a, t) for i, (a, t) in enumerate(zip(out, result_types))]
-        descriptors = [_descriptor(a) for a in inputs + results]
-        # The packed C-interface wrapper takes an array of pointers to its
-        # arguments, each of which is a pointer to a memref descriptor.
-        holders = [ctypes.c_void_p(ctypes.addressof(d)) for d in descriptors]
+        arrays = inputs + results
+        entry = self._entry_point(name, len(arrays))
+        # A packed wrapper takes an array of pointers to its arguments: to
+        # each array's data (bare pointers), or to a memref descriptor of it.
+        if self._bare.get(name):
+            holders = [ctypes.c_void_p(a.ctypes.data) for a in arrays]
+        else:
+            descriptors = [_descriptor(a) for a in arrays]
+            holders = [ctypes.c_void_p(ctypes.addressof(d)) for d in descriptors]
         packed = (ctypes.c_void_p * len(holders))(*[ctypes.addressof(h) for h in holders])
-        self._entry_point(name)(packed)
+        entry(packed)
         return tuple(results)
 
-    def _entry_point(self, name):
+    def _entry_point(self, name, arrays=None):
+        """The packed wrapper of `name`: of its C interface, under the
+        mangled name (or the plain one, for input that was already LLVM IR);
+        else of the function itself, if it takes one pointer per array
+        (`arrays` of them: the bare-pointer convention)."""
         if name not in self._entry:
-            # The packed wrapper of the C interface, under the mangled name
-            # (or the plain one, for input that was already LLVM IR).
             address = (self._ee.raw_lookup("_mlir_ciface_" + symbol_name(name))
                        or self._ee.raw_lookup("_mlir_ciface_" + name))
+            self._bare[name] = False
+            if not address:
+                plain = next((n for n in (symbol_name(name), name) if n in self._arity), None)
+                if plain is not None and arrays in (None, self._arity[plain]):
+                    address = self._ee.raw_lookup(plain)
+                    self._bare[name] = bool(address)
             if not address:
                 raise InputError(f"no compiled function @{name}")
             self._entry[name] = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)

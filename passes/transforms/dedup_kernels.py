@@ -16,8 +16,9 @@ kernels only it reads (a matmul's fill and packs) and the `insert_slice`
 that alone reads it (a peeled matmul block then updates its tensor in
 place). It becomes a private `noinline` function `@__euler_kernel_N` taking
 the values it reads from outside. Scalars, splat constants, `tensor.empty`,
-fills and the view ops (slices and reshapes) between it and its operands are
-cloned in rather than passed: kernels then differ by weights and
+fills (as `linalg.fill` or as a generic broadcasting a scalar) and the view
+ops (slices and reshapes) between it and its operands are cloned in rather
+than passed: kernels then differ by weights and
 activations only, and take whole tensors, which bufferize to identity-layout
 memrefs with no copy at the call. Non-splat constants (weights) are
 arguments, so layers with different weights share code.
@@ -245,7 +246,7 @@ def _inputs(body, fn, merge=True):
 def _clonable(op, inside, fn, merge):
     """Whether `op` goes into the kernel of the ops `inside`, rather than
     being passed as a value."""
-    if op.name in _CLONED:
+    if op.name in _CLONED or _is_fill(op):
         return True
     if op.name == "arith.constant":
         value = op.attributes["value"]
@@ -253,6 +254,22 @@ def _clonable(op, inside, fn, merge):
     # Work read by this kernel alone is part of it; work read elsewhere too
     # is done once, where it is.
     return merge and len(op.regions) > 0 and _read_inside(op, inside, fn)
+
+
+def _is_fill(op):
+    """Whether `op` is a `linalg.generic` that only broadcasts scalars (a
+    fill, in the form linalg-fuse-elementwise-ops leaves fills in). CSE
+    shares one such op among all the reductions of one shape; as a kernel
+    of its own, each of those reductions would get a copy of its buffer."""
+    if op.name != "linalg.generic":
+        return False
+    inputs = ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"])[0]
+    if any(isinstance(v.type, ir.ShapedType) for v in list(op.operands)[:inputs]):
+        return False
+    ops = list(op.regions[0].blocks[0].operations)
+    return (len(ops) == 1 and ops[0].operation.name == "linalg.yield"
+            and all(isinstance(v, ir.BlockArgument) and v.arg_number < inputs
+                    for v in ops[0].operation.operands))
 
 
 def _read_inside(op, inside, fn):
