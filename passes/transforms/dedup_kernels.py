@@ -70,24 +70,39 @@ def run(module, ops=""):
                 outlined += _outline(fn, table, ids, only)
         if not outlined:
             return
+        # Equal text before the cleanup is equal text after it: merging those
+        # first leaves the cleanup one copy of each kernel to fold, not one
+        # per layer (it was half of this pass on a 12-layer GPT-2).
+        kernels = _merge([(kernel, [call]) for kernel, call in outlined])
         # Folding left undone in the whole function would make copies of one
         # kernel print differently (euler-schedule-matmul folds each matmul's
         # pack slices into its transfers when it schedules the next matmul).
         transform_script.apply(module, transform_script.sequence(_CLEANUP))
-        kept = {}  # printed kernel IR, name left out -> the function kept for it
-        names, numbers = {}, itertools.count()  # kept function -> its name, in program order
-        for kernel, call in outlined:
-            _sort_constants(kernel)
-            # Local scope: printing a nested op otherwise walks the whole module.
-            text = kernel.get_asm(use_local_scope=True)
-            first = kept.setdefault(_SELF.sub("", text, count=1), kernel)
-            if first not in names:
-                names[first] = next(n for n in (f"{PREFIX}{i}" for i in numbers) if n not in table)
-            call.attributes["callee"] = ir.FlatSymbolRefAttr.get(names[first])
-            if first != kernel:
-                kernel.erase()
-        for kernel, name in names.items():
+        kernels = _merge(kernels)
+        # Numbered in program order, now that they are final.
+        numbers = (f"{PREFIX}{i}" for i in itertools.count())
+        for kernel, calls in kernels:
+            name = next(n for n in numbers if n not in table)
             kernel.attributes["sym_name"] = ir.StringAttr.get(name)
+            for call in calls:
+                call.attributes["callee"] = ir.FlatSymbolRefAttr.get(name)
+
+
+def _merge(kernels):
+    """[(kernel, its calls)] with one kernel per printed IR, the first of
+    each (program order); the calls of the others call it, and they are erased."""
+    kept = {}  # printed kernel IR, name left out -> [kernel, calls]
+    for kernel, calls in kernels:
+        _sort_constants(kernel)
+        # Local scope: printing a nested op otherwise walks the whole module.
+        text = kernel.get_asm(use_local_scope=True)
+        first = kept.setdefault(_SELF.sub("", text, count=1), [kernel, []])
+        first[1] += calls
+        if first[0] != kernel:
+            for call in calls:
+                call.attributes["callee"] = first[0].attributes["sym_name"]
+            kernel.erase()
+    return [tuple(k) for k in kept.values()]
 
 
 def _sort_constants(kernel):
