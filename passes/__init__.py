@@ -56,6 +56,7 @@ REGISTRY = {
     "euler-split-reductions": "linalg.split_reductions",
     "euler-limit-unroll": "cpu.limit_unroll",
     "euler-profile-kernels": "transforms.profile_kernels",
+    "euler-bare-pointer-calls": "cpu.bare_pointer_calls",
 }
 
 

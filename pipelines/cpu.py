@@ -130,13 +130,10 @@ def llvm(pm, opts: Options):
     pm.add("convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm{reassociate-fp-reductions=true}")
     # math.erf etc. have no LLVM intrinsic: libm calls.
     pm.add("convert-math-to-llvm,convert-math-to-libm,expand-strided-metadata,lower-affine")
-    # Memrefs cross calls as one pointer each, not as descriptors: all of
-    # them have static shapes and identity layouts (euler-dedup-kernels'
-    # kernels take whole tensors), and packing and unpacking descriptors at
-    # every kernel call made main's glue three quarters of a 12-layer GPT-2's
-    # LLVM IR. A function this cannot convert keeps descriptors (below).
-    # Before convert-openmp-to-llvm, which converts functions too.
-    pm.add("convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}")
+    # Memrefs cross calls as one pointer each where all signatures allow it,
+    # not as descriptors packed and unpacked at every kernel call. Before
+    # convert-openmp-to-llvm, which converts functions too.
+    passes.add(pm, "euler-bare-pointer-calls")
     # The rest (memref, arith, index, func, cf, ub) in one conversion: one
     # walk over the module instead of six, 0.3 s of MobileNetV2's 1.6 s here.
     pm.add("convert-openmp-to-llvm,convert-to-llvm,reconcile-unrealized-casts")
