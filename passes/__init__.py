@@ -57,6 +57,7 @@ REGISTRY = {
     "euler-limit-unroll": "cpu.limit_unroll",
     "euler-profile-kernels": "transforms.profile_kernels",
     "euler-bare-pointer-calls": "cpu.bare_pointer_calls",
+    "euler-lower-strided-copies": "cpu.lower_strided_copies",
 }
 
 

@@ -113,6 +113,9 @@ def bufferized(pm, opts: Options):
 
 
 def loops(pm, opts: Options):
+    if opts.opt_level >= 3:
+        # Before the loops: the copies become linalg.copy loop nests.
+        passes.add(pm, "euler-lower-strided-copies")
     pm.add("func.func(convert-linalg-to-loops)")
     if opts.opt_level >= 3 and opts.num_threads > 1:
         # scf.forall -> an OpenMP parallel loop over the threads of libgomp,

@@ -205,3 +205,20 @@ def test_encoder_layer_tiles_in_seconds_at_O2():
     # the sums of 512-term rows that euler-split-reductions sums in blocks
     # of 256 (each also a generic summing the blocks), all in the 3 loops.
     assert body.count("scf.for") == 3 and body.count("linalg.generic") == 50
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_strided_copies_are_loops_at_O3(threads):
+    # Rotary embeddings' rotate_half: each half of a row goes into the other
+    # half of the result, copies with a gap that memrefCopy would walk.
+    torch = pytest.importorskip("torch")
+    import euler.torch as et
+
+    class RotateHalf(torch.nn.Module):
+        def forward(self, x):
+            return torch.cat((-x[..., 32:], x[..., :32]), dim=-1) * 2
+
+    x = torch.randn(1, 4, 128, 64)
+    cm = et.compile(RotateHalf(), (x,), num_threads=threads)
+    assert "memrefCopy" not in cm.stages["llvm"]
+    torch.testing.assert_close(cm(x), RotateHalf()(x), rtol=0, atol=0)
