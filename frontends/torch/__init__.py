@@ -47,10 +47,26 @@ class EulerFallbackWarning(UserWarning):
 def export(model, example_inputs):
     """`torch.export.export` with euler's error reporting (no decompositions)."""
     _register_output_pytrees()
+    if not isinstance(model, torch.nn.Module):
+        if not callable(model):
+            raise CompileError(f"<input>: error: expected an nn.Module or a function of tensors, "
+                               f"got {type(model).__name__}")
+        model = _Function(model)  # torch.export takes modules only
     try:
         return torch.export.export(model, tuple(example_inputs))
     except Exception as exc:  # torch reports capture failures with many exception types
         raise CompileError(_capture_error(exc)) from exc
+
+
+class _Function(torch.nn.Module):
+    """A plain function of tensors as the module torch.export needs."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *args):
+        return self.fn(*args)
 
 
 def _capture_error(exc) -> str:

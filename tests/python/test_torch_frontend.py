@@ -630,3 +630,13 @@ def test_backend_graph_shared_by_modules_of_one_class():
     with torch.no_grad():
         got = [torch.compile(m, backend="euler")(x) for m in (a, b)]
         assert_close(got, [a(x), b(x)])
+
+
+def test_plain_function():
+    """compile() takes a function of tensors, as its docstring says (torch.export
+    itself takes modules only), and rejects what is neither with a diagnostic."""
+    fn = lambda a, b: torch.relu(a @ b) + 1  # noqa: E731
+    a, b = r(4, 5), r(5, 3)
+    torch.testing.assert_close(et.compile(fn, (a, b))(a, b), fn(a, b))
+    with pytest.raises(euler.CompileError, match="expected an nn.Module or a function"):
+        et.compile(3, (a,))
